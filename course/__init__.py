@@ -1,0 +1,1 @@
+"""PyTorch Course Lab: the work behind every lesson page, importable without a browser."""

@@ -1,0 +1,157 @@
+"""What a DataLoader does with N samples: how many batches, how big, in which order."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+
+
+def iterations_per_epoch(n: int, batch_size: int, drop_last: bool = False) -> int:
+    """ceil(N / B) batches, or floor(N / B) when the partial last batch is dropped."""
+    if n < 0 or batch_size < 1:
+        raise ValueError("need N >= 0 samples and a batch size of at least 1")
+    return n // batch_size if drop_last else math.ceil(n / batch_size)
+
+
+def batch_sizes(n: int, batch_size: int, drop_last: bool = False) -> list[int]:
+    """The size of every batch of one epoch, in order: full batches, then the partial one."""
+    full, rest = divmod(n, batch_size)
+    return [batch_size] * full + ([rest] if rest and not drop_last else [])
+
+
+def loader_batch_shapes(dataset: Dataset, batch_size: int, shuffle: bool = False,
+                        drop_last: bool = False, seed: int = 0) -> list[tuple[list, list]]:
+    """Shapes of (inputs, targets) for every batch a real DataLoader yields."""
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
+                        generator=torch.Generator().manual_seed(seed))
+    return [(list(x.shape), list(y.shape)) for x, y in loader]
+
+
+def first_batch_per_epoch(dataset: Dataset, batch_size: int, epochs: int = 2,
+                          seed: int = 0) -> list[torch.Tensor]:
+    """The targets of each epoch's first batch from ONE shuffling DataLoader."""
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True,
+                        generator=torch.Generator().manual_seed(seed))
+    return [next(iter(loader))[1].flatten() for _ in range(epochs)]
+
+
+def batch_target_ranges(dataset: Dataset, batch_size: int, shuffle: bool,
+                        seed: int = 0) -> list[tuple[float, float]]:
+    """(min, max) of the targets inside each batch of one epoch."""
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=shuffle,
+                        generator=torch.Generator().manual_seed(seed))
+    return [(y.min().item(), y.max().item()) for _, y in loader]
+
+
+def small_regressor(seed: int = 0) -> nn.Module:
+    """1 → 16 → 1 with ReLU: small enough to train in a blink, bendy enough to be misled."""
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(1, 16), nn.ReLU(), nn.Linear(16, 1))
+
+
+def shuffle_race(dataset: Dataset, shuffle: bool, epochs: int = 8, batch_size: int = 32,
+                 lr: float = 0.03, seed: int = 0) -> list[float]:
+    """Train the small regressor; after every step, its loss on ALL the data."""
+    model = small_regressor(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    loss_fn = nn.MSELoss()
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=shuffle,
+                        generator=torch.Generator().manual_seed(seed))
+    everything_x, everything_y = next(iter(DataLoader(dataset, batch_size=len(dataset))))
+    losses = []
+    for _ in range(epochs):
+        for x, y in loader:
+            loss = loss_fn(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            with torch.no_grad():
+                losses.append(loss_fn(model(everything_x), everything_y).item())
+    return losses
+
+
+def mlp_for_images(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def activation_bytes(model: nn.Module, inputs: torch.Tensor) -> int:
+    """Bytes of the input batch plus every layer's output for one forward pass."""
+    total = inputs.numel() * inputs.element_size()
+    sizes = []
+
+    def record(_module, _inputs, output):
+        sizes.append(output.numel() * output.element_size())
+
+    hooks = [layer.register_forward_hook(record) for layer in model.children()]
+    try:
+        with torch.no_grad():
+            model(inputs)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return total + sum(sizes)
+
+
+def gradient_noise(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                   batch_size: int, draws: int = 20, seed: int = 0) -> float:
+    """How far one batch's gradient lands from the full-data gradient (relative distance)."""
+    loss_fn = nn.CrossEntropyLoss()
+
+    def gradient(x, y):
+        model.zero_grad()
+        loss_fn(model(x), y).backward()
+        return torch.cat([p.grad.flatten() for p in model.parameters()])
+
+    full = gradient(images, labels)
+    generator = torch.Generator().manual_seed(seed)
+    distances = []
+    for _ in range(draws):
+        pick = torch.randperm(len(labels), generator=generator)[:batch_size]
+        distances.append(((gradient(images[pick], labels[pick]) - full).norm() / full.norm()).item())
+    model.zero_grad()
+    return sum(distances) / len(distances)
+
+
+def compare_batch_sizes(images: torch.Tensor, labels: torch.Tensor, sizes=(8, 64, 512),
+                        seed: int = 0, progress=None) -> list[dict]:
+    """One epoch per batch size on the same images: memory, speed, gradient noise, accuracy.
+
+    images: float [N, 1, 28, 28] already normalised; labels int64 [N]. The last fifth of the
+    images is held out for accuracy.
+    """
+    cut = len(labels) * 4 // 5
+    train = TensorDataset(images[:cut], labels[:cut])
+    held_x, held_y = images[cut:], labels[cut:]
+    rows = []
+    for position, batch_size in enumerate(sizes):
+        model = mlp_for_images(seed)
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        noise = gradient_noise(model, images[:cut], labels[:cut], batch_size, seed=seed)
+        loader = DataLoader(train, batch_size=batch_size, shuffle=True,
+                            generator=torch.Generator().manual_seed(seed))
+        start = time.perf_counter()
+        for x, y in loader:
+            loss = nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        seconds = time.perf_counter() - start
+        with torch.no_grad():
+            accuracy = (model(held_x).argmax(dim=1) == held_y).float().mean().item()
+        rows.append({
+            "batch size": batch_size,
+            "updates per epoch": len(loader),
+            "activation memory (KB)": activation_bytes(model, images[:batch_size]) / 1024,
+            "seconds per epoch": seconds,
+            "samples / s": cut / seconds,
+            "gradient noise": noise,
+            "held-out accuracy": accuracy,
+        })
+        if progress:
+            progress((position + 1) / len(sizes), f"batch size {batch_size} done")
+    return rows

@@ -1,0 +1,137 @@
+"""Where the real datasets live and how they are loaded.
+
+Every page and the command line go through here: one data root, torchvision's own dataset
+classes, and one in-memory copy of each split per process for fast training.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torchvision import datasets, transforms
+
+DATASETS = {
+    "mnist": datasets.MNIST,
+    "fashion-mnist": datasets.FashionMNIST,
+}
+
+# Per-pixel mean and standard deviation of each training split (after ToTensor's /255).
+NORMALIZATION = {
+    "mnist": (0.1307, 0.3081),
+    "fashion-mnist": (0.2860, 0.3530),
+}
+
+CLASS_NAMES = {
+    "mnist": [str(d) for d in range(10)],
+    "fashion-mnist": list(datasets.FashionMNIST.classes),
+}
+
+
+class DatasetUnavailable(RuntimeError):
+    """The dataset's files are missing and could not be downloaded."""
+
+
+def data_root() -> Path:
+    """COURSE_DATA_DIR when set, else a per-user cache folder."""
+    configured = os.environ.get("COURSE_DATA_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "pytorch-course-lab" / "data"
+
+
+def _dataset_class(name: str):
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}") from None
+
+
+def required_files(name: str, root: Path | None = None) -> list[Path]:
+    """The uncompressed files torchvision reads for this dataset (both splits)."""
+    cls = _dataset_class(name)
+    raw = Path(root or data_root()) / cls.__name__ / "raw"
+    return [raw / Path(url_name).stem for url_name, _md5 in cls.resources]
+
+
+def missing_files(name: str, root: Path | None = None) -> list[Path]:
+    return [path for path in required_files(name, root) if not path.exists()]
+
+
+def unavailable_message(name: str, root: Path | None = None) -> str:
+    root = Path(root or data_root())
+    missing = missing_files(name, root)
+    listing = "\n".join(f"  - {path}" for path in missing)
+    return (
+        f"The {name} dataset is not available: torchvision could not download it "
+        f"(no internet?) and these files are missing under {root}:\n{listing}\n"
+        "Copy the uncompressed files there, or point COURSE_DATA_DIR at a folder that "
+        f"holds {_dataset_class(name).__name__}/raw/, then reload the page."
+    )
+
+
+def load_dataset(name: str, train: bool = True, transform=None, root: Path | None = None):
+    """The torchvision dataset, downloading it once if it is missing and the internet allows."""
+    cls = _dataset_class(name)
+    root = Path(root or data_root())
+    try:
+        return cls(str(root), train=train, download=True, transform=transform)
+    except (RuntimeError, OSError) as error:
+        raise DatasetUnavailable(unavailable_message(name, root)) from error
+
+
+def dataset_status(name: str, root: Path | None = None) -> dict:
+    """What the Home page shows: where the files are expected and whether they are there."""
+    root = Path(root or data_root())
+    files = required_files(name, root)
+    present = [path for path in files if path.exists()]
+    return {
+        "dataset": name,
+        "root": str(root),
+        "files": len(files),
+        "present": len(present),
+        "ready": len(present) == len(files),
+        "configured": bool(os.environ.get("COURSE_DATA_DIR")),
+    }
+
+
+def normalize_transform(name: str = "mnist") -> transforms.Compose:
+    """The lesson's per-sample pipeline: PIL image → [1, 28, 28] float → standardised."""
+    mean, std = NORMALIZATION[name]
+    return transforms.Compose([transforms.ToTensor(), transforms.Normalize((mean,), (std,))])
+
+
+@dataclass(frozen=True)
+class SplitTensors:
+    """A whole split in memory: images as uint8 [N, 28, 28] (47 MB for MNIST train), labels int64."""
+
+    name: str
+    train: bool
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+@functools.lru_cache(maxsize=4)
+def split_tensors(name: str, train: bool = True, root: str | None = None) -> SplitTensors:
+    """Built once per process and shared read-only: never modify the returned tensors."""
+    dataset = load_dataset(name, train=train, root=Path(root) if root else None)
+    return SplitTensors(name, train, dataset.data, dataset.targets)
+
+
+def normalize_batch(images: torch.Tensor, name: str = "mnist") -> torch.Tensor:
+    """uint8 [B, 28, 28] → float [B, 1, 28, 28], exactly what ToTensor + Normalize give."""
+    mean, std = NORMALIZATION[name]
+    return ((images.unsqueeze(1).float() / 255.0) - mean) / std
+
+
+def pixel_statistics(images: torch.Tensor) -> tuple[float, float]:
+    """Mean and standard deviation of all pixels, scaled to [0, 1] as ToTensor does."""
+    scaled = images.double() / 255.0
+    return scaled.mean().item(), scaled.std().item()

@@ -1,0 +1,137 @@
+"""The course map: three modules, ten lessons, as the series plan lays them out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+SERIES_GOAL = (
+    "Bridge theory to practice. You already understand backprop, optimizers and training "
+    "dynamics conceptually; now you build and train real models in PyTorch."
+)
+
+REPOSITORY = "pytorch-course-lab/pytorch-course-lab"  # overridable with COURSE_REPOSITORY
+
+
+@dataclass(frozen=True)
+class Lesson:
+    module: str  # "2.2"
+    number: int  # position inside its module, 1-based
+    slug: str
+    title: str
+    description: str
+    needs_data: bool = False
+
+    @property
+    def code(self) -> str:
+        return f"{self.module}.{self.number}"
+
+    @property
+    def page_path(self) -> Path:
+        return PROJECT_ROOT / "pages" / f"{self.slug}.py"
+
+    @property
+    def notebook_name(self) -> str:
+        series, module = self.module.split(".")
+        return f"{series}-{module}-{self.number}-{self.slug}.ipynb"
+
+    @property
+    def available(self) -> bool:
+        return self.page_path.exists()
+
+
+@dataclass(frozen=True)
+class Module:
+    code: str
+    title: str
+    goal: str
+    arc: tuple[str, ...]
+    lessons: tuple[Lesson, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+MODULES: tuple[Module, ...] = (
+    Module(
+        "2.1",
+        "PyTorch Core",
+        "Build, train and debug a neural network in PyTorch through tensors, autograd, "
+        "nn.Module and the training loop, translating every Foundations concept into code.",
+        (
+            "I already understand this",
+            "Oh, PyTorch just automates what I did manually",
+            "I can build real things now.",
+        ),
+        (
+            Lesson("2.1", 1, "tensors", "Tensors",
+                   "NumPy → Tensor, GPU, dtype, shapes, broadcasting"),
+            Lesson("2.1", 2, "autograd", "Autograd",
+                   "requires_grad, loss.backward(), connects to computational graphs (1.3)"),
+            Lesson("2.1", 3, "nn-module", "nn.Module",
+                   "Parameters, layers, forward(), building a network"),
+            Lesson("2.1", 4, "training-loop", "Training Loop in PyTorch",
+                   "Reimplement Foundations linear regression + a neural net with optim.Adam"),
+        ),
+    ),
+    Module(
+        "2.2",
+        "Real Data",
+        "Load, transform, batch and iterate over real datasets, then build, train, evaluate "
+        "and debug a complete model on MNIST: your first end-to-end project on real data.",
+        (
+            "My training loop works on fake data",
+            "Now it works on real images",
+            "And I know how to fix it when it doesn't.",
+        ),
+        (
+            Lesson("2.2", 1, "datasets-and-dataloaders", "Datasets and DataLoaders",
+                   "Dataset, DataLoader, batching (connects to the SGD lesson), transforms",
+                   needs_data=True),
+            Lesson("2.2", 2, "mnist-project", "Project: MNIST",
+                   "End-to-end: load data, build model, train, evaluate. First real result.",
+                   needs_data=True),
+            Lesson("2.2", 3, "debugging-and-visualization", "Debugging and Visualization",
+                   "Shape errors, gradient checking, TensorBoard/logging, torchinfo",
+                   needs_data=True),
+        ),
+    ),
+    Module(
+        "2.3",
+        "Practical Patterns",
+        "Save, load and checkpoint; train device-aware on a GPU; then an independent "
+        "Fashion-MNIST project: completing the bridge from theory to production-ready practice.",
+        (
+            "My models disappear when training ends",
+            "I can save, resume, and accelerate",
+            "I can do this on my own.",
+        ),
+        (
+            Lesson("2.3", 1, "saving-and-loading", "Saving, Loading, and Checkpoints",
+                   "state_dict, resuming training, model export"),
+            Lesson("2.3", 2, "gpu-training", "GPU Training",
+                   ".to(device), mixed precision basics, when it matters"),
+            Lesson("2.3", 3, "fashion-mnist-project", "Project: Fashion-MNIST",
+                   "Pull it all together, beat a baseline, experiment", needs_data=True),
+        ),
+    ),
+)
+
+
+def all_lessons() -> list[Lesson]:
+    return [lesson for module in MODULES for lesson in module.lessons]
+
+
+def lesson(slug: str) -> Lesson:
+    """The lesson with this slug; KeyError names the slug when there is none."""
+    for candidate in all_lessons():
+        if candidate.slug == slug:
+            return candidate
+    raise KeyError(f"no lesson with slug {slug!r}")
+
+
+def module_of(item: Lesson) -> Module:
+    return next(m for m in MODULES if m.code == item.module)

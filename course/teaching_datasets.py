@@ -1,0 +1,89 @@
+"""The small Datasets the lesson is built around, each a real torch Dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+
+class SimpleDataset(Dataset):
+    """y = 2x + 1 with a little noise: the Foundations data, now behind a Dataset."""
+
+    def __init__(self, n=100, noise=0.1, seed=0):
+        generator = torch.Generator().manual_seed(seed)
+        self.x = torch.rand(n, 1, generator=generator) * 4 - 2
+        self.y = 2 * self.x + 1 + noise * torch.randn(n, 1, generator=generator)
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, index):
+        return self.x[index], self.y[index]
+
+
+class SortedDataset(SimpleDataset):
+    """The same kind of data with targets sorted low to high: what a CSV export often looks like."""
+
+    def __init__(self, n=100, noise=0.1, seed=0):
+        super().__init__(n, noise, seed)
+        order = torch.argsort(self.y[:, 0])
+        self.x, self.y = self.x[order], self.y[order]
+
+
+class BrokenDataset(Dataset):
+    """Scanned digits where one scan came out a pixel narrower: item 3 is [1, 28, 27]."""
+
+    def __init__(self, n=16, seed=0):
+        generator = torch.Generator().manual_seed(seed)
+        self.images = [torch.rand(1, 28, 27 if i == 3 else 28, generator=generator)
+                       for i in range(n)]
+        self.labels = torch.randint(0, 10, (n,), generator=generator)
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, index):
+        return self.images[index], self.labels[index]
+
+
+class FixedBrokenDataset(BrokenDataset):
+    """The fix: make every item the same shape inside __getitem__, before the DataLoader stacks."""
+
+    def __getitem__(self, index):
+        image, label = super().__getitem__(index)
+        image = torch.nn.functional.interpolate(image.unsqueeze(0), size=(28, 28)).squeeze(0)
+        return image, label
+
+
+class LazyImageDataset(Dataset):
+    """Paths in __init__, pixels in __getitem__: only the images a batch needs are ever read."""
+
+    def __init__(self, folder, transform=None):
+        self.paths = sorted(Path(folder).glob("*.png"))
+        self.transform = transform
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, index):
+        path = self.paths[index]
+        image = Image.open(path).convert("L")
+        label = int(path.stem.split("_")[0])
+        if self.transform:
+            image = self.transform(image)
+        return image, label
+
+
+def write_image_folder(images: torch.Tensor, labels: torch.Tensor, folder) -> list[Path]:
+    """Write uint8 [N, 28, 28] images as PNG files named '<label>_<index>.png'."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index, (image, label) in enumerate(zip(images, labels, strict=True)):
+        path = folder / f"{int(label)}_{index:04d}.png"
+        Image.fromarray(image.numpy()).save(path)
+        paths.append(path)
+    return paths

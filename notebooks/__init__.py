@@ -1,0 +1,1 @@
+"""Lesson notebooks, written by `build.py` from the specs in `lessons/`."""

@@ -1,0 +1,1 @@
+"""Lesson specs: `l_<series>_<module>_<lesson>.py` with LESSON, SLUG, TITLE, CELLS."""

@@ -1,0 +1,49 @@
+"""Home: the course map, what is ready, and where the data comes from."""
+
+import streamlit as st
+
+from course import data, lessons
+
+st.title("PyTorch Course Lab")
+st.markdown(f"**Series 2: PyTorch.** {lessons.SERIES_GOAL}")
+st.markdown(
+    "Every lesson here runs real PyTorch on real data, live: you change a number, the code "
+    "runs, and you see what happened. Each lesson also has an exercise notebook you can "
+    "download or open in Colab."
+)
+
+for module in lessons.MODULES:
+    with st.container(border=True):
+        st.subheader(f"Module {module.label}")
+        st.markdown(module.goal)
+        st.caption("The feeling this module is after: " + " → ".join(f"“{s}”" for s in module.arc))
+        for lesson in module.lessons:
+            left, right = st.columns([3, 1])
+            if lesson.available:
+                left.page_link(str(lesson.page_path), label=f"{lesson.code} {lesson.title}",
+                               icon="▶️")
+                right.markdown(":green-badge[available]")
+            else:
+                left.markdown(f"⏳ **{lesson.code} {lesson.title}**")
+                right.markdown(":gray-badge[coming soon]")
+            left.caption(lesson.description)
+
+st.header("Where the data comes from")
+st.markdown(
+    "MNIST and Fashion-MNIST are loaded with `torchvision.datasets`. With internet access they "
+    "download once into the data folder; offline, copy the raw files there yourself or point "
+    "the `COURSE_DATA_DIR` environment variable at a folder that already holds them."
+)
+rows = []
+for name in data.DATASETS:
+    status = data.dataset_status(name)
+    rows.append({
+        "dataset": name,
+        "status": "ready" if status["ready"] else
+                  f"missing {status['files'] - status['present']} of {status['files']} files "
+                  "(downloads on first use if the internet is reachable)",
+        "folder": status["root"],
+        "set by": "COURSE_DATA_DIR" if status["configured"] else "default cache folder",
+    })
+st.dataframe(rows, hide_index=True, width="stretch")
+st.caption("Pages that need no dataset keep working without it.")
