@@ -58,7 +58,7 @@ def lesson_header(slug: str) -> lessons.Lesson:
 
 def show_source(obj, caption: str | None = None) -> None:
     """The code on screen is the code that runs: read it from the object itself."""
-    st.code(inspect.getsource(obj), language="python")
+    st.code(inspect.getsource(obj), language="python", wrap_lines=True)
     if caption:
         st.caption(caption)
 

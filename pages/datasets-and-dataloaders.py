@@ -186,9 +186,11 @@ st.markdown("Your loop from 2.1.4 against the DataLoader version: the heartbeat 
             "(marked `+`).")
 old, new = st.columns(2)
 old.markdown("**Before: raw tensors**")
-old.code(loops.marked_source(loops.train_on_tensors, loops.train_on_dataloader), language="diff")
+old.code(loops.marked_source(loops.train_on_tensors, loops.train_on_dataloader), language="diff",
+         wrap_lines=True)
 new.markdown("**After: DataLoader**")
-new.code(loops.marked_source(loops.train_on_dataloader, loops.train_on_tensors), language="diff")
+new.code(loops.marked_source(loops.train_on_dataloader, loops.train_on_tensors), language="diff",
+         wrap_lines=True)
 if st.button("Run both on y = 2x + 1", key="dl.run_loops"):
     dataset = SimpleDataset(n=100)
     results = {}
@@ -256,7 +258,7 @@ if mnist is not None:
     raw_before = augmenting.data[index].clone()
     views = torch.stack([augmenting[index][0][0] for _ in range(6)])
     st.plotly_chart(charts.image_grid(views, [f"access {i + 1}" for i in range(6)], columns=6,
-                                      height=220), key="dl.aug")
+                                      height=280), key="dl.aug")
     untouched = torch.equal(raw_before, augmenting.data[index])
     st.markdown(f"Stored image unchanged after six accesses: **{untouched}**.")
 
@@ -305,7 +307,7 @@ try:
         pass
     st.info("No error this time.")
 except RuntimeError as error:
-    st.code(f"RuntimeError: {error}", language="text")
+    st.code(f"RuntimeError: {error}", language="text", wrap_lines=True)
 st.markdown("**Read it:** item 0 is `[1, 28, 28]` but item 3 is `[1, 28, 27]`, so `torch.stack` "
             "cannot build a `[8, 1, 28, 28]` batch. **Fix:** make every item the same shape "
             "inside `__getitem__` (resize, pad or crop) before the DataLoader sees it:")

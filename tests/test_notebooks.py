@@ -75,7 +75,7 @@ def test_notebook_is_stored_without_outputs(path):
 
 
 @pytest.fixture
-def data_dir(monkeypatch) -> Path:
+def kernel_data_dir(monkeypatch) -> Path:
     """The MNIST root handed to the kernel as an absolute COURSE_DATA_DIR."""
     configured = os.environ.get("COURSE_DATA_DIR")
     if not configured and not (ROOT / "data").is_dir():
@@ -98,7 +98,7 @@ def this_python_kernel(tmp_path, monkeypatch) -> str:
 
 @pytest.mark.slow
 @by_name
-def test_solutions_pass_their_checks(path, data_dir, this_python_kernel, tmp_path):
+def test_solutions_pass_their_checks(path, kernel_data_dir, this_python_kernel, tmp_path):
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
