@@ -22,11 +22,15 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    """The real MNIST / Fashion-MNIST root; tests that need it fail loudly when it is absent."""
-    root = os.environ.get("COURSE_DATA_DIR")
-    if not root or not (Path(root) / "MNIST" / "raw").is_dir():
-        pytest.fail("COURSE_DATA_DIR must point at a folder holding MNIST/raw (see README)")
-    return Path(root)
+    """The real MNIST / Fashion-MNIST root (COURSE_DATA_DIR, else downloaded to the cache)."""
+    from course import data
+
+    try:
+        for name in data.DATASETS:
+            data.load_dataset(name, train=True)
+    except data.DatasetUnavailable as error:
+        pytest.fail(f"tests need the real datasets: {error}")
+    return data.data_root()
 
 
 def free_port() -> int:
