@@ -1,0 +1,45 @@
+"""Softmax, cross-entropy and the numbers a human reads: accuracy and the confusion matrix."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def softmax(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """exp(z_i) / sum exp(z); subtracting the max first keeps exp from overflowing."""
+    shifted = logits - logits.max(dim=dim, keepdim=True).values
+    exps = shifted.exp()
+    return exps / exps.sum(dim=dim, keepdim=True)
+
+
+def cross_entropy(logits: torch.Tensor, target: int) -> float:
+    """-log(p_correct) for one example, computed stably as logsumexp(z) - z_target."""
+    return (torch.logsumexp(logits, dim=-1) - logits[..., target]).item()
+
+
+def loss_for_probability(p_correct: float) -> float:
+    return -math.log(p_correct)
+
+
+def mse_against_one_hot(probabilities: torch.Tensor, target: int) -> float:
+    """MSE between the probabilities and the one-hot target: bounded, even when confidently wrong."""
+    one_hot = torch.zeros_like(probabilities)
+    one_hot[target] = 1.0
+    return ((probabilities - one_hot) ** 2).mean().item()
+
+
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """Fraction correct: argmax over the class dimension, compared with the labels."""
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def confusion_matrix(predicted: torch.Tensor, labels: torch.Tensor, classes: int = 10) -> torch.Tensor:
+    """matrix[t, p] counts images of true class t predicted as p."""
+    flat = labels * classes + predicted
+    return torch.bincount(flat, minlength=classes * classes).reshape(classes, classes)
+
+
+def per_class_accuracy(matrix: torch.Tensor) -> torch.Tensor:
+    return matrix.diagonal().float() / matrix.sum(dim=1).clamp(min=1).float()
