@@ -159,7 +159,8 @@ class History:
 def fit(model: nn.Module, optimizer: torch.optim.Optimizer, train_loader: DataLoader,
         test_loader: DataLoader | None, epochs: int, device: str = "cpu",
         should_stop: Callable[[], bool] = lambda: False, start_epoch: int = 0,
-        report_every: int = 50) -> Iterator[Progress]:
+        report_every: int = 50,
+        before_epoch: Callable[[int], None] | None = None) -> Iterator[Progress]:
     """Train, yielding progress; stops between steps when asked, keeping what it has learned."""
     loss_fn = nn.CrossEntropyLoss()
     steps_per_epoch = len(train_loader)
@@ -167,6 +168,8 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, train_loader: DataLo
     start = time.perf_counter()
     seen_total = 0
     for epoch in range(start_epoch + 1, epochs + 1):
+        if before_epoch:
+            before_epoch(epoch)
         model.train()
         loss_sum, correct, seen = 0.0, 0, 0
         for images, labels in train_loader:
@@ -222,12 +225,34 @@ class Run:
         self.history = History()
         self.completed_epochs = 0
 
+    def _reseed_loader(self, epoch: int) -> None:
+        """Each epoch's order depends on (seed, epoch) alone, so a resumed run replays it exactly."""
+        self.generator.manual_seed(self.config.seed * 1_000 + epoch)
+
     def events(self, should_stop: Callable[[], bool] = lambda: False,
                report_every: int = 50) -> Iterator[Progress]:
         for event in fit(self.model, self.optimizer, self.train_loader, self.test_loader,
                          self.config.epochs, self.config.device, should_stop,
-                         start_epoch=self.completed_epochs, report_every=report_every):
+                         start_epoch=self.completed_epochs, report_every=report_every,
+                         before_epoch=self._reseed_loader):
             if event.kind == "epoch":
                 self.history.add(event)
                 self.completed_epochs = event.epoch
             yield event
+
+    def save(self, path, metrics: dict | None = None):
+        """An epoch-boundary checkpoint: everything needed to continue exactly from here."""
+        from course.checkpoints import save_checkpoint
+
+        return save_checkpoint(path, self.model, self.optimizer, self.completed_epochs,
+                               metrics or (self.history.epochs[-1] if self.history.epochs else {}),
+                               history=self.history.epochs, config=self.config.to_dict())
+
+    def restore(self, checkpoint) -> None:
+        """Continue from a checkpoint of this same run (model, optimizer, history, RNG)."""
+        from course.checkpoints import apply_checkpoint, restore_rng_state
+
+        apply_checkpoint(self.model, checkpoint, self.optimizer)
+        self.history = History(list(checkpoint.history))
+        self.completed_epochs = checkpoint.epoch
+        restore_rng_state(checkpoint.rng_state)

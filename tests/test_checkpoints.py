@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import pickle
@@ -46,18 +47,31 @@ def train_steps(model: nn.Module, optimizer: torch.optim.Optimizer, steps: int, 
         optimizer.step()
 
 
-@pytest.fixture
-def trained():
+@pytest.fixture(scope="module")
+def trained_states():
+    """Train once per module (a few Adam steps on random data); tests get fresh copies."""
     torch.manual_seed(0)
     model = make_model()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     train_steps(model, optimizer, 3, seed=1)
-    return model, optimizer
+    return copy.deepcopy(model.state_dict()), copy.deepcopy(optimizer.state_dict())
 
 
 @pytest.fixture
-def good_bytes(trained) -> bytes:
-    model, optimizer = trained
+def trained(trained_states):
+    model = make_model()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model.load_state_dict(trained_states[0])
+    optimizer.load_state_dict(copy.deepcopy(trained_states[1]))
+    return model, optimizer
+
+
+@pytest.fixture(scope="module")
+def good_bytes(trained_states) -> bytes:
+    model = make_model()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model.load_state_dict(trained_states[0])
+    optimizer.load_state_dict(copy.deepcopy(trained_states[1]))
     return ck.checkpoint_bytes(model, optimizer, 3, {"loss": 0.5}, config={"hidden": 32})
 
 
@@ -327,8 +341,7 @@ def test_huge_declared_member_size_is_refused(good_bytes):
 @pytest.mark.parametrize("name", ["../evil", "/abs/evil", "archive/extra.py", "other/data.pkl"])
 def test_unexpected_zip_member_is_refused(good_bytes, name):
     entries = list(members(good_bytes).items()) + [(name, b"x")]
-    message = refusal(rezip(entries))
-    assert "unexpected entry" in message or "damaged" in message
+    assert f"unexpected entry '{name}'" in refusal(rezip(entries))
 
 
 def test_duplicate_zip_member_is_refused(good_bytes):
@@ -423,7 +436,7 @@ def test_wrong_architecture_names_layers_and_both_shapes(good_bytes):
 def test_optimizer_of_another_kind_is_refused_before_anything_changes(good_bytes):
     fresh = make_model()
     before = [p.clone() for p in fresh.parameters()]
-    with pytest.raises(CheckpointError, match="different optimizer"):
+    with pytest.raises(CheckpointError, match="saved with Adam, your optimizer is SGD"):
         ck.apply_checkpoint(fresh, ck.load_checkpoint(good_bytes), torch.optim.SGD(
             fresh.parameters(), lr=0.1, nesterov=True, momentum=0.9))
     assert all(torch.equal(a, b) for a, b in zip(before, fresh.parameters(), strict=True))
