@@ -1,0 +1,209 @@
+"""Training runs in the background: one worker process per slot, the run's folder as its record.
+
+Why processes: every Streamlit session's reruns share the server's GIL, and a training thread
+inside the server slowed from 0.7 s to 40-58 s under four polling pages. A spawned worker keeps
+its own interpreter. Why files: a run's folder (config, status, checkpoints) survives a server
+restart, is visible to every app process on the same runs root, and belongs to one workspace.
+
+The page writes config.json and submits; the worker writes status.json (atomically, about
+twice a second) and an epoch checkpoint; Stop is a file named STOP that the worker checks
+between steps.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import tempfile
+import threading
+import time
+import traceback
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+
+from course.train import RunConfig, validated
+
+CONFIG_FILE, STATUS_FILE, STOP_FILE = "config.json", "status.json", "STOP"
+EPOCH_CHECKPOINT, FINAL_CHECKPOINT = "last_epoch.pt", "final.pt"
+HEARTBEAT_SECONDS = 0.5
+STALE_AFTER_SECONDS = 15.0
+ACTIVE_STATES = ("queued", "running")
+
+
+# ----------------------------------------------------------------------------- the record
+
+
+def write_json(path: Path, values: dict) -> None:
+    """Write via a temp file and rename, so a reader never sees half a file."""
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(values, handle)
+    os.replace(temporary, path)
+
+
+def read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def create_run(run_dir: Path, config: RunConfig, label: str = "") -> Path:
+    write_json(run_dir / CONFIG_FILE, {**validated(config).to_dict(), "label": label})
+    write_json(run_dir / STATUS_FILE, {"state": "queued", "updated": time.time(),
+                                       "submitted": time.time(), "history": []})
+    return run_dir
+
+
+def run_config(run_dir: Path) -> RunConfig:
+    return RunConfig.from_dict(read_json(Path(run_dir) / CONFIG_FILE))
+
+
+def run_label(run_dir: Path) -> str:
+    return str(read_json(Path(run_dir) / CONFIG_FILE).get("label", ""))
+
+
+def status(run_dir: Path) -> dict:
+    """The run's last written status, with 'interrupted' when its worker has gone silent."""
+    record = read_json(Path(run_dir) / STATUS_FILE) or {"state": "missing", "history": []}
+    silent = time.time() - record.get("updated", 0) > STALE_AFTER_SECONDS
+    if record.get("state") == "running" and silent:
+        record["state"] = "interrupted"
+    return record
+
+
+# ----------------------------------------------------------------------------- the worker
+
+
+def _worker_init(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(max(1, threads))
+
+
+def _warm() -> int:
+    """Import torch, the engine and the datasets once, before the first learner clicks Train."""
+    from course import data, train  # noqa: F401
+
+    for name in data.DATASETS:
+        try:
+            data.split_tensors(name, True)
+            data.split_tensors(name, False)
+        except data.DatasetUnavailable:
+            pass
+    return os.getpid()
+
+
+def execute(run_dir: str) -> str:
+    """Train the run in run_dir to the end or until STOP appears; returns the final state."""
+    from course.checkpoints import CheckpointError, load_checkpoint
+    from course.data import DatasetUnavailable
+    from course.train import Run
+
+    folder = Path(run_dir)
+    stop_flag = folder / STOP_FILE
+    record = read_json(folder / STATUS_FILE)
+    record.update(state="running", started=time.time(), pid=os.getpid(), updated=time.time())
+    if stop_flag.exists():
+        record["state"] = "stopped"
+        write_json(folder / STATUS_FILE, record)
+        return "stopped"
+    write_json(folder / STATUS_FILE, record)
+    try:
+        run = Run(run_config(folder))
+        if (folder / EPOCH_CHECKPOINT).exists():
+            run.restore(load_checkpoint(folder / EPOCH_CHECKPOINT))
+            record["resumed_from_epoch"] = run.completed_epochs
+        last_write = 0.0
+        for event in run.events(should_stop=stop_flag.exists, report_every=10):
+            record["progress"] = event.__dict__ | {"fraction": event.fraction}
+            if event.kind == "epoch":
+                run.save(folder / EPOCH_CHECKPOINT)
+                record["history"] = run.history.epochs
+            if event.kind == "stopped":
+                record["state"] = "stopped"
+            now = time.time()
+            if event.kind != "step" or now - last_write > HEARTBEAT_SECONDS:
+                record["updated"] = now
+                write_json(folder / STATUS_FILE, record)
+                last_write = now
+        run.save(folder / FINAL_CHECKPOINT)
+        if record["state"] == "running":
+            record["state"] = "done"
+    except (DatasetUnavailable, CheckpointError, ValueError) as error:
+        record.update(state="failed", error=str(error))
+    except Exception as error:  # the learner sees a sentence; the log keeps the traceback
+        traceback.print_exc()
+        record.update(state="failed", error=f"Training stopped with an error: {error}")
+    record["updated"] = time.time()
+    write_json(folder / STATUS_FILE, record)
+    return record["state"]
+
+
+# ----------------------------------------------------------------------------- the runner
+
+
+def default_slots() -> int:
+    from course.devices import usable_cores
+
+    return max(1, int(os.environ.get("COURSE_TRAINING_SLOTS", "0") or 0) or usable_cores())
+
+
+class JobRunner:
+    """At most `slots` runs train at once in this app process; the rest wait their turn."""
+
+    def __init__(self, slots: int | None = None):
+        from course.devices import usable_cores
+
+        self.slots = slots or default_slots()
+        threads = max(1, usable_cores() // self.slots)
+        self.executor = ProcessPoolExecutor(
+            max_workers=self.slots, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_init, initargs=(threads,))
+        self.futures: dict[str, Future] = {}
+        self.lock = threading.Lock()
+
+    def warm(self) -> None:
+        for _ in range(self.slots):
+            self.executor.submit(_warm)
+
+    def submit(self, run_dir: Path) -> None:
+        key = str(Path(run_dir).resolve())
+        (Path(run_dir) / STOP_FILE).unlink(missing_ok=True)
+        record = read_json(Path(run_dir) / STATUS_FILE)
+        record.update(state="queued", submitted=time.time(), updated=time.time())
+        write_json(Path(run_dir) / STATUS_FILE, record)
+        with self.lock:
+            self.futures[key] = self.executor.submit(execute, key)
+
+    def is_tracked(self, run_dir: Path) -> bool:
+        future = self.futures.get(str(Path(run_dir).resolve()))
+        return future is not None and not future.done()
+
+    def queue_position(self, run_dir: Path) -> int | None:
+        """1 for the next run to start, 2 after it, ...; None when it is not waiting."""
+        key = str(Path(run_dir).resolve())
+        with self.lock:
+            waiting = [path for path, future in self.futures.items()
+                       if not future.done() and read_json(Path(path) / STATUS_FILE).get("state")
+                       == "queued"]
+        waiting.sort(key=lambda path: read_json(Path(path) / STATUS_FILE).get("submitted", 0))
+        return waiting.index(key) + 1 if key in waiting else None
+
+    def stop(self, run_dir: Path) -> None:
+        """Ask the run to stop; it keeps the weights trained so far."""
+        (Path(run_dir) / STOP_FILE).touch()
+        future = self.futures.get(str(Path(run_dir).resolve()))
+        if future is not None and future.cancel():
+            record = read_json(Path(run_dir) / STATUS_FILE)
+            record.update(state="stopped", updated=time.time())
+            write_json(Path(run_dir) / STATUS_FILE, record)
+
+    def running_count(self) -> int:
+        with self.lock:
+            return sum(1 for path, future in self.futures.items() if not future.done()
+                       and read_json(Path(path) / STATUS_FILE).get("state") == "running")
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
