@@ -19,6 +19,7 @@ def iterations_per_epoch(n: int, batch_size: int, drop_last: bool = False) -> in
 
 def batch_sizes(n: int, batch_size: int, drop_last: bool = False) -> list[int]:
     """The size of every batch of one epoch, in order: full batches, then the partial one."""
+    iterations_per_epoch(n, batch_size, drop_last)  # same input checks
     full, rest = divmod(n, batch_size)
     return [batch_size] * full + ([rest] if rest and not drop_last else [])
 

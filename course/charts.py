@@ -96,3 +96,70 @@ def batch_size_comparison(rows: list[dict]) -> go.Figure:
                                 marker_color=[BLUE, GREEN, ORANGE, RED][column - 1]),
                          row=1, col=column)
     return _tidy(figure, 300)
+
+
+def history_curves(runs: dict[str, list[dict]]) -> go.Figure:
+    """Loss and accuracy per epoch, train (dashed) and test (solid), for one or more runs."""
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
+    palette = [BLUE, ORANGE, GREEN, RED, GREY]
+    for index, (name, history) in enumerate(runs.items()):
+        color = palette[index % len(palette)]
+        epochs = [row["epoch"] for row in history]
+        for column, metric in enumerate(("loss", "accuracy"), start=1):
+            for split, dash in (("train", "dash"), ("test", "solid")):
+                values = [row.get(f"{split}_{metric}") for row in history]
+                figure.add_trace(go.Scatter(
+                    x=epochs, y=values, mode="lines+markers", name=f"{name} · {split}",
+                    line=dict(color=color, dash=dash), legendgroup=name,
+                    showlegend=column == 1), row=1, col=column)
+        figure.update_xaxes(title_text="epoch", dtick=1)
+    figure.update_layout(legend=dict(orientation="h", y=-0.25, x=0))
+    return _tidy(figure, 360)
+
+
+def probability_bars(probabilities, true_class: int | None = None,
+                     class_names: list[str] | None = None) -> go.Figure:
+    """One bar per class; the true class in green, the others in blue."""
+    values = [float(p) for p in probabilities]
+    names = class_names or [str(i) for i in range(len(values))]
+    colors = [GREEN if i == true_class else BLUE for i in range(len(values))]
+    figure = go.Figure(go.Bar(x=names, y=values, marker_color=colors,
+                              text=[f"{v:.2f}" for v in values], textposition="outside"))
+    figure.update_layout(yaxis_range=[0, 1.12], yaxis_title="probability", xaxis_title="class",
+                         xaxis_type="category")
+    return _tidy(figure, 300)
+
+
+def confusion_heatmap(matrix: torch.Tensor, class_names: list[str]) -> go.Figure:
+    """Counts of (true, predicted); an invisible marker per cell makes every cell clickable."""
+    size = len(class_names)
+    counts = matrix.tolist()
+    off_diagonal = [[0 if t == p else counts[t][p] for p in range(size)] for t in range(size)]
+    figure = go.Figure(go.Heatmap(z=off_diagonal, x=list(range(size)), y=list(range(size)),
+                                  colorscale="Reds", showscale=False, hoverinfo="skip"))
+    xs, ys, texts, custom = [], [], [], []
+    for t in range(size):
+        for p in range(size):
+            xs.append(p)
+            ys.append(t)
+            texts.append(str(counts[t][p]))
+            custom.append([t, p])
+    figure.add_trace(go.Scatter(
+        x=xs, y=ys, mode="markers+text", text=texts, customdata=custom,
+        marker=dict(size=26, opacity=0.01, color=GREY), textfont=dict(size=10),
+        hovertemplate="true %{customdata[0]}, predicted %{customdata[1]}: %{text}<extra></extra>"))
+    figure.update_xaxes(title_text="predicted", tickvals=list(range(size)), ticktext=class_names,
+                        range=[-0.5, size - 0.5])
+    figure.update_yaxes(title_text="true", tickvals=list(range(size)), ticktext=class_names,
+                        range=[size - 0.5, -0.5])
+    figure.update_layout(showlegend=False)
+    return _tidy(figure, 480)
+
+
+def per_class_bars(accuracies, class_names: list[str]) -> go.Figure:
+    values = [float(a) for a in accuracies]
+    figure = go.Figure(go.Bar(x=class_names, y=values, marker_color=BLUE,
+                              text=[f"{v:.1%}" for v in values], textposition="outside"))
+    figure.update_layout(yaxis_range=[min(values) - 0.05, 1.01], yaxis_title="accuracy",
+                         xaxis_type="category", xaxis_title="true class")
+    return _tidy(figure, 300)

@@ -51,6 +51,11 @@ def _dataset_class(name: str):
         raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}") from None
 
 
+def _dataset_key(name: str) -> str:
+    _dataset_class(name)
+    return name
+
+
 def required_files(name: str, root: Path | None = None) -> list[Path]:
     """The uncompressed files torchvision reads for this dataset (both splits)."""
     cls = _dataset_class(name)
@@ -101,7 +106,7 @@ def dataset_status(name: str, root: Path | None = None) -> dict:
 
 def normalize_transform(name: str = "mnist") -> transforms.Compose:
     """The lesson's per-sample pipeline: PIL image → [1, 28, 28] float → standardised."""
-    mean, std = NORMALIZATION[name]
+    mean, std = NORMALIZATION[_dataset_key(name)]
     return transforms.Compose([transforms.ToTensor(), transforms.Normalize((mean,), (std,))])
 
 
@@ -118,16 +123,20 @@ class SplitTensors:
         return len(self.labels)
 
 
-@functools.lru_cache(maxsize=4)
 def split_tensors(name: str, train: bool = True, root: str | None = None) -> SplitTensors:
     """Built once per process and shared read-only: never modify the returned tensors."""
-    dataset = load_dataset(name, train=train, root=Path(root) if root else None)
+    return _cached_split(name, train, str(root or data_root()))
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_split(name: str, train: bool, root: str) -> SplitTensors:
+    dataset = load_dataset(name, train=train, root=Path(root))
     return SplitTensors(name, train, dataset.data, dataset.targets)
 
 
 def normalize_batch(images: torch.Tensor, name: str = "mnist") -> torch.Tensor:
     """uint8 [B, 28, 28] → float [B, 1, 28, 28], exactly what ToTensor + Normalize give."""
-    mean, std = NORMALIZATION[name]
+    mean, std = NORMALIZATION[_dataset_key(name)]
     return ((images.unsqueeze(1).float() / 255.0) - mean) / std
 
 

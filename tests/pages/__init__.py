@@ -1,0 +1,1 @@
+"""AppTest drives each page script through app.py's navigation."""

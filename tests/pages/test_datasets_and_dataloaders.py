@@ -1,0 +1,187 @@
+"""Lesson 2.2.1 through AppTest: the explorer, the checks, the buttons, and a missing dataset."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from course import data
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PAGE = "pages/datasets-and-dataloaders.py"
+SHAPE_OPTIONS = ["64 channels of 1×28×28 images", "64 images, 1 channel (grayscale), 28×28 pixels",
+                 "1 image of 64×28×28 pixels", "28 batches of 64×1 vectors"]
+
+
+def open_lesson(monkeypatch) -> AppTest:
+    monkeypatch.chdir(PROJECT_ROOT)
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception
+    return at
+
+
+@pytest.fixture
+def lesson(data_dir, monkeypatch) -> AppTest:
+    return open_lesson(monkeypatch)
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def explore(at: AppTest, n: int, batch: int, drop_last: bool) -> AppTest:
+    at.number_input(key="dl.n").set_value(n)
+    at.number_input(key="dl.batch").set_value(batch)
+    at.toggle(key="dl.drop_last").set_value(drop_last)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def table_with(at: AppTest, column: str):
+    return next(frame.value for frame in at.dataframe if column in frame.value.columns)
+
+
+def checked(at: AppTest, prefix: str) -> list[str]:
+    """Feedback from a check button: success/error/warning texts starting with prefix."""
+    return [e.value for e in [*at.success, *at.error, *at.warning] if e.value.startswith(prefix)]
+
+
+# --- Rendering on real data -------------------------------------------------------------------
+
+def test_lesson_renders_with_13_iterations_by_default(lesson):
+    assert lesson.title[0].value == "Datasets and DataLoaders"
+    assert metric(lesson, "Iterations per epoch") == "13"
+    assert "ceil(100 / 8) = 13" in [c.value for c in lesson.caption]
+    assert not lesson.error
+
+
+def test_lesson_shows_a_real_mnist_batch_and_dataset(lesson):
+    assert [metric(lesson, label) for label in ("batch: images in this batch",
+                                                "channels: 1 = grayscale", "height in pixels",
+                                                "width in pixels")] == ["64", "1", "28", "28"]
+    assert metric(lesson, "len(train_data)") == "60,000"
+    assert metric(lesson, "one image") == "[1, 28, 28]"
+    counts = ", ".join(f"{d}: {c:,}" for d, c in enumerate(
+        [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]))
+    assert f"Images per digit: {counts}" in [c.value for c in lesson.caption]
+
+
+def test_lesson_shows_the_collation_error_and_its_fix(lesson):
+    code = [c.value for c in lesson.code]
+    assert any(c.startswith("RuntimeError: stack expects each tensor to be equal size")
+               for c in code)
+    assert "first batch → [8, 1, 28, 28]" in code
+
+
+# --- The batch-shape explorer -----------------------------------------------------------------
+
+def test_explorer_shows_938_iterations_for_mnist_with_batch_64(lesson):
+    explore(lesson, 60_000, 64, drop_last=False)
+    assert metric(lesson, "Iterations per epoch") == "938"
+    assert "ceil(60000 / 64) = 938" in [c.value for c in lesson.caption]
+    assert "Showing the first 200 of 938 batches." in [c.value for c in lesson.caption]
+
+
+def test_explorer_drop_last_drops_the_partial_batch(lesson):
+    explore(lesson, 100, 8, drop_last=True)
+    assert metric(lesson, "Iterations per epoch") == "12"
+    assert "floor(100 / 8) = 12" in [c.value for c in lesson.caption]
+    assert "`drop_last=True` throws the last 4 samples away this epoch." in [
+        m.value for m in lesson.markdown]
+
+
+def test_explorer_live_loader_table_matches_the_metric(lesson):
+    explore(lesson, 100, 8, drop_last=False)
+    table = table_with(lesson, "x.shape")
+    assert table["iteration"].tolist() == [1, 2, 3, 12, 13]
+    assert table["x.shape"].tolist() == ["[8, 1]"] * 4 + ["[4, 1]"]
+    assert any("yielded **13** batches" in m.value for m in lesson.markdown)
+
+
+def test_explorer_warns_when_drop_last_empties_the_epoch(lesson):
+    explore(lesson, 5, 8, drop_last=True)
+    assert metric(lesson, "Iterations per epoch") == "0"
+    assert any("the epoch is empty" in w.value for w in lesson.warning)
+    assert any("yielded **0** batches" in m.value for m in lesson.markdown)
+
+
+# --- Predict, then check ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("guess", "expected"), [(13, "Right"), (12, "Not quite: the answer is 13")])
+def test_iterations_check_judges_the_prediction(lesson, guess, expected):
+    lesson.number_input(key="dl.q_iterations.guess").set_value(guess)
+    lesson.button(key="dl.q_iterations.check").click().run()
+    assert not lesson.exception
+    feedback = checked(lesson, "Right") + checked(lesson, "Not quite")
+    assert len(feedback) == 1 and feedback[0].startswith(expected)
+    assert (feedback[0] in [s.value for s in lesson.success]) is (guess == 13)
+
+
+def test_shape_check_accepts_64_grayscale_images_and_rejects_64_channels(lesson):
+    assert lesson.radio(key="dl.q_shape.choice").options == SHAPE_OPTIONS
+    lesson.radio(key="dl.q_shape.choice").set_value(SHAPE_OPTIONS[1])
+    lesson.button(key="dl.q_shape.check").click().run()
+    assert [s for s in checked(lesson, "Right.") if "64 images" in s]
+    lesson.radio(key="dl.q_shape.choice").set_value(SHAPE_OPTIONS[0])
+    lesson.button(key="dl.q_shape.check").click().run()
+    assert [e.value for e in lesson.error] == [
+        f"Not quite: “{SHAPE_OPTIONS[1]}”. The batch dimension comes first: 64 images, each "
+        "with 1 channel (grayscale) of 28×28 pixels."]
+
+
+def test_shape_check_without_a_choice_asks_for_a_prediction(lesson):
+    lesson.button(key="dl.q_shape.check").click().run()
+    assert checked(lesson, "Pick an answer first")
+
+
+# --- Buttons that run real training -----------------------------------------------------------
+
+def test_run_both_loops_recovers_w_2_and_b_1(lesson):
+    lesson.button(key="dl.run_loops").click().run()
+    assert not lesson.exception
+    results = table_with(lesson, "w")
+    assert list(results.index) == ["raw tensors", "DataLoader"]
+    assert results["w"].tolist() == pytest.approx([2.0, 2.0], abs=0.1)
+    assert results["b"].tolist() == pytest.approx([1.0, 1.0], abs=0.1)
+
+
+def test_batch_size_button_trains_on_2000_images_and_shows_a_table(lesson):
+    lesson.select_slider(key="dl.bs_subset").set_value(2000)
+    lesson.button(key="dl.bs_run").click().run()
+    assert not lesson.exception
+    rows = table_with(lesson, "batch size")
+    sizes = rows["batch size"].tolist()
+    assert sizes == [8, 64, 512]
+    assert rows["updates per epoch"].tolist() == [math.ceil(1600 / b) for b in sizes]
+    assert (rows.drop(columns=["batch size", "updates per epoch"]) > 0).all().all()
+
+
+# --- No dataset ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def empty_root(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    st.cache_resource.clear()
+    yield tmp_path
+    st.cache_resource.clear()
+
+
+def test_lesson_without_data_shows_the_missing_files_and_keeps_the_explorer(empty_root,
+                                                                            monkeypatch):
+    at = open_lesson(monkeypatch)
+    errors = [e.value for e in at.error]
+    assert errors, "the learner should be told why the MNIST sections are missing"
+    for path in data.required_files("mnist", empty_root):
+        assert all(str(path) in error for error in errors)
+    assert all("COURSE_DATA_DIR" in error for error in errors)
+    assert metric(at, "Iterations per epoch") == "13"
+    assert not [b for b in at.button if b.key == "dl.bs_run"]
+    explore(at, 60_000, 64, drop_last=False)
+    assert metric(at, "Iterations per epoch") == "938"

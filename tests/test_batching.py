@@ -1,0 +1,194 @@
+"""What a DataLoader does with N samples: counts, shapes, order, and what batch size changes."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from course import batching, data
+from course.teaching_datasets import SimpleDataset, SortedDataset
+
+# --- How many batches -------------------------------------------------------------------------
+
+
+def test_iterations_per_epoch_counts_the_partial_last_batch():
+    assert batching.iterations_per_epoch(100, 8) == 13
+
+
+def test_drop_last_discards_partial_batch_from_the_count():
+    assert batching.iterations_per_epoch(100, 8, drop_last=True) == 12
+
+
+def test_iterations_per_epoch_for_mnist_train_with_batch_64():
+    assert batching.iterations_per_epoch(60_000, 64) == 938
+    assert batching.iterations_per_epoch(60_000, 64, drop_last=True) == 937
+
+
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_iterations_per_epoch_with_exact_division_ignores_drop_last(drop_last):
+    assert batching.iterations_per_epoch(96, 8, drop_last) == 12
+
+
+def test_fewer_samples_than_one_batch_with_drop_last_gives_an_empty_epoch():
+    assert batching.iterations_per_epoch(5, 8, drop_last=True) == 0
+    assert batching.iterations_per_epoch(5, 8) == 1
+
+
+def test_zero_samples_give_zero_iterations():
+    assert batching.iterations_per_epoch(0, 8) == 0
+
+
+@pytest.mark.parametrize(("n", "batch_size"), [(-1, 8), (100, 0), (100, -8)])
+def test_iterations_per_epoch_rejects_invalid_inputs(n, batch_size):
+    with pytest.raises(ValueError):
+        batching.iterations_per_epoch(n, batch_size)
+
+
+def test_batch_sizes_lists_full_batches_then_the_partial_one():
+    assert batching.batch_sizes(100, 8) == [8] * 12 + [4]
+
+
+def test_batch_sizes_with_drop_last_has_only_full_batches():
+    assert batching.batch_sizes(100, 8, drop_last=True) == [8] * 12
+    assert batching.batch_sizes(5, 8, drop_last=True) == []
+
+
+@pytest.mark.parametrize("drop_last", [False, True])
+@pytest.mark.parametrize("batch_size", [1, 3, 8, 64])
+@pytest.mark.parametrize("n", [1, 5, 8, 9, 64, 100, 257])
+def test_real_dataloader_agrees_with_the_formula(n, batch_size, drop_last):
+    shapes = batching.loader_batch_shapes(SimpleDataset(n=n), batch_size, shuffle=True,
+                                          drop_last=drop_last)
+    assert len(shapes) == batching.iterations_per_epoch(n, batch_size, drop_last)
+    assert [x[0] for x, _ in shapes] == batching.batch_sizes(n, batch_size, drop_last)
+
+
+def test_loader_batch_shapes_prepend_the_batch_dimension_with_partial_last_batch():
+    shapes = batching.loader_batch_shapes(SimpleDataset(n=100), 8)
+    assert shapes == [([8, 1], [8, 1])] * 12 + [([4, 1], [4, 1])]
+
+
+# --- In which order ---------------------------------------------------------------------------
+
+def test_first_batch_per_epoch_differs_between_epochs():
+    dataset = SimpleDataset(n=100)
+    firsts = batching.first_batch_per_epoch(dataset, batch_size=8, epochs=3)
+    assert [len(batch) for batch in firsts] == [8, 8, 8]
+    for earlier in range(3):
+        for later in range(earlier + 1, 3):
+            assert not torch.equal(firsts[earlier], firsts[later])
+    targets = set(dataset.y.flatten().tolist())
+    assert all(value in targets for batch in firsts for value in batch.tolist())
+
+
+def test_first_batch_per_epoch_is_reproducible_with_the_same_seed():
+    dataset = SimpleDataset(n=100)
+    first = batching.first_batch_per_epoch(dataset, 8, epochs=2, seed=3)
+    again = batching.first_batch_per_epoch(dataset, 8, epochs=2, seed=3)
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
+
+
+def test_unshuffled_batches_of_sorted_data_are_narrow_increasing_slices():
+    dataset = SortedDataset(n=512)
+    ranges = batching.batch_target_ranges(dataset, 32, shuffle=False)
+    full_range = (dataset.y.max() - dataset.y.min()).item()
+    assert len(ranges) == 16
+    assert all(high - low < 0.15 * full_range for low, high in ranges)
+    assert all(previous[1] <= following[0] for previous, following in zip(ranges, ranges[1:]))
+
+
+def test_shuffled_batches_of_sorted_data_span_most_of_the_range():
+    dataset = SortedDataset(n=512)
+    ranges = batching.batch_target_ranges(dataset, 32, shuffle=True)
+    full_range = (dataset.y.max() - dataset.y.min()).item()
+    assert len(ranges) == 16
+    assert all(high - low > 0.6 * full_range for low, high in ranges)
+
+
+def test_shuffle_race_is_deterministic():
+    dataset = SortedDataset(n=256)
+    assert batching.shuffle_race(dataset, shuffle=True, epochs=3) == batching.shuffle_race(
+        dataset, shuffle=True, epochs=3)
+
+
+def test_shuffle_race_records_the_full_data_loss_after_every_step():
+    losses = batching.shuffle_race(SortedDataset(n=100), shuffle=True, epochs=2, batch_size=32)
+    assert len(losses) == 2 * batching.iterations_per_epoch(100, 32)
+    assert all(loss > 0 for loss in losses)
+
+
+def test_without_shuffle_sorted_data_ends_with_a_higher_loss():
+    dataset = SortedDataset(n=512)
+    unshuffled = batching.shuffle_race(dataset, shuffle=False, epochs=8)
+    shuffled = batching.shuffle_race(dataset, shuffle=True, epochs=8)
+    assert unshuffled[-1] > 1.5 * shuffled[-1]
+    assert shuffled[-1] < shuffled[0]
+
+
+# --- What batch size changes ------------------------------------------------------------------
+
+def test_activation_bytes_counts_input_and_every_layer_output():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 10), nn.ReLU())
+    inputs = torch.zeros(4, 1, 28, 28)
+    # float32: input 4*784*4 + flatten 4*784*4 + linear 4*10*4 + relu 4*10*4
+    assert batching.activation_bytes(model, inputs) == 12_544 + 12_544 + 160 + 160
+
+
+def test_activation_bytes_grows_linearly_with_batch_and_leaves_no_hooks():
+    model = batching.mlp_for_images()
+    small = batching.activation_bytes(model, torch.zeros(8, 1, 28, 28))
+    large = batching.activation_bytes(model, torch.zeros(64, 1, 28, 28))
+    assert large == 8 * small
+    assert all(not layer._forward_hooks for layer in model.children())
+
+
+@pytest.fixture(scope="module")
+def mnist_subset(data_dir):
+    """The first 2,000 real MNIST training images, normalised, with their labels."""
+    split = data.split_tensors("mnist", True, str(data_dir))
+    return data.normalize_batch(split.images[:2000]), split.labels[:2000]
+
+
+def test_gradient_noise_shrinks_as_batch_size_grows(mnist_subset):
+    images, labels = mnist_subset
+    model = batching.mlp_for_images()
+    noise = [batching.gradient_noise(model, images, labels, size) for size in (8, 64, 512)]
+    assert noise[0] > noise[1] > noise[2] > 0
+    assert all(p.grad is None or not p.grad.any() for p in model.parameters())
+
+
+def test_a_batch_of_all_the_data_has_no_gradient_noise(mnist_subset):
+    images, labels = mnist_subset
+    assert batching.gradient_noise(batching.mlp_for_images(), images, labels, len(labels),
+                                   draws=2) < 1e-4
+
+
+def test_compare_batch_sizes_on_real_mnist_returns_one_row_per_size(mnist_subset):
+    images, labels = mnist_subset
+    reported = []
+    rows = batching.compare_batch_sizes(images, labels, (8, 64, 512),
+                                        progress=lambda fraction, _text: reported.append(fraction))
+    assert [row["batch size"] for row in rows] == [8, 64, 512]
+    assert [row["updates per epoch"] for row in rows] == [math.ceil(1600 / b) for b in (8, 64, 512)]
+    for row in rows:
+        for key in ("activation memory (KB)", "seconds per epoch", "samples / s",
+                    "gradient noise", "held-out accuracy"):
+            assert row[key] > 0, key
+        assert row["held-out accuracy"] <= 1
+    memory = [row["activation memory (KB)"] for row in rows]
+    noise = [row["gradient noise"] for row in rows]
+    assert memory == sorted(memory) and noise == sorted(noise, reverse=True)
+    assert rows[0]["held-out accuracy"] > 0.6  # 200 updates on real digits beat chance (0.1)
+    assert reported == pytest.approx([1 / 3, 2 / 3, 1])
+
+
+def test_compare_batch_sizes_memory_matches_activation_bytes(mnist_subset):
+    images, labels = mnist_subset
+    row = batching.compare_batch_sizes(images[:500], labels[:500], (16,))[0]
+    expected = batching.activation_bytes(batching.mlp_for_images(), images[:16]) / 1024
+    assert row["activation memory (KB)"] == expected
+    assert row["updates per epoch"] == len(DataLoader(range(400), batch_size=16))
