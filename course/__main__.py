@@ -1,20 +1,27 @@
-"""Command line: `python -m course train --dataset mnist --model mlp --epochs 5 [--json]`."""
+"""Command line: `python -m course train --dataset mnist --model mlp --epochs 5 [--json]`.
+
+With `--run-dir DIR` the run writes its config, status and a checkpoint every epoch into DIR;
+`--resume DIR` continues such a run after an interruption, exactly where its last epoch ended.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import tempfile
+from pathlib import Path
 
 from tqdm import tqdm
 
-from course import data, devices
-from course.models import MODEL_KINDS, parameter_count
-from course.train import Run, RunConfig
+from course import data, devices, jobs
+from course.models import MODEL_KINDS
+from course.train import RunConfig
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m course", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train a model and report its test accuracy")
     train.add_argument("--dataset", choices=sorted(data.DATASETS), default="mnist")
@@ -29,36 +36,62 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     train.add_argument("--train-subset", type=int, default=None,
                        help="train on the first N training images only")
     train.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    train.add_argument("--run-dir", type=Path, help="keep config, status and epoch checkpoints here")
+    train.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR")
     train.add_argument("--json", action="store_true", help="print one JSON object at the end")
     return parser.parse_args(argv)
 
 
+def config_from(arguments: argparse.Namespace) -> RunConfig:
+    return RunConfig(dataset=arguments.dataset, model=arguments.model, epochs=arguments.epochs,
+                     batch_size=arguments.batch_size, lr=arguments.lr,
+                     dropout=arguments.dropout, weight_decay=arguments.weight_decay,
+                     seed=arguments.seed, device=devices.resolve_device(arguments.device),
+                     train_subset=arguments.train_subset)
+
+
+def prepare_run_dir(arguments: argparse.Namespace) -> Path:
+    if arguments.resume:
+        folder = arguments.resume
+        if not (folder / jobs.CONFIG_FILE).exists():
+            raise ValueError(f"{folder} holds no run to resume (no {jobs.CONFIG_FILE})")
+        return folder
+    folder = arguments.run_dir or Path(tempfile.mkdtemp(prefix="course-run-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    if (folder / jobs.EPOCH_CHECKPOINT).exists():
+        raise ValueError(f"{folder} already holds a run; use --resume {folder} to continue it")
+    return jobs.create_run(folder, config_from(arguments))
+
+
 def train(arguments: argparse.Namespace) -> dict:
     devices.configure_threads(arguments.threads)
-    config = RunConfig(dataset=arguments.dataset, model=arguments.model, epochs=arguments.epochs,
-                       batch_size=arguments.batch_size, lr=arguments.lr,
-                       dropout=arguments.dropout, weight_decay=arguments.weight_decay,
-                       seed=arguments.seed, device=devices.resolve_device(arguments.device),
-                       train_subset=arguments.train_subset)
-    run = Run(config)
-    total = len(run.train_loader) * config.epochs
-    last = None
-    with tqdm(total=total, unit="step", disable=arguments.json, file=sys.stderr) as bar:
-        for event in run.events(report_every=10):
-            bar.update(event.step - bar.n)
-            bar.set_postfix(epoch=event.epoch, loss=f"{event.train_loss:.3f}")
-            if event.kind == "epoch":
-                last = event
-                bar.write(f"epoch {event.epoch}: train loss {event.train_loss:.4f}, "
-                          f"train acc {event.train_accuracy:.4f}, "
-                          f"test acc {event.test_accuracy:.4f}", file=sys.stderr)
+    folder = prepare_run_dir(arguments)
+    config = jobs.run_config(folder)
+    bar = tqdm(total=None, unit="step", disable=arguments.json, file=sys.stderr)
+
+    def show(event):
+        bar.total = event.steps_per_epoch * event.epochs
+        bar.update(event.step - bar.n)
+        bar.set_postfix(epoch=event.epoch, loss=f"{event.train_loss:.3f}")
+        if event.kind == "epoch":
+            bar.write(f"epoch {event.epoch}: train loss {event.train_loss:.4f}, train acc "
+                      f"{event.train_accuracy:.4f}, test acc {event.test_accuracy:.4f}",
+                      file=sys.stderr)
+
+    state = jobs.execute(str(folder), on_event=show)
+    bar.close()
+    record = jobs.status(folder)
+    if state == "failed":
+        raise ValueError(record.get("error", "training failed"))
+    last = record["history"][-1]
     return {
         "dataset": config.dataset, "model": config.model, "epochs": config.epochs,
         "batch_size": config.batch_size, "lr": config.lr, "device": config.device,
-        "params": parameter_count(run.model),
-        "test_accuracy": last.test_accuracy, "test_loss": last.test_loss,
-        "train_accuracy": last.train_accuracy, "train_seconds": round(last.elapsed, 3),
-        "history": run.history.epochs,
+        "params": record.get("params"), "test_accuracy": last["test_accuracy"],
+        "test_loss": last["test_loss"], "train_accuracy": last["train_accuracy"],
+        "train_seconds": round(sum(row["seconds"] for row in record["history"]), 3),
+        "resumed_from_epoch": record.get("resumed_from_epoch", 0),
+        "run_dir": str(folder), "history": record["history"],
     }
 
 

@@ -163,3 +163,16 @@ def per_class_bars(accuracies, class_names: list[str]) -> go.Figure:
     figure.update_layout(yaxis_range=[min(values) - 0.05, 1.01], yaxis_title="accuracy",
                          xaxis_type="category", xaxis_title="true class")
     return _tidy(figure, 300)
+
+
+def sweep(series: dict[str, list[float]], x_key: str, x_title: str, y_title: str) -> go.Figure:
+    """Curves over a shared x axis given under x_key."""
+    figure = go.Figure()
+    palette = [BLUE, RED, GREEN, ORANGE]
+    names = [name for name in series if name != x_key]
+    for index, name in enumerate(names):
+        figure.add_trace(go.Scatter(x=series[x_key], y=series[name], name=name, mode="lines",
+                                    line=dict(color=palette[index % len(palette)], width=3)))
+    figure.update_layout(xaxis_title=x_title, yaxis_title=y_title,
+                         legend=dict(orientation="h", y=1.15, x=0))
+    return _tidy(figure, 320)

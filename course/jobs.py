@@ -95,8 +95,11 @@ def _warm() -> int:
     return os.getpid()
 
 
-def execute(run_dir: str) -> str:
-    """Train the run in run_dir to the end or until STOP appears; returns the final state."""
+def execute(run_dir: str, on_event=None) -> str:
+    """Train the run in run_dir to the end or until STOP appears; returns the final state.
+
+    A run folder that already holds an epoch checkpoint continues from it (resume).
+    """
     from course.checkpoints import CheckpointError, load_checkpoint
     from course.data import DatasetUnavailable
     from course.train import Run
@@ -115,8 +118,11 @@ def execute(run_dir: str) -> str:
         if (folder / EPOCH_CHECKPOINT).exists():
             run.restore(load_checkpoint(folder / EPOCH_CHECKPOINT))
             record["resumed_from_epoch"] = run.completed_epochs
+        record["params"] = sum(p.numel() for p in run.model.parameters())
         last_write = 0.0
         for event in run.events(should_stop=stop_flag.exists, report_every=10):
+            if on_event:
+                on_event(event)
             record["progress"] = event.__dict__ | {"fraction": event.fraction}
             if event.kind == "epoch":
                 run.save(folder / EPOCH_CHECKPOINT)

@@ -43,3 +43,32 @@ def confusion_matrix(predicted: torch.Tensor, labels: torch.Tensor, classes: int
 
 def per_class_accuracy(matrix: torch.Tensor) -> torch.Tensor:
     return matrix.diagonal().float() / matrix.sum(dim=1).clamp(min=1).float()
+
+
+def double_softmax_effect(logits: torch.Tensor, target: int) -> dict:
+    """What applying softmax before nn.CrossEntropyLoss does to the loss and its gradient."""
+    label = torch.tensor([target])
+    results = {}
+    for name, transform in (("", lambda z: z), ("double_", lambda z: torch.softmax(z, dim=1))):
+        z = logits.detach().clone().unsqueeze(0).requires_grad_(True)
+        loss = torch.nn.functional.cross_entropy(transform(z), label)
+        loss.backward()
+        results[f"{name}loss"] = loss.item()
+        results[f"{name}gradient"] = z.grad.norm().item()
+    classes = logits.numel()
+    results["floor"] = -math.log(math.e / (math.e + classes - 1))
+    return results
+
+
+def double_softmax_sweep(logits: torch.Tensor, target: int, low: float = -5.0, high: float = 12.0,
+                         points: int = 69) -> dict[str, list[float]]:
+    """Loss as the true class's logit grows: correct CE falls to 0, softmax-first stalls."""
+    values = torch.linspace(low, high, points)
+    correct, double = [], []
+    for value in values:
+        z = logits.detach().clone()
+        z[target] = value
+        correct.append(cross_entropy(z, target))
+        double.append(cross_entropy(torch.softmax(z, dim=-1), target))
+    return {"logit": values.tolist(), "nn.CrossEntropyLoss(logits)": correct,
+            "nn.CrossEntropyLoss(softmax(logits))": double}

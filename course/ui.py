@@ -109,3 +109,85 @@ def reveal(question: str, answer: str) -> None:
         st.markdown(f"**Think it through:** {question}")
         with st.expander("Show the answer"):
             st.markdown(answer)
+
+
+def prediction_gallery(images, labels, probabilities, indices, columns: int = 8) -> None:
+    """Test images with prediction and confidence: green when right, red when wrong."""
+    if not indices:
+        st.info("No images match this selection.")
+        return
+    rows = [indices[start:start + columns] for start in range(0, len(indices), columns)]
+    for row in rows:
+        for column, index in zip(st.columns(columns), row, strict=False):
+            predicted = int(probabilities[index].argmax())
+            truth = int(labels[index])
+            confidence = float(probabilities[index, predicted])
+            column.image(images[index].numpy(), width=72, clamp=True)
+            if predicted == truth:
+                column.markdown(f":green[**{predicted}** · {confidence:.0%}]")
+            else:
+                column.markdown(f":red[**{predicted}** · {confidence:.0%}]  \n"
+                                f":gray[true {truth}: {float(probabilities[index, truth]):.0%}]")
+
+
+def own_digit_section(space, finished_runs: list[str], key: str) -> None:
+    """Draw or upload a digit, see MNIST's preprocessing, and the trained model's answer."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    from course import canvas, charts, digits, evaluation
+    from course.checkpoints import CheckpointError
+
+    st.markdown("MNIST digits are white on black, centred by their mass in a 28×28 box after "
+                "being scaled to fit 20×20. Your drawing goes through the same steps before "
+                "the model sees it.")
+    source = st.radio("Input", ["Draw", "Upload a photo", "Camera"], horizontal=True,
+                      key=f"{key}.digit_source")
+    raw = None
+    if source == "Draw":
+        raw = canvas.draw_digit(key=f"{key}.canvas")
+    elif source == "Upload a photo":
+        upload = st.file_uploader("A photo of one handwritten digit (PNG or JPEG, ≤ 5 MB)",
+                                  type=["png", "jpg", "jpeg"], key=f"{key}.digit_upload")
+        if upload is not None:
+            if upload.size > 5 * 2**20:
+                st.error("That image is larger than 5 MB; please use a smaller one.")
+            else:
+                raw = upload.getvalue()
+    else:
+        photo = st.camera_input("Photograph a digit written on paper", key=f"{key}.camera")
+        raw = photo.getvalue() if photo is not None else None
+    if raw is None:
+        st.caption("Draw a digit (or upload one) to see the steps and the prediction.")
+        return
+    try:
+        image = Image.open(io.BytesIO(raw))
+        image.load()
+        steps = digits.preprocess_steps(image)
+    except (UnidentifiedImageError, OSError):
+        st.error("That file is not an image this page can read. Try a PNG or JPEG.")
+        return
+    except digits.EmptyDrawing as error:
+        st.info(str(error))
+        return
+    strip = st.columns(len(steps))
+    for column, (name, picture) in zip(strip, steps, strict=True):
+        shown = picture.squeeze().float()
+        shown = (shown - shown.min()) / (shown.max() - shown.min() + 1e-8)
+        column.image(shown.numpy(), caption=name, width=90, clamp=True)
+    if not finished_runs:
+        st.info("Train a model above and its prediction for your digit appears here.")
+        return
+    try:
+        model, _config = evaluation.load_run_model(space.run_dir(finished_runs[-1]))
+    except CheckpointError as error:
+        st.error(f"The trained model could not be loaded: {error}")
+        return
+    import torch
+
+    with torch.no_grad():
+        probabilities = torch.softmax(model(steps[-1][1]), dim=1)[0]
+    st.plotly_chart(charts.probability_bars(probabilities), key=f"{key}.digit_probs")
+    st.markdown(f"The model says **{int(probabilities.argmax())}** with "
+                f"{float(probabilities.max()):.0%} confidence.")
