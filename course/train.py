@@ -276,8 +276,8 @@ def loader_speeds(split: data.SplitTensors, batches: int = 200, batch_size: int 
             if index + 1 == batches:
                 break
         seconds = time.perf_counter() - start
-        rows.append({"loader": name, "seconds for %d batches" % batches: seconds,
+        rows.append({"loader": name, f"seconds for {batches} batches": seconds,
                      "seconds per epoch (extrapolated)": seconds * len(loader) / batches})
-    rows[0]["speed-up"], rows[1]["speed-up"] = 1.0, rows[0]["seconds per epoch (extrapolated)"] / \
-        rows[1]["seconds per epoch (extrapolated)"]
+    textbook, engine = (row["seconds per epoch (extrapolated)"] for row in rows)
+    rows[0]["speed-up"], rows[1]["speed-up"] = 1.0, textbook / engine
     return rows

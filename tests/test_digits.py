@@ -24,7 +24,7 @@ def test_thick_one_ends_centred_by_mass():
     steps = dict(digits.preprocess_steps(white_canvas_with_one()))
     centred = steps["centred 28×28"]
     row, col = digits.center_of_mass(centred)
-    assert abs(row - 13.5) <= 0.5 and abs(col - 13.5) <= 0.5
+    assert abs(row - 14) <= 0.5 and abs(col - 14) <= 0.5
     assert max(steps["20×20"].shape) == 20
     assert steps["20×20"].shape[0] > steps["20×20"].shape[1]  # a "1" stays tall and thin
 
@@ -55,14 +55,17 @@ def test_white_on_black_input_is_not_inverted():
 
 def test_real_mnist_digit_survives_upscale_invert_and_preprocess(data_dir):
     test_split = data.split_tensors("mnist", False)
-    for index in range(10):
+    similarities = []
+    for index in range(20):
         original = test_split.images[index].float() / 255.0
         big = F.interpolate(original[None, None], size=(280, 280), mode="bilinear")[0, 0]
         dark_on_light = ((1 - big.clamp(0, 1)) * 255).round().to(torch.uint8).numpy()
         processed = digits.preprocess(Image.fromarray(dark_on_light))
         expected = data.normalize_batch(test_split.images[index:index + 1])
-        similarity = F.cosine_similarity(processed.flatten(), expected.flatten(), dim=0)
-        assert similarity > 0.8, f"test image {index}: cosine similarity {similarity:.3f}"
+        similarities.append(F.cosine_similarity(processed.flatten(), expected.flatten(), dim=0).item())
+    # A one-pixel shift of a thin stroke already costs ~0.1, so 0.8 means "the same digit, in place".
+    assert min(similarities) > 0.8, similarities
+    assert sum(similarities) / len(similarities) > 0.93, similarities
 
 
 def test_empty_canvas_raises_empty_drawing():
@@ -80,7 +83,7 @@ def test_transparent_background_counts_as_white_paper():
     model_input = digits.preprocess(Image.fromarray(rgba, mode="RGBA"))
     assert model_input.shape == (1, 1, 28, 28)
     row, col = digits.center_of_mass(dict(digits.preprocess_steps(rgba))["centred 28×28"])
-    assert abs(row - 13.5) <= 0.5 and abs(col - 13.5) <= 0.5
+    assert abs(row - 14) <= 0.5 and abs(col - 14) <= 0.5
 
 
 def test_png_bytes_are_accepted():
