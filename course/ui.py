@@ -33,6 +33,20 @@ def dataset_or_error(name: str = "mnist", train: bool = True, transform=None):
         return None
 
 
+def use_app_navigation() -> None:
+    """Make a deep link on a fresh server go through app.py's navigation.
+
+    Streamlit 1.67 runs a page file directly (its old pages/-folder mode) until some run in
+    this process has called st.navigation: the first visitor of /mnist-project would get no page
+    config and the wrong sidebar. Leave that mode once and rerun through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def colab_url(notebook_name: str) -> str:
     repository = os.environ.get("COURSE_REPOSITORY", lessons.REPOSITORY)
     return (f"https://colab.research.google.com/github/{repository}/blob/main/notebooks/"
@@ -41,18 +55,19 @@ def colab_url(notebook_name: str) -> str:
 
 def lesson_header(slug: str) -> lessons.Lesson:
     """Title, where the lesson sits in its module, and the exercise notebook links."""
+    use_app_navigation()
     lesson = lessons.lesson(slug)
     module = lessons.module_of(lesson)
     st.caption(f"Module {module.label} · Lesson {lesson.code}")
     st.title(lesson.title)
     st.caption(" → ".join(f"“{step}”" for step in module.arc))
     notebook = lessons.PROJECT_ROOT / "notebooks" / lesson.notebook_name
-    left, right = st.columns(2)
     if notebook.exists():
+        left, right, _ = st.columns([1, 1, 2])
         left.download_button("⬇️ Exercise notebook", notebook.read_bytes(),
                              file_name=lesson.notebook_name,
                              mime="application/x-ipynb+json", key=f"{slug}.notebook")
-    right.link_button("Open the notebook in Colab", colab_url(lesson.notebook_name))
+        right.link_button("Open the notebook in Colab", colab_url(lesson.notebook_name))
     return lesson
 
 

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from course import data, lessons
+from course import data, lessons, ui
 
+ui.use_app_navigation()
 st.title("PyTorch Course Lab")
 st.markdown(f"**Series 2: PyTorch.** {lessons.SERIES_GOAL}")
 st.markdown(
