@@ -54,6 +54,11 @@ def start_run(space: workspace.Workspace, config: RunConfig, label: str) -> str 
     return run_dir.name
 
 
+def run_choices(space: workspace.Workspace, run_ids: list[str]) -> dict[str, str]:
+    """Readable, unique names for a list of runs: 'label (abc123)' → run id."""
+    return {f"{jobs.run_label(space.run_dir(r)) or 'run'} ({r[-6:]})": r for r in run_ids}
+
+
 def display_state(run_dir: Path) -> dict:
     """The run's status; a queued or running run that no live worker owns was interrupted."""
     record = jobs.status(run_dir)

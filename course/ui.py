@@ -40,9 +40,12 @@ def use_app_navigation() -> None:
     this process has called st.navigation: the first visitor of /mnist-project would get no page
     config and the wrong sidebar. Leave that mode once and rerun through app.py.
     """
+    from streamlit.runtime import Runtime
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    # AppTest resets this flag before every run and drives page files directly: leave it be.
+    under_apptest = type(Runtime._instance).__module__ == "unittest.mock"
+    if PagesManager.uses_pages_directory and not under_apptest:
         PagesManager.uses_pages_directory = False
         st.rerun()
 

@@ -206,8 +206,9 @@ st.markdown("The course's recipe (simple MLP, Adam, lr 1e-3, batch 64, 5 epochs)
 ui.misconception("The model should get 99%+ accuracy immediately.",
                  "A first model won't be perfect. Train, look at the errors, improve, repeat.")
 settings = st.columns(3)
-kind = settings[0].radio("Model", ["mlp", "mlp-bn"], format_func=models.MODEL_LABELS.get,
-                         key="mnist.model")
+kind_label = settings[0].radio("Model", [models.MODEL_LABELS[k] for k in ("mlp", "mlp-bn")],
+                               key="mnist.model")
+kind = "mlp-bn" if kind_label == models.MODEL_LABELS["mlp-bn"] else "mlp"
 epochs = settings[0].slider("Epochs", 1, 15, 5, key="mnist.epochs")
 batch_size = settings[1].select_slider("Batch size", [16, 32, 64, 128, 256, 512], value=64,
                                        key="mnist.batch")
@@ -244,12 +245,12 @@ if len(finished) >= 2:
     st.markdown("Train accuracy (dashed) above test accuracy (solid) is the scissors opening: "
                 "the model memorises the training set. Regularization (BatchNorm, Dropout, "
                 "weight decay) closes it.")
-    picked = st.multiselect("Runs to compare", finished, default=finished[-2:],
-                            format_func=lambda r: jobs.run_label(space.run_dir(r)),
-                            key="mnist.compare")
+    choices = run_ui.run_choices(space, finished)
+    picked = st.multiselect("Runs to compare (up to 4)", list(choices),
+                            default=list(choices)[-2:], max_selections=4, key="mnist.compare")
     if picked:
-        histories = {f"{jobs.run_label(space.run_dir(r))} ({r[-6:]})":
-                     jobs.status(space.run_dir(r))["history"] for r in picked}
+        histories = {name: jobs.status(space.run_dir(choices[name]))["history"]
+                     for name in picked}
         st.plotly_chart(charts.history_curves(histories), key="mnist.compare_chart")
         tables = st.columns(len(picked))
         for column, (name, history) in zip(tables, histories.items(), strict=True):
@@ -281,9 +282,9 @@ evaluable = [r for r in finished
 if not evaluable or test_split is None:
     st.info("Train a model above (1 epoch is enough) and its evaluation appears here.")
 else:
-    chosen_run = st.selectbox("Model to evaluate", evaluable[::-1],
-                              format_func=lambda r: jobs.run_label(space.run_dir(r)),
-                              key="mnist.eval_run")
+    evaluable_choices = run_ui.run_choices(space, evaluable[::-1])
+    chosen_run = evaluable_choices[st.selectbox("Model to evaluate", list(evaluable_choices),
+                                                key="mnist.eval_run")]
     try:
         model, config = evaluation.load_run_model(space.run_dir(chosen_run))
     except CheckpointError as error:

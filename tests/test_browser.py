@@ -42,5 +42,7 @@ def test_page_renders_without_exception_in_chromium(browser, app_url, slug):
         exceptions = page.locator('[data-testid="stException"]')
         assert exceptions.count() == 0, exceptions.first.inner_text()
         assert page.locator("h1").count() >= 1
+        # A deep link must come through app.py's navigation, not Streamlit's pages/ fallback.
+        assert "2.2 Real Data" in page.locator('[data-testid="stSidebarNav"]').inner_text()
     finally:
         context.close()

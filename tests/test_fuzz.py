@@ -1,0 +1,109 @@
+"""Every widget of every page pushed to its extremes, every button pressed: no exception, ever."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from course import jobs, lessons
+from tests.conftest import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+
+PAGES = ["pages/home.py"] + [f"pages/{lesson.slug}.py" for lesson in lessons.all_lessons()
+                             if lesson.available]
+KINDS = ("number_input", "slider", "select_slider", "selectbox", "radio", "multiselect",
+         "toggle", "checkbox", "button")
+
+
+def extremes(kind: str, widget) -> list:
+    """The values worth trying for one widget: its ends, empty selections, both states."""
+    if kind == "number_input":
+        proto = widget.proto
+        ends = [proto.min if proto.has_min else -1e9, proto.max if proto.has_max else 1e9]
+        return [int(v) if proto.data_type == proto.INT else v for v in ends]
+    if kind == "slider":
+        return [widget.proto.min, widget.proto.max]
+    if kind in ("select_slider", "selectbox", "radio"):
+        return [widget.options[0], widget.options[-1]]
+    if kind == "multiselect":
+        return [[], list(widget.options)[: widget.proto.max_selections or None]]
+    if kind in ("toggle", "checkbox"):
+        return [not widget.value, widget.value]
+    return ["click"]
+
+
+def widget_keys(at: AppTest) -> list[tuple[str, str]]:
+    return [(kind, widget.key) for kind in KINDS for widget in getattr(at, kind)
+            if widget.key and not widget.disabled]
+
+
+def find(at: AppTest, kind: str, key: str):
+    matches = [widget for widget in getattr(at, kind) if widget.key == key]
+    return matches[0] if matches else None
+
+
+def assert_no_exception(at: AppTest, context: str) -> None:
+    assert not at.exception, f"{context}: {[e.message for e in at.exception]}"
+
+
+def stop_every_run(root: Path) -> None:
+    """Runs the fuzz started must not outlive the test (nor keep pytest from exiting)."""
+    for run_dir in root.glob("*/runs/*"):
+        (run_dir / jobs.STOP_FILE).touch()
+
+
+def wait_for_a_finished_run(at: AppTest, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        at.run()
+        if any("finished" in str(caption.value) for caption in at.caption):
+            return
+    pytest.fail("the 1-epoch run did not finish")
+
+
+def fuzz(at: AppTest, page: str) -> int:
+    tried = 0
+    for kind, key in widget_keys(at):
+        for value in extremes(kind, find(at, kind, key)):
+            widget = find(at, kind, key)
+            if widget is None or widget.disabled:
+                break
+            if kind == "button":
+                widget.click()
+            else:
+                widget.set_value(value)
+            at.run()
+            tried += 1
+            assert_no_exception(at, f"{page}: {kind} {key!r} = {value!r}")
+    return tried
+
+
+@pytest.mark.parametrize("trained", [False, True], ids=["fresh", "after-a-run"])
+@pytest.mark.parametrize("page", PAGES)
+def test_every_widget_at_its_extremes_raises_nothing(page, trained, data_dir, tmp_path,
+                                                     monkeypatch):
+    if trained and page != "pages/mnist-project.py":
+        pytest.skip("only the training page changes after a run")
+    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.chdir(PROJECT_ROOT)
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert_no_exception(at, f"{page} first render")
+    try:
+        if trained:
+            at.slider(key="mnist.epochs").set_value(1)
+            at.select_slider(key="mnist.subset").set_value(1_000)
+            at.button(key="mnist.train").click()
+            at.run()
+            wait_for_a_finished_run(at)
+        tried = fuzz(at, page)
+    finally:
+        stop_every_run(tmp_path / "runs")
+    assert tried > 0 or page == "pages/home.py"
