@@ -29,6 +29,19 @@ for module in lessons.MODULES:
                 right.markdown(":gray-badge[coming soon]")
             left.caption(lesson.description)
 
+st.header("Exercise notebooks")
+st.markdown(
+    "Every lesson has a notebook with its exercises (guided, supported, then independent), "
+    "named `notebooks/{series}-{module}-{lesson}-{slug}.ipynb`, for example "
+    "`2-1-1-tensors.ipynb`. Each lesson page offers it as a download and as an "
+    "**Open in Colab** link of the form "
+    "`https://colab.research.google.com/github/{user}/{repo}/blob/main/notebooks/{filename}.ipynb`."
+)
+ready = [lesson for lesson in lessons.all_lessons()
+         if (lessons.PROJECT_ROOT / "notebooks" / lesson.notebook_name).exists()]
+st.caption("Notebooks available now: " + (", ".join(f"`{lesson.notebook_name}`" for lesson in ready)
+                                           or "none yet"))
+
 st.header("Where the data comes from")
 st.markdown(
     "MNIST and Fashion-MNIST are loaded with `torchvision.datasets`. With internet access they "
