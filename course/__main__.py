@@ -56,7 +56,7 @@ def prepare_run_dir(arguments: argparse.Namespace) -> Path:
         if not (folder / jobs.CONFIG_FILE).exists():
             raise ValueError(f"{folder} holds no run to resume (no {jobs.CONFIG_FILE})")
         return folder
-    folder = arguments.run_dir or Path(tempfile.mkdtemp(prefix="course-run-"))
+    folder = arguments.run_dir
     folder.mkdir(parents=True, exist_ok=True)
     if (folder / jobs.EPOCH_CHECKPOINT).exists():
         raise ValueError(f"{folder} already holds a run; use --resume {folder} to continue it")
@@ -98,7 +98,13 @@ def train(arguments: argparse.Namespace) -> dict:
 def main(argv=None) -> int:
     arguments = parse_arguments(argv)
     try:
-        result = train(arguments)
+        if arguments.run_dir or arguments.resume:
+            result = train(arguments)
+        else:  # nothing to keep: train in a scratch folder that disappears afterwards
+            with tempfile.TemporaryDirectory(prefix="course-run-") as scratch:
+                arguments.run_dir = Path(scratch)
+                result = train(arguments)
+                result["run_dir"] = None
     except (ValueError, data.DatasetUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -13,11 +13,11 @@ def cpu_quota(cgroup_file: Path = Path("/sys/fs/cgroup/cpu.max")) -> int | None:
     """The container's CPU limit in whole cores (cgroup v2), or None when there is none."""
     try:
         quota, period = cgroup_file.read_text().split()[:2]
-    except (OSError, ValueError):
+        if quota == "max":
+            return None
+        return max(1, math.floor(int(quota) / int(period)))
+    except (OSError, ValueError, ZeroDivisionError):
         return None
-    if quota == "max":
-        return None
-    return max(1, math.floor(int(quota) / int(period)))
 
 
 def usable_cores() -> int:
@@ -37,6 +37,8 @@ def configure_threads(threads: int | None = None) -> int:
     torch counts the host's cores, not a container's quota, and oversubscribes without this.
     """
     wanted = threads or int(os.environ.get("COURSE_TORCH_THREADS", "0") or 0) or usable_cores()
+    if wanted < 1:
+        raise ValueError(f"threads must be at least 1, not {wanted}")
     if torch.get_num_threads() != wanted:
         torch.set_num_threads(wanted)
     return wanted

@@ -119,24 +119,24 @@ def execute(run_dir: str, on_event=None) -> str:
             run.restore(load_checkpoint(folder / EPOCH_CHECKPOINT))
             record["resumed_from_epoch"] = run.completed_epochs
         record["params"] = sum(p.numel() for p in run.model.parameters())
-        last_write = 0.0
+        last_write, stopped = 0.0, False
         for event in run.events(should_stop=stop_flag.exists, report_every=10):
             if on_event:
                 on_event(event)
+            if event.kind == "stopped":
+                stopped = True  # recorded below, once the weights are safely on disk
+                continue
             record["progress"] = event.__dict__ | {"fraction": event.fraction}
             if event.kind == "epoch":
                 run.save(folder / EPOCH_CHECKPOINT)
                 record["history"] = run.history.epochs
-            if event.kind == "stopped":
-                record["state"] = "stopped"
             now = time.time()
-            if event.kind != "step" or now - last_write > HEARTBEAT_SECONDS:
+            if event.kind == "epoch" or now - last_write > HEARTBEAT_SECONDS:
                 record["updated"] = now
                 write_json(folder / STATUS_FILE, record)
                 last_write = now
         run.save(folder / FINAL_CHECKPOINT)
-        if record["state"] == "running":
-            record["state"] = "done"
+        record["state"] = "stopped" if stopped else "done"
     except (DatasetUnavailable, CheckpointError, ValueError) as error:
         record.update(state="failed", error=str(error))
     except Exception as error:  # the learner sees a sentence; the log keeps the traceback
@@ -201,8 +201,12 @@ class JobRunner:
         """Ask the run to stop; it keeps the weights trained so far."""
         (Path(run_dir) / STOP_FILE).touch()
         future = self.futures.get(str(Path(run_dir).resolve()))
-        if future is not None and future.cancel():
-            record = read_json(Path(run_dir) / STATUS_FILE)
+        if future is not None:
+            future.cancel()
+        # A run still waiting is stopped now: the pool may already hold it in its call queue
+        # (uncancellable), but its worker will see STOP before training a single step.
+        record = read_json(Path(run_dir) / STATUS_FILE)
+        if record.get("state") == "queued":
             record.update(state="stopped", updated=time.time())
             write_json(Path(run_dir) / STATUS_FILE, record)
 

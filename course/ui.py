@@ -7,7 +7,12 @@ import os
 
 import streamlit as st
 
-from course import data, lessons
+from course import data, devices, lessons
+
+# The server's own torch work (evaluation, small demos) uses one thread, deliberately: training
+# runs in worker processes (course.jobs) with cores ÷ slots threads each, and torch's thread
+# count is process-global, so it is set once here, at import.
+devices.configure_threads(1)
 
 
 @st.cache_resource(show_spinner="Loading the dataset into memory (once per server)…")

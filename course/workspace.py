@@ -14,8 +14,8 @@ import shutil
 import time
 from pathlib import Path
 
-TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22}$")
-RUN_ID_PATTERN = re.compile(r"^run-[0-9]{8}-[0-9]{6}-[a-z0-9]{6}$")
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
+RUN_ID_PATTERN = re.compile(r"run-[0-9]{8}-[0-9]{6}-[a-z0-9]{6}")
 DEFAULT_QUOTA_BYTES = 200 * 1024 * 1024
 DEFAULT_MAX_AGE_DAYS = 14.0
 
@@ -38,7 +38,7 @@ def new_token() -> str:
 
 
 def is_token(value: object) -> bool:
-    return isinstance(value, str) and bool(TOKEN_PATTERN.match(value))
+    return isinstance(value, str) and bool(TOKEN_PATTERN.fullmatch(value))
 
 
 class Workspace:
@@ -65,7 +65,7 @@ class Workspace:
 
     def run_dir(self, run_id: str) -> Path:
         """The folder of one of this workspace's runs; never a path built from other input."""
-        if not RUN_ID_PATTERN.match(run_id or ""):
+        if not isinstance(run_id, str) or not RUN_ID_PATTERN.fullmatch(run_id):
             raise WorkspaceError(f"{run_id!r} is not a run of this workspace.")
         path = self.path / "runs" / run_id
         if not path.is_dir():
@@ -74,7 +74,7 @@ class Workspace:
 
     def run_ids(self) -> list[str]:
         return sorted(p.name for p in (self.path / "runs").iterdir()
-                      if p.is_dir() and RUN_ID_PATTERN.match(p.name))
+                      if p.is_dir() and RUN_ID_PATTERN.fullmatch(p.name))
 
     def delete_run(self, run_id: str) -> None:
         shutil.rmtree(self.run_dir(run_id), ignore_errors=True)

@@ -1,0 +1,96 @@
+"""Device choice and CPU threads: the cgroup quota, torch's thread count, and CUDA requests."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+from course import devices
+
+
+@pytest.fixture
+def restore_threads():
+    previous = torch.get_num_threads()
+    yield
+    torch.set_num_threads(previous)
+
+
+def quota_file(tmp_path, text: str):
+    path = tmp_path / "cpu.max"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(("text", "cores"), [
+    ("200000 100000\n", 2),
+    ("400000 100000\n", 4),
+    ("150000 100000\n", 1),  # one and a half cores: whole cores only
+    ("50000 100000\n", 1),  # less than a core still gets one thread
+])
+def test_cpu_quota_reads_whole_cores_from_cgroup_v2(tmp_path, text, cores):
+    assert devices.cpu_quota(quota_file(tmp_path, text)) == cores
+
+
+def test_cpu_quota_max_means_no_limit(tmp_path):
+    assert devices.cpu_quota(quota_file(tmp_path, "max 100000\n")) is None
+
+
+def test_cpu_quota_of_a_missing_file_is_none(tmp_path):
+    assert devices.cpu_quota(tmp_path / "absent") is None
+
+
+@pytest.mark.parametrize("text", ["", "garbage", "\n", "abc 100000\n"])
+def test_cpu_quota_of_garbage_is_none(tmp_path, text):
+    # "abc 100000": int() at course/devices.py:20 runs outside the try and raises ValueError
+    assert devices.cpu_quota(quota_file(tmp_path, text)) is None
+
+
+def test_usable_cores_is_at_least_one_and_at_most_the_cpus_we_may_run_on():
+    cores = devices.usable_cores()
+
+    assert 1 <= cores <= (os.cpu_count() or 1)
+    if hasattr(os, "sched_getaffinity"):
+        assert cores <= len(os.sched_getaffinity(0))
+
+
+def test_configure_threads_sets_torchs_thread_count(restore_threads):
+    assert devices.configure_threads(1) == 1
+    assert torch.get_num_threads() == 1
+
+
+def test_configure_threads_falls_back_to_course_torch_threads(restore_threads, monkeypatch):
+    torch.set_num_threads(1)
+    monkeypatch.setenv("COURSE_TORCH_THREADS", "2")
+
+    assert devices.configure_threads() == 2
+    assert torch.get_num_threads() == 2
+
+
+def test_configure_threads_without_setting_uses_the_usable_cores(restore_threads, monkeypatch):
+    monkeypatch.delenv("COURSE_TORCH_THREADS", raising=False)
+
+    assert devices.configure_threads() == devices.usable_cores()
+    assert torch.get_num_threads() == devices.usable_cores()
+
+
+@pytest.mark.parametrize("requested", [None, "auto"])
+def test_resolve_device_auto_picks_cuda_only_when_present(requested):
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+
+    assert devices.resolve_device(requested) == expected
+    assert devices.default_device() == expected
+
+
+def test_resolve_device_keeps_an_explicit_cpu():
+    assert devices.resolve_device("cpu") == "cpu"
+
+
+@pytest.mark.parametrize("requested", ["cuda", "cuda:0"])
+def test_resolve_device_cuda_without_a_gpu_is_a_clear_error(requested):
+    if torch.cuda.is_available():
+        assert devices.resolve_device(requested) == requested
+        return
+    with pytest.raises(ValueError, match="no GPU is available.*--device cpu"):
+        devices.resolve_device(requested)

@@ -1,0 +1,274 @@
+"""Runs in the background: the run folder as the record, spawned workers, the slot limit, Stop, resume."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from course import jobs
+from course.checkpoints import load_checkpoint
+from course.models import build_model
+from course.train import RunConfig
+
+SMALL = RunConfig(epochs=1, train_subset=2000)
+LONG = RunConfig(epochs=30)  # never meant to finish: these runs get stopped
+
+
+class SimulatedCrash(BaseException):
+    """Stands in for a killed process: nothing in execute() may catch it."""
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    # the in-process execute() calls: one thread is fast and deterministic on a shared 2-core box
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def runner(data_dir):
+    """One worker pool for the module (each spawned worker imports torch once)."""
+    with pytest.MonkeyPatch.context() as patch:
+        # JobRunner gives each worker usable_cores() // slots threads; one keeps them fast here
+        patch.setattr("course.devices.usable_cores", lambda: 1)
+        pool = jobs.JobRunner(slots=1)
+    try:
+        yield pool
+    finally:
+        pool.shutdown()
+
+
+def new_run(parent: Path, name: str, config: RunConfig) -> Path:
+    folder = parent / name
+    folder.mkdir()
+    return jobs.create_run(folder, config)
+
+
+def wait_for(condition, timeout: float, what: str, interval: float = 0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def wait_until_finished(runner: jobs.JobRunner, *folders: Path, timeout: float = 120) -> None:
+    wait_for(lambda: not any(runner.is_tracked(folder) for folder in folders), timeout,
+             f"{[folder.name for folder in folders]} to finish")
+
+
+def stop_and_wait(runner: jobs.JobRunner, folder: Path) -> None:
+    runner.stop(folder)
+    wait_until_finished(runner, folder, timeout=60)
+
+
+# --- the record -----------------------------------------------------------------------------------
+
+
+def test_create_run_writes_the_validated_config_and_a_queued_status(tmp_path):
+    config = RunConfig(model="mlp-bn", epochs=2, train_subset=1000, seed=5)
+
+    folder = jobs.create_run(tmp_path, config, label="my first run")
+
+    assert jobs.run_config(folder) == config
+    assert jobs.run_label(folder) == "my first run"
+    record = jobs.status(folder)
+    assert record["state"] == "queued" and record["history"] == []
+    assert record["submitted"] == pytest.approx(time.time(), abs=60)
+
+
+def test_create_run_refuses_an_invalid_config_and_writes_nothing(tmp_path):
+    with pytest.raises(ValueError, match="epochs"):
+        jobs.create_run(tmp_path, replace(SMALL, epochs=0))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_json_replaces_the_file_whole_and_leaves_no_temporary_files(tmp_path):
+    path = tmp_path / "status.json"
+    jobs.write_json(path, {"state": "queued"})
+    jobs.write_json(path, {"state": "running", "history": [1, 2]})
+
+    assert jobs.read_json(path) == {"state": "running", "history": [1, 2]}
+    assert [p.name for p in tmp_path.iterdir()] == ["status.json"]
+
+
+def test_read_json_of_a_missing_or_half_written_file_is_empty(tmp_path):
+    (tmp_path / "broken.json").write_text('{"state": "runn')
+
+    assert jobs.read_json(tmp_path / "broken.json") == {}
+    assert jobs.read_json(tmp_path / "absent.json") == {}
+
+
+def test_status_of_a_folder_without_a_record_is_missing(tmp_path):
+    assert jobs.status(tmp_path) == {"state": "missing", "history": []}
+
+
+@pytest.mark.parametrize(("state", "age", "reported"), [
+    ("running", 60.0, "interrupted"),
+    ("running", 1.0, "running"),
+    ("done", 3600.0, "done"),
+    ("queued", 3600.0, "queued"),
+    ("stopped", 3600.0, "stopped"),
+])
+def test_status_reports_interrupted_only_for_a_silent_running_record(tmp_path, state, age, reported):
+    jobs.write_json(tmp_path / jobs.STATUS_FILE,
+                    {"state": state, "updated": time.time() - age, "history": []})
+
+    assert jobs.status(tmp_path)["state"] == reported
+
+
+# --- execute in this process ----------------------------------------------------------------------
+
+
+def test_execute_with_stop_already_requested_trains_nothing(tmp_path):
+    folder = new_run(tmp_path, "run", SMALL)
+    (folder / jobs.STOP_FILE).touch()
+
+    assert jobs.execute(str(folder)) == "stopped"
+    assert jobs.status(folder)["state"] == "stopped"
+    assert not (folder / jobs.FINAL_CHECKPOINT).exists()
+
+
+def test_execute_of_a_hand_edited_invalid_config_fails_with_the_reason(tmp_path):
+    folder = new_run(tmp_path, "run", SMALL)
+    config = json.loads((folder / jobs.CONFIG_FILE).read_text())
+    (folder / jobs.CONFIG_FILE).write_text(json.dumps({**config, "lr": 5.0}))
+
+    assert jobs.execute(str(folder)) == "failed"
+    record = jobs.status(folder)
+    assert record["state"] == "failed"
+    assert record["error"] == "lr must be between 1e-05 and 1.0, not 5.0"
+
+
+def test_execute_without_the_dataset_fails_with_a_friendly_error(tmp_path, monkeypatch):
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    monkeypatch.setenv("COURSE_DATA_DIR", str(empty))
+    folder = new_run(tmp_path, "run", SMALL)
+
+    state = jobs.execute(str(folder))
+
+    record = jobs.status(folder)
+    assert state == record["state"] == "failed"
+    assert record["error"].startswith("The mnist dataset is not available")
+    assert str(empty) in record["error"] and "COURSE_DATA_DIR" in record["error"]
+    assert "Traceback" not in record["error"]
+    assert not (folder / jobs.FINAL_CHECKPOINT).exists()
+
+
+@pytest.mark.slow
+def test_execute_after_a_crash_resumes_from_the_epoch_checkpoint_and_ends_identical(tmp_path, data_dir):
+    config = RunConfig(model="mlp-bn", epochs=3, train_subset=2000, seed=8)
+    crashed = new_run(tmp_path, "crashed", config)
+    straight = new_run(tmp_path, "straight", config)
+
+    def crash_in_epoch_two(event):
+        if event.epoch == 2:
+            raise SimulatedCrash
+
+    with pytest.raises(SimulatedCrash):
+        jobs.execute(str(crashed), on_event=crash_in_epoch_two)
+    assert load_checkpoint(crashed / jobs.EPOCH_CHECKPOINT).epoch == 1
+    assert not (crashed / jobs.FINAL_CHECKPOINT).exists()
+    assert jobs.status(crashed)["state"] == "running"  # the worker died mid-run, its heartbeat fresh
+    record = jobs.read_json(crashed / jobs.STATUS_FILE)
+    jobs.write_json(crashed / jobs.STATUS_FILE, {**record, "updated": time.time() - 60})
+    assert jobs.status(crashed)["state"] == "interrupted"
+
+    assert jobs.execute(str(crashed)) == "done"
+    assert jobs.execute(str(straight)) == "done"
+
+    resumed, reference = jobs.status(crashed), jobs.status(straight)
+    assert resumed["resumed_from_epoch"] == 1 and "resumed_from_epoch" not in reference
+    assert [row["epoch"] for row in resumed["history"]] == [1, 2, 3]
+    assert [row["test_accuracy"] for row in resumed["history"]] == [
+        row["test_accuracy"] for row in reference["history"]]
+    final, expected = (load_checkpoint(folder / jobs.FINAL_CHECKPOINT) for folder in (crashed, straight))
+    assert final.epoch == expected.epoch == 3
+    for name, tensor in expected.model_state.items():
+        assert torch.equal(final.model_state[name], tensor), name
+
+
+# --- the runner: spawned workers, one slot ----------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_one_slot_runs_one_job_while_the_next_waits_first_in_line(runner, tmp_path):
+    first = new_run(tmp_path, "first", replace(SMALL, epochs=2))
+    second = new_run(tmp_path, "second", replace(SMALL, seed=1))
+
+    runner.submit(first)
+    runner.submit(second)
+    wait_for(lambda: jobs.status(first)["state"] == "running" and runner.queue_position(second) == 1,
+             120, "the first run to train while the second waits first in line")
+    assert runner.queue_position(first) is None
+    assert jobs.status(second)["state"] == "queued"
+    assert runner.running_count() == 1
+    wait_until_finished(runner, first, second)
+
+    one, two = jobs.status(first), jobs.status(second)
+    assert one["state"] == two["state"] == "done"
+    assert [len(one["history"]), len(two["history"])] == [2, 1]
+    assert two["started"] >= one["updated"] - 0.1, "the second run started before the first ended"
+    assert runner.queue_position(second) is None and runner.running_count() == 0
+    for folder, epochs in ((first, 2), (second, 1)):
+        checkpoint = load_checkpoint(folder / jobs.FINAL_CHECKPOINT)
+        assert checkpoint.epoch == epochs
+        assert checkpoint.metrics["test_accuracy"] > 0.8
+        assert jobs.status(folder)["params"] == 235_146
+
+
+@pytest.mark.slow
+def test_stop_ends_a_running_run_quickly_keeping_loadable_weights(runner, tmp_path):
+    folder = new_run(tmp_path, "long", LONG)
+    runner.submit(folder)
+    wait_for(lambda: jobs.status(folder).get("progress"), 120, "the run to report training steps")
+
+    asked = time.monotonic()
+    stop_and_wait(runner, folder)
+    took = time.monotonic() - asked
+
+    record = jobs.status(folder)
+    assert record["state"] == "stopped"
+    assert took < 10
+    assert 0 < record["progress"]["step"] < 30 * 938
+    checkpoint = load_checkpoint(folder / jobs.FINAL_CHECKPOINT)
+    assert checkpoint.epoch == len(record["history"]) < 30
+    torch.manual_seed(LONG.seed)  # what Run builds before its first step
+    untrained = build_model(LONG.model_config).state_dict()
+    assert checkpoint.model_state.keys() == untrained.keys()
+    assert not torch.equal(checkpoint.model_state["1.weight"], untrained["1.weight"])
+    assert jobs.run_config(folder) == LONG
+
+
+@pytest.mark.slow
+def test_stop_of_the_run_waiting_next_marks_it_stopped_at_once(runner, tmp_path):
+    busy = new_run(tmp_path, "busy", LONG)
+    waiting = new_run(tmp_path, "waiting", SMALL)
+    runner.submit(busy)
+    runner.submit(waiting)
+    try:
+        wait_for(lambda: jobs.status(busy)["state"] == "running", 120, "the first run to start")
+        assert runner.queue_position(waiting) == 1
+
+        runner.stop(waiting)
+
+        # The learner pressed Stop on a waiting run: it must not keep showing "queued, position 1"
+        # until the run ahead of it ends.
+        assert jobs.status(waiting)["state"] == "stopped"
+        assert runner.queue_position(waiting) is None
+    finally:
+        stop_and_wait(runner, busy)
+        wait_until_finished(runner, waiting)
+    assert jobs.status(waiting)["state"] == "stopped"
+    assert not (waiting / jobs.FINAL_CHECKPOINT).exists()
+
