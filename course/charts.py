@@ -146,7 +146,8 @@ def confusion_heatmap(matrix: torch.Tensor, class_names: list[str]) -> go.Figure
             custom.append([t, p])
     figure.add_trace(go.Scatter(
         x=xs, y=ys, mode="markers+text", text=texts, customdata=custom,
-        marker=dict(size=26, opacity=0.01, color=GREY), textfont=dict(size=10),
+        marker=dict(size=26, opacity=0.01, color=GREY),
+        textfont=dict(size=11, color="#22303c"),
         hovertemplate="true %{customdata[0]}, predicted %{customdata[1]}: %{text}<extra></extra>"))
     figure.update_xaxes(title_text="predicted", tickvals=list(range(size)), ticktext=class_names,
                         range=[-0.5, size - 0.5])

@@ -279,17 +279,20 @@ st.header("7. Evaluate: what does it get wrong?")
 evaluable = [r for r in finished
              if (space.run_dir(r) / jobs.FINAL_CHECKPOINT).exists()
              or (space.run_dir(r) / jobs.EPOCH_CHECKPOINT).exists()]
+model = None
 if not evaluable or test_split is None:
     st.info("Train a model above (1 epoch is enough) and its evaluation appears here.")
 else:
     evaluable_choices = run_ui.run_choices(space, evaluable[::-1])
+    # Keyed by the newest run, so a run that just finished is the one evaluated.
     chosen_run = evaluable_choices[st.selectbox("Model to evaluate", list(evaluable_choices),
-                                                key="mnist.eval_run")]
+                                                key=f"mnist.eval_run.{evaluable[-1]}")]
     try:
         model, config = evaluation.load_run_model(space.run_dir(chosen_run))
     except CheckpointError as error:
         st.error(f"This run's weights could not be loaded: {error}")
-        st.stop()
+        model = None
+if model is not None:
     probs = evaluation.predict(model, test_split)
     predicted = probs.argmax(dim=1)
     matrix = metrics.confusion_matrix(predicted, test_split.labels)
@@ -302,18 +305,20 @@ else:
                     key="mnist.per_class")
     st.markdown("**Confusion matrix**: rows are the true digit, columns the prediction. Click a "
                 "cell to see exactly those images.")
+    # Clearing the filter gives the chart a new key, which also clears its remembered click.
+    clears = st.session_state.get("mnist.cell_clears", 0)
     selection = st.plotly_chart(charts.confusion_heatmap(matrix, names), on_select="rerun",
-                                selection_mode="points", key="mnist.confusion")
-    points = (selection or {}).get("selection", {}).get("points", []) if selection else []
-    cell = points[0].get("customdata") if points else st.session_state.get("mnist.cell")
+                                selection_mode="points", key=f"mnist.confusion.{clears}")
+    points = selection.get("selection", {}).get("points", []) if selection else []
+    cell = points[0].get("customdata") if points else None
     filters = st.columns(4)
     mistakes_only = filters[0].toggle("Mistakes only", key="mnist.mistakes")
     confident_first = filters[1].toggle("Most confident mistakes first", key="mnist.confident")
     if filters[2].button("🎲 Re-roll", key="mnist.reroll"):
         st.session_state["mnist.seed"] = st.session_state.get("mnist.seed", 0) + 1
     if cell and filters[3].button("Clear cell filter", key="mnist.clear_cell"):
-        cell = None
-    st.session_state["mnist.cell"] = cell
+        st.session_state["mnist.cell_clears"] = clears + 1
+        st.rerun()
     indices = evaluation.gallery_indices(
         probs, test_split.labels, count=24, mistakes_only=mistakes_only,
         most_confident_mistakes=confident_first, seed=st.session_state.get("mnist.seed", 0),

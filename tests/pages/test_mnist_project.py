@@ -1,0 +1,338 @@
+"""Lesson 2.2.2 through AppTest: softmax sliders, the check, background training, evaluation.
+
+Training runs in the page's worker processes; AppTest never fires `run_every` by itself, so
+the tests call `at.run()` once a second until the run's caption says it finished. One simple
+run (1 epoch, 5,000 images) is trained once per module into a workspace whose token later
+tests put back into the URL, exactly as a learner's bookmarked link does.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from course import data, models, ui, workspace
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PAGE = "pages/mnist-project.py"
+WORKED = "Worked example (10 classes)"
+CHECK = "Check question (3 classes)"
+LOGITS_OPTIONS = ["class 0, low loss (≈ 0.24)", "class 2, high loss",
+                  "class 0, high loss (≈ 3.2)", "class 1, low loss"]
+RUN_TIMEOUT_S = 90
+
+
+@pytest.fixture(scope="module", autouse=True)
+
+def runs_root(tmp_path_factory) -> Path:
+    """Every workspace of this module lives under its own temporary runs root."""
+    root = tmp_path_factory.mktemp("runs")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COURSE_RUNS_DIR", str(root))
+        yield root
+
+
+def open_page(ws: str | None = None) -> AppTest:
+    """A fresh session on the page; `ws` puts a workspace token in the URL first."""
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    if ws is not None:
+        at.query_params["ws"] = ws
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def lesson(data_dir, monkeypatch) -> AppTest:
+    monkeypatch.chdir(PROJECT_ROOT)
+    return open_page()
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def logit_slider(at: AppTest, index: int):
+    return next(s for s in at.slider if s.label == f"z{index}")
+
+
+def gallery_labels(at: AppTest) -> list[str]:
+    """The coloured caption under each gallery image: `:green[**7** · 97%]` or `:red[...]`."""
+    return [m.value for m in at.markdown if m.value.startswith((":green[**", ":red[**"))]
+
+
+def choose_model(at: AppTest, kind: str) -> None:
+    """Pick a model on the radio, whether its options are kinds or their display labels."""
+    radio = at.radio(key="mnist.model")
+    radio.set_value(kind if radio.value in models.MODEL_KINDS else models.MODEL_LABELS[kind])
+
+
+def run_states(runs_root: Path, token: str) -> dict[str, str]:
+    runs = sorted((runs_root / token / "runs").glob("run-*"))
+    return {run.name: json.loads((run / "status.json").read_text()).get("state") for run in runs}
+
+
+def train_and_wait(at: AppTest, runs_root: Path, kind: str = "mlp") -> AppTest:
+    """Start a 1-epoch run on 5,000 images, then rerun like the live fragment until it ends."""
+    choose_model(at, kind)
+    at.slider(key="mnist.epochs").set_value(1)
+    at.select_slider(key="mnist.subset").set_value(5_000)
+    at.button(key="mnist.train").click().run()
+    assert not at.exception, at.exception
+    token = at.query_params["ws"]
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while True:
+        captions = [c.value for c in at.caption]
+        if any(c.startswith("✅ finished after 1 epoch") for c in captions):
+            return at
+        problems = [e.value for e in at.error] + [w.value for w in at.warning
+                                                   if "interrupted" in w.value]
+        if at.exception or problems or time.monotonic() > deadline:
+            pytest.fail(f"the run did not finish: states {run_states(runs_root, token)}, "
+                        f"exception {at.exception}, problems {problems}, captions "
+                        f"{[c for c in captions if 'epoch' in c]}")
+        time.sleep(1)
+        at.run()
+
+
+@pytest.fixture(scope="module")
+def trained(data_dir, runs_root) -> str:
+    """The token of a workspace holding one finished simple-MLP run (1 epoch, 5,000 images)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(PROJECT_ROOT)
+        at = train_and_wait(open_page(), runs_root)
+    return at.query_params["ws"]
+
+
+@pytest.fixture
+def trained_page(trained, monkeypatch) -> AppTest:
+    """A new session that comes back to the trained workspace through its link."""
+    monkeypatch.chdir(PROJECT_ROOT)
+    return open_page(ws=trained)
+
+
+# --- Rendering and the softmax sections ---------------------------------------------------------
+
+def test_page_renders_without_exception(lesson):
+    assert lesson.title[0].value == "Project: MNIST"
+    assert not lesson.error
+    assert [m.value for m in lesson.metric if m.label == "Parameters"] == ["235,146", "235,914"]
+    assert "Train a model above (1 epoch is enough) and its evaluation appears here." in [
+        i.value for i in lesson.info]
+
+
+def test_worked_example_preset_shows_0_819(lesson):
+    assert lesson.segmented_control(key="mnist.preset").value == WORKED
+    assert metric(lesson, "Predicted class (argmax)") == "7"
+    assert metric(lesson, "p(true class)") == "0.819"
+    assert metric(lesson, "Cross-entropy −log p") == "0.200"
+    assert any("e^3.8 = 44.70, sum 54.58, p = 0.82" in m.value and "**44.70**" in m.value
+               and "**54.58**" in m.value for m in lesson.markdown)
+
+
+def test_check_question_preset_shows_0_786_and_back(lesson):
+    lesson.segmented_control(key="mnist.preset").set_value(CHECK).run()
+    assert not lesson.exception
+    assert len([s for s in lesson.slider if s.label.startswith("z")]) == 3
+    assert metric(lesson, "p(true class)") == "0.786"
+    assert metric(lesson, "Cross-entropy −log p") == "0.241"
+    lesson.segmented_control(key="mnist.preset").set_value(WORKED).run()
+    assert metric(lesson, "p(true class)") == "0.819"
+
+
+def test_moving_a_logit_slider_changes_p_true_class(lesson):
+    logit_slider(lesson, 7).set_value(0.0).run()
+    assert not lesson.exception
+    logits = torch.tensor([0.85, -0.65, 0.05, 0.35, -1.45, -0.25, 0.25, 0.0, 0.55, -0.66])
+    expected = torch.softmax(logits, dim=0)[7].item()
+    assert metric(lesson, "p(true class)") == f"{expected:.3f}" != "0.819"
+    assert metric(lesson, "Predicted class (argmax)") == "0"  # 0.85 is now the largest logit
+    assert metric(lesson, "Cross-entropy −log p") == f"{-math.log(expected):.3f}"
+
+
+def test_logits_check_accepts_the_right_option_and_rejects_a_wrong_one(lesson):
+    choice = lesson.radio(key="mnist.q_logits.choice")
+    assert choice.options == LOGITS_OPTIONS
+    choice.set_value(LOGITS_OPTIONS[0])
+    lesson.button(key="mnist.q_logits.check").click().run()
+    assert [s.value for s in lesson.success if s.value.startswith("Right.")] == [
+        "Right. softmax = [0.786, 0.039, 0.175], so argmax is class 0 and L = −ln 0.786 = 0.24. "
+        "With true label 2 the loss would be 1.74, with label 1 it would be 3.24. Try it with "
+        "the 'Check question' preset above."]
+    lesson.radio(key="mnist.q_logits.choice").set_value(LOGITS_OPTIONS[2])
+    lesson.button(key="mnist.q_logits.check").click().run()
+    assert [e.value for e in lesson.error if e.value.startswith("Not quite")]
+    assert not [s for s in lesson.success if s.value.startswith("Right.")]
+
+
+# --- The workspace link -------------------------------------------------------------------------
+
+def test_workspace_token_is_in_the_url(lesson, runs_root):
+    token = lesson.query_params["ws"]
+    assert workspace.is_token(token)
+    assert lesson.session_state["workspace.token"] == token
+    assert (runs_root / token / "runs").is_dir()
+    assert f"?ws={token}" in [c.value for c in lesson.code]
+    lesson.run()
+    assert lesson.query_params["ws"] == token, "a rerun keeps the same workspace"
+
+
+def test_invalid_workspace_token_gets_a_warning_and_a_fresh_one(data_dir, monkeypatch, runs_root):
+    monkeypatch.chdir(PROJECT_ROOT)
+    at = open_page(ws="../../etc")
+    assert not at.exception
+    assert any("workspace link in the address bar is not valid" in w.value for w in at.warning)
+    token = at.query_params["ws"]
+    assert token != "../../etc" and workspace.is_token(token)
+    assert (runs_root / token / "runs").is_dir()
+    assert not (runs_root.parent.parent / "etc" / "runs").exists()
+
+
+# --- Training, evaluation, gallery --------------------------------------------------------------
+
+def test_one_epoch_run_finishes_and_is_evaluated(trained_page, trained, runs_root):
+    at = trained_page
+    assert list(run_states(runs_root, trained).values())[0] == "done"
+    assert any(c.value.startswith("✅ finished after 1 epoch") for c in at.caption)
+    accuracy = float(metric(at, "Test accuracy").rstrip("%")) / 100
+    assert accuracy > 0.80, f"1 epoch on 5,000 images should pass 80%, got {accuracy:.2%}"
+    assert metric(at, "Epochs trained") == "1"
+    mistakes = int(metric(at, "Mistakes").split()[0].replace(",", ""))
+    assert mistakes == round((1 - accuracy) * 10_000)
+    assert "Train a model above (1 epoch is enough) and its evaluation appears here." not in [
+        i.value for i in at.info]
+
+
+def test_gallery_shows_24_test_images_with_coloured_predictions(trained_page):
+    images = trained_page.image
+    assert len(images) >= 24 and all(len(image.value) == 1 for image in images[:24])
+    labels = gallery_labels(trained_page)
+    assert len(labels) == 24
+    assert any(label.startswith(":green[") for label in labels), "most predictions are right"
+
+
+def test_mistakes_only_keeps_only_red_items(trained_page):
+    trained_page.toggle(key="mnist.mistakes").set_value(True).run()
+    assert not trained_page.exception
+    labels = gallery_labels(trained_page)
+    assert len(labels) == 24
+    assert all(label.startswith(":red[") and ":gray[true " in label for label in labels), labels
+
+
+def test_most_confident_mistakes_come_first(trained_page):
+    trained_page.toggle(key="mnist.confident").set_value(True).run()
+    labels = gallery_labels(trained_page)
+    assert labels and all(label.startswith(":red[") for label in labels)
+    confidences = [int(label.split("· ")[1].split("%")[0]) for label in labels]
+    assert confidences == sorted(confidences, reverse=True)
+
+
+def evaluate_run(at: AppTest, label_start: str) -> AppTest:
+    """Pick the run whose name starts with label_start in "Model to evaluate"."""
+    chooser = model_chooser(at)
+    index = next(i for i, option in enumerate(chooser.options) if option.startswith(label_start))
+    chooser.select_index(index).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def mode_table(at: AppTest):
+    return next((frame.value for frame in at.dataframe if "mode" in frame.value.columns), None)
+
+
+def test_simple_run_explains_that_both_modes_agree(trained_page):
+    at = evaluate_run(trained_page, "simple")
+    assert any(i.value.startswith("The simple MLP has no Dropout or BatchNorm") for i in at.info)
+    assert mode_table(at) is None
+
+
+@pytest.fixture(scope="module")
+def improved(trained, runs_root) -> tuple[AppTest, str]:
+    """A session that evaluated the simple run, then trained an improved one (1 epoch).
+
+    Returns the session and what "Model to evaluate" showed right after the run finished.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(PROJECT_ROOT)
+        at = open_page(ws=trained)
+        assert model_chooser(at).value.startswith("simple")
+        train_and_wait(at, runs_root, kind="mlp-bn")
+    return at, model_chooser(at).value
+
+
+def test_improved_run_shows_the_train_and_eval_mode_table(improved, runs_root, trained,
+                                                          monkeypatch):
+    at, _ = improved
+    states = run_states(runs_root, trained)
+    assert len(states) == 2 and set(states.values()) == {"done"}
+    assert any(s.value == "Compare runs: the scissors" for s in at.subheader)
+    monkeypatch.chdir(PROJECT_ROOT)
+    modes = mode_table(evaluate_run(at, "improved"))
+    assert modes is not None, "evaluating the improved run should show the mode table"
+    assert modes["mode"].tolist() == ["train() pass 1", "train() pass 2", "train() pass 3",
+                                      "eval()"]
+    accuracies = modes["test accuracy"].tolist()
+    assert all(0.5 < value <= 1 for value in accuracies)
+    assert accuracies[-1] > 0.8, "eval() mode: the improved model passes 80% after 1 epoch"
+    assert len(set(accuracies[:3])) > 1, "dropout makes the train()-mode passes disagree"
+
+
+def test_a_returning_learner_sees_the_newest_run_evaluated(improved, trained, monkeypatch):
+    monkeypatch.chdir(PROJECT_ROOT)
+    at = open_page(ws=trained)
+    assert model_chooser(at).value.startswith("improved")
+    assert mode_table(at) is not None
+
+
+def test_evaluation_follows_the_run_just_trained(improved):
+    """Bug: after training a second model, "Model to evaluate" keeps the run it showed before.
+
+    The "Model to evaluate" selectbox keeps its old value when the new run is added
+    to its options, so the evaluation, gallery and train()/eval() table silently stay on the
+    previous model until the learner notices and picks the new one.
+    """
+    _, shown_after_training = improved
+    assert shown_after_training.startswith("improved"), (
+        f"the improved run just finished, yet the evaluation still shows {shown_after_training!r}"
+    )
+
+
+# --- No dataset ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def empty_root(tmp_path, monkeypatch):
+    """An empty data root. Only the page's dataset cache is cleared: clearing every
+    st.cache_resource would also drop the warm job runner, and a new one started here would
+    spend its workers' warm-up trying to download MNIST into the empty folder."""
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    ui._cached_split.clear()
+    yield tmp_path
+    ui._cached_split.clear()
+
+
+def test_page_without_data_shows_the_dataset_error_and_keeps_softmax(empty_root, monkeypatch):
+    monkeypatch.chdir(PROJECT_ROOT)
+    at = open_page()
+    errors = [e.value for e in at.error]
+    assert errors, "the learner should be told why the trainer is missing"
+    for path in data.required_files("mnist", empty_root):
+        assert all(str(path) in error for error in errors)
+    assert at.button(key="mnist.train").disabled
+    assert "Train a model above (1 epoch is enough) and its evaluation appears here." in [
+        i.value for i in at.info]
+    assert metric(at, "p(true class)") == "0.819"
+    logit_slider(at, 7).set_value(0.0).run()
+    assert not at.exception
+    assert metric(at, "p(true class)") != "0.819"
+
+
+def model_chooser(at: AppTest):
+    """The "Model to evaluate" selectbox (its key follows the newest run)."""
+    return next(box for box in at.selectbox if box.label == "Model to evaluate")

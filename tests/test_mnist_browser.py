@@ -1,0 +1,159 @@
+"""Lesson 2.2.2 in headless Chromium: train, watch the live progress, draw, click the matrix.
+
+What only a real browser shows: the run's panel polling itself (`st.fragment(run_every=...)`)
+until the run finishes, the drawing canvas reaching the trained model, and a click on a
+confusion-matrix cell filtering the gallery. The server gets its own temporary runs root.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from tests.conftest import ARTIFACTS, free_port, start_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+TRAIN_TIMEOUT_MS = 180_000
+
+
+@pytest.fixture(scope="module")
+def mnist_app_url(data_dir, tmp_path_factory):
+    """`streamlit run app.py` as conftest's app_url, but writing runs under a temporary root."""
+    runs = tmp_path_factory.mktemp("browser-runs")
+    port = free_port()
+    process = start_app(port, env={"COURSE_RUNS_DIR": str(runs)})
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    try:
+        process.wait(timeout=30)  # the worker pool takes a few seconds to shut down
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+IDLE_FOR_A_SECOND = """() => {
+    const busy = document.querySelector('[data-testid="stStatusWidget"]')
+        || document.querySelector('[data-stale="true"]');
+    if (busy) { window.__idleSince = null; return false; }
+    window.__idleSince = window.__idleSince || Date.now();
+    return Date.now() - window.__idleSince > 1000;
+}"""
+
+
+def wait_until_idle(page) -> None:
+    """Wait for the rerun an action started to finish: give it a moment to show its status
+    widget, then wait until no status widget and no stale element has been seen for 1 s."""
+    try:
+        page.locator('[data-testid="stStatusWidget"]').wait_for(timeout=2_000)
+    except PlaywrightTimeout:
+        pass  # a quick rerun may have come and gone already
+    page.evaluate("() => { window.__idleSince = null; }")
+    page.wait_for_function(IDLE_FOR_A_SECOND, polling=100, timeout=180_000)
+
+
+def shoot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"mnist-{name}.png"))
+
+
+@pytest.fixture(scope="module")
+def page(browser, mnist_app_url):
+    """One tab for the module: the second test comes back to the workspace the first trained."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield context.new_page()
+    context.close()
+
+
+def click_confusion_cell(page, true_class: int, predicted_class: int):
+    """Click the centre of a cell, where the heatmap's invisible marker for it sits."""
+    matrix = page.locator('[data-testid="stPlotlyChart"]').filter(
+        has=page.locator("text.xtitle", has_text="predicted"))
+    matrix.scroll_into_view_if_needed()
+    plot_area = matrix.locator(".nsewdrag").first.bounding_box()  # axes span -0.5 .. 9.5
+    x = plot_area["x"] + (predicted_class + 0.5) / 10 * plot_area["width"]
+    y = plot_area["y"] + (true_class + 0.5) / 10 * plot_area["height"]  # row 0 at the top
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
+    shown = page.get_by_text(re.compile(
+        rf"Showing true {true_class} predicted as {predicted_class} \(\d+ images\)"))
+    shown.wait_for(timeout=60_000)
+    wait_until_idle(page)
+    return shown
+
+
+def test_train_watch_draw_and_click_a_confusion_cell(page, mnist_app_url):
+    page.goto(f"{mnist_app_url}/mnist-project", wait_until="domcontentloaded")
+    page.wait_for_selector("h1", timeout=120_000)
+    wait_until_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert re.search(r"[?&]ws=[A-Za-z0-9_-]{22}$", page.url), page.url
+
+    # One epoch instead of the default five: the keyboard moves a slider one step at a time.
+    epochs = page.locator('.st-key-mnist-epochs input[type="range"]')
+    epochs.scroll_into_view_if_needed()
+    epochs.focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowLeft")
+    page.wait_for_function(
+        "() => document.querySelector('.st-key-mnist-epochs input[type=\"range\"]')"
+        ".value === '1'", timeout=30_000)
+    wait_until_idle(page)
+
+    started = time.monotonic()
+    page.get_by_role("button", name="🚀 Train").click()
+    # The run panel polls itself: no reload, no click, until the caption says it finished.
+    page.get_by_text(re.compile(r"finished after 1 epoch")).wait_for(timeout=TRAIN_TIMEOUT_MS)
+    trained_in = time.monotonic() - started
+    page.get_by_text("Test accuracy").first.wait_for(timeout=120_000)
+    wait_until_idle(page)
+    page.get_by_text("Test accuracy").first.scroll_into_view_if_needed()
+    shoot(page, "trained")
+    print(f"1 epoch on 60,000 images: shown finished {trained_in:.1f} s after the click")
+
+    # Draw a "1" on the canvas; the prediction of the trained model appears under it.
+    canvas = page.locator('canvas[aria-label^="Drawing canvas"]')
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 0.52 * box["width"], box["y"] + 0.15 * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.48 * box["width"], box["y"] + 0.85 * box["height"], steps=20)
+    page.mouse.up()
+    said = page.get_by_text(re.compile(r"The model says \d with \d+% confidence"))
+    said.wait_for(timeout=60_000)
+    wait_until_idle(page)
+    said.scroll_into_view_if_needed()
+    shoot(page, "digit")
+    digit = int(re.search(r"The model says (\d)", said.inner_text()).group(1))
+    assert 0 <= digit <= 9
+
+    # Click the confusion-matrix cell (true 4, predicted 9): the gallery shows only those.
+    click_confusion_cell(page, 4, 9).scroll_into_view_if_needed()
+    shoot(page, "confusion")
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_cleared_cell_filter_stays_cleared_on_the_next_rerun(page):
+    """After "Clear cell filter", toggling "Mistakes only" must not bring the cell back."""
+    page.reload(wait_until="domcontentloaded")  # a fresh session on the trained workspace
+    page.get_by_text("Test accuracy").first.wait_for(timeout=120_000)
+    wait_until_idle(page)
+    click_confusion_cell(page, 7, 2)
+    page.get_by_role("button", name="Clear cell filter").click()
+    page.get_by_text(re.compile(r"Showing true \d")).wait_for(state="detached", timeout=60_000)
+    wait_until_idle(page)
+    page.get_by_text("Mistakes only").click()
+    wait_until_idle(page)
+    page.get_by_text("Mistakes only").scroll_into_view_if_needed()
+    shoot(page, "cleared-filter")
+    assert page.get_by_role("switch", name="Mistakes only").is_checked()
+    assert page.get_by_text(re.compile(r"Showing true \d")).count() == 0, (
+        "the cleared cell filter came back: the chart's selection still holds the clicked cell"
+    )
+    assert page.get_by_role("button", name="Clear cell filter").count() == 0
+    wrong = page.get_by_text(re.compile(r"^true \d: \d+%$"))
+    assert wrong.count() == 24, f"24 mistakes from every class expected, saw {wrong.count()}"
