@@ -62,7 +62,7 @@ def image_grid(images: torch.Tensor, titles: list[str], columns: int = 8,
     images = images.detach().float().cpu()
     rows = -(-len(images) // columns)
     figure = px.imshow(images.numpy(), facet_col=0, facet_col_wrap=columns,
-                       color_continuous_scale="gray_r", binary_string=False,
+                       color_continuous_scale="gray", binary_string=False,
                        facet_row_spacing=0.06 if rows > 1 else 0.0, facet_col_spacing=0.01)
     for annotation in figure.layout.annotations:
         index = int(annotation.text.split("=")[1])
@@ -137,17 +137,19 @@ def confusion_heatmap(matrix: torch.Tensor, class_names: list[str]) -> go.Figure
     off_diagonal = [[0 if t == p else counts[t][p] for p in range(size)] for t in range(size)]
     figure = go.Figure(go.Heatmap(z=off_diagonal, x=list(range(size)), y=list(range(size)),
                                   colorscale="Reds", showscale=False, hoverinfo="skip"))
-    xs, ys, texts, custom = [], [], [], []
+    xs, ys, texts, custom, ink = [], [], [], [], []
+    darkest = max(max(row) for row in off_diagonal) or 1
     for t in range(size):
         for p in range(size):
             xs.append(p)
             ys.append(t)
             texts.append(str(counts[t][p]))
             custom.append([t, p])
+            ink.append("white" if off_diagonal[t][p] > 0.5 * darkest else "#22303c")
     figure.add_trace(go.Scatter(
         x=xs, y=ys, mode="markers+text", text=texts, customdata=custom,
         marker=dict(size=26, opacity=0.01, color=GREY),
-        textfont=dict(size=11, color="#22303c"),
+        textfont=dict(size=12, color=ink),
         hovertemplate="true %{customdata[0]}, predicted %{customdata[1]}: %{text}<extra></extra>"))
     figure.update_xaxes(title_text="predicted", tickvals=list(range(size)), ticktext=class_names,
                         range=[-0.5, size - 0.5])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import torch
@@ -62,7 +63,12 @@ def gallery_indices(probabilities: torch.Tensor, labels: torch.Tensor, count: in
 
 
 def mode_comparison(model: nn.Module, split: data.SplitTensors, repeats: int = 3) -> dict:
-    """Accuracy in train() mode (dropout on, batch statistics) against eval() mode."""
+    """Accuracy in train() mode (dropout on, batch statistics) against eval() mode.
+
+    Runs on a copy: a forward pass in train() mode updates BatchNorm's running statistics,
+    which would change the model being evaluated (and leak test-set statistics into it).
+    """
+    model = copy.deepcopy(model)
     labels = split.labels
     train_runs = [(predict(model, split, batch_size=256, train_mode=True).argmax(dim=1) == labels)
                   .float().mean().item() for _ in range(repeats)]

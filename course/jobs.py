@@ -187,6 +187,14 @@ class JobRunner:
         future = self.futures.get(str(Path(run_dir).resolve()))
         return future is not None and not future.done()
 
+    def failure(self, run_dir: Path) -> str | None:
+        """Why this process's worker could not run the job (e.g. it died), if it could not."""
+        future = self.futures.get(str(Path(run_dir).resolve()))
+        if future is None or not future.done() or future.cancelled():
+            return None
+        error = future.exception()
+        return f"{type(error).__name__}: {error}" if error else None
+
     def queue_position(self, run_dir: Path) -> int | None:
         """1 for the next run to start, 2 after it, ...; None when it is not waiting."""
         key = str(Path(run_dir).resolve())

@@ -30,6 +30,15 @@ def mse_against_one_hot(probabilities: torch.Tensor, target: int) -> float:
     return ((probabilities - one_hot) ** 2).mean().item()
 
 
+def mixture(p_true: float, true_class: int, p_other: float, other_class: int,
+            classes: int = 10) -> torch.Tensor:
+    """p_true on the true class, p_other on one rival, the remainder spread over the rest."""
+    rest = (1.0 - p_true - p_other) / (classes - 2)
+    probabilities = torch.full((classes,), rest)
+    probabilities[true_class], probabilities[other_class] = p_true, p_other
+    return probabilities
+
+
 def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
     """Fraction correct: argmax over the class dimension, compared with the labels."""
     return (logits.argmax(dim=1) == labels).float().mean().item()

@@ -63,7 +63,11 @@ def display_state(run_dir: Path) -> dict:
     """The run's status; a queued or running run that no live worker owns was interrupted."""
     record = jobs.status(run_dir)
     if record["state"] == "queued" and not job_runner().is_tracked(run_dir):
-        record["state"] = "interrupted"
+        problem = job_runner().failure(run_dir)
+        if problem:
+            record.update(state="failed", error=f"The training worker could not start: {problem}")
+        else:
+            record["state"] = "interrupted"
     return record
 
 
@@ -83,9 +87,13 @@ def _show_run(space: workspace.Workspace, run_id: str, key: str) -> str:
     progress = record.get("progress") or {}
     epochs_done = len(record.get("history", []))
     if state == "queued":
-        position = job_runner().queue_position(run_dir)
-        st.info(f"Waiting for a free training slot (position {position or '?'}); "
-                f"{job_runner().slots} runs can train at once on this server.")
+        runner = job_runner()
+        if runner.running_count() < runner.slots:
+            st.info("Starting a training worker…")
+        else:
+            st.info(f"Waiting for a free training slot (position "
+                    f"{runner.queue_position(run_dir) or '?'}); {runner.slots} runs can train "
+                    "at once on this server.")
     elif state == "running":
         st.progress(float(progress.get("fraction", 0.0)), text=(
             f"Epoch {progress.get('epoch', 1)} of {config.epochs} · step {progress.get('step', 0)}"

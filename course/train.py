@@ -157,6 +157,16 @@ class History:
                             "seconds": event.epoch_seconds})
 
 
+def train_step(model, images, labels, loss_fn, optimizer):
+    """The heartbeat: forward, loss, backward, update."""
+    outputs = model(images)
+    loss = loss_fn(outputs, labels)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return outputs, loss
+
+
 def fit(model: nn.Module, optimizer: torch.optim.Optimizer, train_loader: DataLoader,
         test_loader: DataLoader | None, epochs: int, device: str = "cpu",
         should_stop: Callable[[], bool] = lambda: False, start_epoch: int = 0,
@@ -180,11 +190,7 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, train_loader: DataLo
                              seen, start, seen_total)
                 return
             images, labels = images.to(device), labels.to(device)
-            outputs = model(images)
-            loss = loss_fn(outputs, labels)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            outputs, loss = train_step(model, images, labels, loss_fn, optimizer)
 
             step += 1
             loss_sum += loss.item() * len(labels)

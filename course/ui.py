@@ -105,7 +105,10 @@ def check_number(key: str, question: str, answer: float, explanation: str,
         st.markdown(f"**Predict:** {question}")
         guess = st.number_input("Your prediction", key=f"{key}.guess", **input_options)
         if st.button("Check my prediction", key=f"{key}.check"):
-            if abs(guess - answer) <= tolerance:
+            st.session_state[f"{key}.result"] = guess
+        checked = st.session_state.get(f"{key}.result")
+        if checked is not None:  # kept in session state so the verdict survives other clicks
+            if abs(checked - answer) <= tolerance:
                 st.success(f"Right: {explanation}")
             else:
                 st.error(f"Not quite: the answer is {answer:g}. {explanation}")
@@ -118,9 +121,12 @@ def check_choice(key: str, question: str, options: list[str], answer: int,
         st.markdown(f"**Predict:** {question}")
         choice = st.radio("Your answer", options, index=None, key=f"{key}.choice")
         if st.button("Check my answer", key=f"{key}.check"):
-            if choice is None:
-                st.warning("Pick an answer first: predicting is the point.")
-            elif options.index(choice) == answer:
+            st.session_state[f"{key}.result"] = choice or ""
+        checked = st.session_state.get(f"{key}.result")
+        if checked == "":
+            st.warning("Pick an answer first: predicting is the point.")
+        elif checked is not None:  # kept in session state so the verdict survives other clicks
+            if options.index(checked) == answer:
                 st.success(f"Right. {explanation}")
             else:
                 st.error(f"Not quite: “{options[answer]}”. {explanation}")
@@ -153,14 +159,14 @@ def prediction_gallery(images, labels, probabilities, indices, columns: int = 8)
                                 f":gray[true {truth}: {float(probabilities[index, truth]):.0%}]")
 
 
-def own_digit_section(space, finished_runs: list[str], key: str) -> None:
+def own_digit_section(model, model_name: str | None, key: str) -> None:
     """Draw or upload a digit, see MNIST's preprocessing, and the trained model's answer."""
     import io
 
+    import torch
     from PIL import Image, UnidentifiedImageError
 
-    from course import canvas, charts, digits, evaluation
-    from course.checkpoints import CheckpointError
+    from course import canvas, charts, digits
 
     st.markdown("MNIST digits are white on black, centred by their mass in a 28×28 box after "
                 "being scaled to fit 20×20. Your drawing goes through the same steps before "
@@ -188,7 +194,7 @@ def own_digit_section(space, finished_runs: list[str], key: str) -> None:
         image = Image.open(io.BytesIO(raw))
         image.load()
         steps = digits.preprocess_steps(image)
-    except (UnidentifiedImageError, OSError):
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         st.error("That file is not an image this page can read. Try a PNG or JPEG.")
         return
     except digits.EmptyDrawing as error:
@@ -199,18 +205,11 @@ def own_digit_section(space, finished_runs: list[str], key: str) -> None:
         shown = picture.squeeze().float()
         shown = (shown - shown.min()) / (shown.max() - shown.min() + 1e-8)
         column.image(shown.numpy(), caption=name, width=90, clamp=True)
-    if not finished_runs:
+    if model is None:
         st.info("Train a model above and its prediction for your digit appears here.")
         return
-    try:
-        model, _config = evaluation.load_run_model(space.run_dir(finished_runs[-1]))
-    except CheckpointError as error:
-        st.error(f"The trained model could not be loaded: {error}")
-        return
-    import torch
-
     with torch.no_grad():
-        probabilities = torch.softmax(model(steps[-1][1]), dim=1)[0]
+        probabilities = torch.softmax(model.eval()(steps[-1][1]), dim=1)[0]
     st.plotly_chart(charts.probability_bars(probabilities), key=f"{key}.digit_probs")
     st.markdown(f"The model says **{int(probabilities.argmax())}** with "
-                f"{float(probabilities.max()):.0%} confidence.")
+                f"{float(probabilities.max()):.0%} confidence (model: {model_name}).")

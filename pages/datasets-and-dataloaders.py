@@ -47,18 +47,22 @@ with menu:
     ui.show_source(SimpleDataset, "The Foundations data y = 2x + 1, behind a Dataset.")
     simple = SimpleDataset(n=100)
     x0, y0 = simple[0]
-    st.code(f"len(dataset)  → {len(simple)}\ndataset[0]    → (x={x0.tolist()}, y={y0.tolist()})\n"
-            f"shapes        → x {list(x0.shape)}, y {list(y0.shape)}", language="text")
+    st.code(f"len(dataset)  → {len(simple)}\n"
+            f"dataset[0]    → (x=[{x0.item():.3f}], y=[{y0.item():.3f}])\n"
+            f"shapes        → x {list(x0.shape)}, y {list(y0.shape)}", language="text",
+            wrap_lines=True)
 with kitchen:
     st.subheader("The kitchen: `DataLoader`")
-    st.code("loader = DataLoader(dataset, batch_size=8, shuffle=True)\n"
-            "for x, y in loader:\n    print(x.shape, y.shape)", language="python")
-    loader = DataLoader(simple, batch_size=8, shuffle=True,
+    st.code("loader = DataLoader(dataset, batch_size=16, shuffle=True)\n"
+            "for x, y in loader:\n    print(x.shape, y.shape)", language="python",
+            wrap_lines=True)
+    loader = DataLoader(simple, batch_size=16, shuffle=True,
                         generator=torch.Generator().manual_seed(0))
     xb, yb = next(iter(loader))
     st.code(f"first batch → x {list(xb.shape)}, y {list(yb.shape)}\n"
             f"batches     → {len(loader)}", language="text")
-    st.markdown("The batch dimension is **prepended**: one item is `[1]`, a batch of 8 is `[8, 1]`.")
+    st.markdown("The batch dimension is **prepended**: one item is `[1]`, a batch of 16 is "
+                "`[16, 1]`.")
 ui.takeaway("Dataset is a menu (what is available, how to get one item); DataLoader is the "
             "kitchen (it batches, shuffles and serves).")
 
@@ -69,6 +73,12 @@ ui.check_number("dl.q_iterations",
                 "does one epoch take?", 13,
                 "ceil(100 / 8) = 13: twelve full batches of 8 and one partial batch of 4.",
                 min_value=0, max_value=1000, step=1, value=0)
+ui.check_choice("dl.q_last_batch", "same loader, `drop_last=False`: what shape is `x` in the "
+                "**last** batch? (Each item's x is `[1]`.)",
+                ["[8, 1]", "[4, 1]", "[1, 4]", "[13, 1]"], 1,
+                "The last batch holds the 100 − 12·8 = 4 leftover samples, batch dimension first: "
+                "`[4, 1]`. With `drop_last=True` it would not exist at all.")
+st.markdown("Now check both predictions with a real DataLoader:")
 controls, picture = st.columns([1, 2])
 with controls:
     n_samples = st.number_input("N samples", min_value=1, max_value=100_000, value=100, step=1,
@@ -138,7 +148,7 @@ st.markdown(
     "sorted (a CSV exported by date, by price, by class). Without shuffling, every batch is a "
     "biased poll of one narrow slice."
 )
-race_epochs = st.slider("Epochs to train", 2, 20, 8, key="dl.race_epochs")
+race_epochs = st.slider("Epochs to train", 2, 30, 20, key="dl.race_epochs")
 
 
 @st.cache_data(show_spinner="Training the same model twice…")
@@ -166,16 +176,16 @@ st.markdown(
     f"against **{final_on:.4f}** with it ({final_off / final_on:.1f}× worse). Without shuffling "
     "the model chases whichever slice it saw last: the saw-tooth repeats every epoch."
 )
-first_batches = batching.first_batch_per_epoch(SimpleDataset(n=100), batch_size=8, epochs=2)
-st.markdown("One shuffling DataLoader, iterated twice: the first batch of each epoch differs.")
-st.dataframe(pd.DataFrame({f"epoch {e + 1}, first batch y": [round(v, 2) for v in batch.tolist()]
-                           for e, batch in enumerate(first_batches)}), hide_index=True)
 ui.check_choice("dl.q_shuffle", "you iterate the same `DataLoader(..., shuffle=True)` for a "
                 "second epoch. What order do the samples come in?",
                 ["The same order as epoch 1", "A new random order", "Sorted by target",
                  "Reversed"], 1,
                 "Indices are re-shuffled at the start of every epoch, so each epoch's batches "
                 "are new random samples.")
+first_batches = batching.first_batch_per_epoch(SimpleDataset(n=100), batch_size=8, epochs=2)
+st.markdown("One shuffling DataLoader, iterated twice: the first batch of each epoch differs.")
+st.dataframe(pd.DataFrame({f"epoch {e + 1}, first batch y": [round(v, 2) for v in batch.tolist()]
+                           for e, batch in enumerate(first_batches)}), hide_index=True)
 ui.takeaway("shuffle=True is how you get random sampling in practice: a fresh random poll "
             "every batch, a fresh order every epoch.")
 
@@ -192,6 +202,8 @@ new.markdown("**After: DataLoader**")
 new.code(loops.marked_source(loops.train_on_dataloader, loops.train_on_tensors), language="diff",
          wrap_lines=True)
 if st.button("Run both on y = 2x + 1", key="dl.run_loops"):
+    st.session_state["dl.loop_results"] = True
+if st.session_state.get("dl.loop_results"):
     dataset = SimpleDataset(n=100)
     results = {}
     for name in ("raw tensors", "DataLoader"):
@@ -316,22 +328,28 @@ fixed_images, _ = next(iter(DataLoader(FixedBrokenDataset(), batch_size=8)))
 st.code(f"first batch → {list(fixed_images.shape)}", language="text")
 
 # --- Batch size matters -----------------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=16)
+def compare_batch_sizes(subset: int, sizes: tuple[int, ...], _progress=None):
+    images = data.normalize_batch(mnist_split.images[:subset])
+    return batching.compare_batch_sizes(images, mnist_split.labels[:subset], sizes,
+                                        progress=_progress)
+
+
+
 st.header("9. Batch size is a real choice")
 ui.misconception("Batch size doesn't matter much.",
                  "It changes memory use, training speed *and* how noisy each gradient is, "
                  "which changes what the model learns in a fixed budget. Measure it:")
 if mnist_split is not None:
-    subset = st.select_slider("Training images", [2_000, 6_000, 12_000], value=6_000,
+    subset = st.select_slider("Training images", [2_000, 6_000, 12_000], value=2_000,
                               key="dl.bs_subset")
     chosen = st.multiselect("Batch sizes", [8, 16, 32, 64, 128, 256, 512, 1024],
                             default=[8, 64, 512], key="dl.bs_sizes")
     if st.button("Train one epoch per batch size", key="dl.bs_run", disabled=not chosen):
         bar = st.progress(0.0, "starting…")
-        images = data.normalize_batch(mnist_split.images[:subset])
-        rows = batching.compare_batch_sizes(images, mnist_split.labels[:subset], sorted(chosen),
-                                            progress=bar.progress)
+        st.session_state["dl.bs_rows"] = compare_batch_sizes(subset, tuple(sorted(chosen)),
+                                                             bar.progress)
         bar.empty()
-        st.session_state["dl.bs_rows"] = rows
     if not chosen:
         st.warning("Choose at least one batch size.")
     rows = st.session_state.get("dl.bs_rows")
@@ -372,4 +390,5 @@ st.markdown(
     "3. *Supported:* plug a DataLoader into the training loop.  \n"
     "4. *Supported:* batch-size experiments.  \n5. *Independent:* a Dataset over a CSV file."
 )
-st.caption("Next: Project: MNIST, where this pipeline feeds your first real model.")
+st.page_link("pages/mnist-project.py", label="Next: Project: MNIST, where this pipeline feeds "
+             "your first real model", icon="➡️")

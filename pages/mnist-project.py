@@ -1,6 +1,5 @@
 """Lesson 2.2.2 Project: MNIST: load, build, train, evaluate, visualize: a first real model."""
 
-import inspect
 
 import pandas as pd
 import streamlit as st
@@ -55,97 +54,106 @@ PRESETS = {
     "Confidently wrong (10 classes)": ([-1.0, 0.0, 0.0, 4.2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], 0),
     "All equal (10 classes)": ([0.0] * 10, 0),
 }
-preset_name = st.segmented_control("Start from", list(PRESETS), default=list(PRESETS)[0],
-                                   key="mnist.preset")
-preset_logits, preset_true = PRESETS[preset_name or list(PRESETS)[0]]
-columns = st.columns(len(preset_logits))
-logits = torch.tensor([
-    column.slider(f"z{index}", -10.0, 10.0, float(value), 0.05, key=f"mnist.z.{preset_name}.{index}")
-    for index, (column, value) in enumerate(zip(columns, preset_logits, strict=True))])
-true_class = st.selectbox("True class", range(len(logits)), index=preset_true,
-                          key=f"mnist.true.{preset_name}")
-probabilities = metrics.softmax(logits)
-ce = metrics.cross_entropy(logits, true_class)
-st.plotly_chart(charts.probability_bars(probabilities, true_class), key="mnist.softmax")
-shown = st.columns(4)
-shown[0].metric("Predicted class (argmax)", int(logits.argmax()))
-shown[1].metric("p(true class)", f"{probabilities[true_class]:.3f}")
-shown[2].metric("Cross-entropy −log p", f"{ce:.3f}")
-shown[3].metric("MSE vs one-hot", f"{metrics.mse_against_one_hot(probabilities, true_class):.3f}")
-torch_ce = nn.CrossEntropyLoss()(logits.unsqueeze(0), torch.tensor([true_class])).item()
-st.caption(f"`nn.CrossEntropyLoss()(logits, label)` = {torch_ce:.4f}: PyTorch agrees.")
-with st.expander("Work it by hand: one element of softmax", expanded=True):
-    exps = logits.exp()
-    chosen = true_class
+
+
+@st.fragment
+def softmax_playground():
+    """Sliders rerun only this part of the page, not the model evaluation further down."""
+    preset_name = st.segmented_control("Start from", list(PRESETS), default=list(PRESETS)[0],
+                                       key="mnist.preset")
+    preset_logits, preset_true = PRESETS[preset_name or list(PRESETS)[0]]
+    columns = st.columns(len(preset_logits))
+    logits = torch.tensor([
+        column.slider(f"z{index}", -10.0, 10.0, float(value), 0.05, key=f"mnist.z.{preset_name}.{index}")
+        for index, (column, value) in enumerate(zip(columns, preset_logits, strict=True))])
+    true_class = st.selectbox("True class", range(len(logits)), index=preset_true,
+                              key=f"mnist.true.{preset_name}")
+    probabilities = metrics.softmax(logits)
+    ce = metrics.cross_entropy(logits, true_class)
+    st.plotly_chart(charts.probability_bars(probabilities, true_class), key="mnist.softmax")
+    shown = st.columns(4)
+    shown[0].metric("Predicted class (argmax)", int(logits.argmax()))
+    shown[1].metric("p(true class)", f"{probabilities[true_class]:.3f}")
+    shown[2].metric("Cross-entropy −log p", f"{ce:.3f}")
+    shown[3].metric("MSE vs one-hot", f"{metrics.mse_against_one_hot(probabilities, true_class):.3f}")
+    torch_ce = nn.CrossEntropyLoss()(logits.unsqueeze(0), torch.tensor([true_class])).item()
+    st.caption(f"`nn.CrossEntropyLoss()(logits, label)` = {torch_ce:.4f}: PyTorch agrees.")
+    with st.expander("Work it by hand: one element of softmax", expanded=True):
+        exps = logits.exp()
+        chosen = true_class
+        st.markdown(
+            f"Class {chosen} has logit {logits[chosen]:.2f}: $e^{{{logits[chosen]:.2f}}}$ = "
+            f"**{exps[chosen]:.2f}**. The sum over all classes is **{exps.sum():.2f}**, so "
+            f"p = {exps[chosen]:.2f} / {exps.sum():.2f} = **{probabilities[chosen]:.2f}**. "
+            "(The worked example: class 7, logit 3.8 → e^3.8 = 44.70, sum 54.58, p = 0.82.)")
+        st.code(f"torch.softmax(logits, dim=0) = {[round(p, 3) for p in probabilities.tolist()]}",
+                language="text", wrap_lines=True)
+    sigmoid_input = st.slider("Sigmoid is softmax with two classes: z", -6.0, 6.0, 1.5, 0.1,
+                              key="mnist.sigmoid")
+    st.caption(f"sigmoid({sigmoid_input:.1f}) = {torch.sigmoid(torch.tensor(sigmoid_input)):.4f} and "
+               f"softmax([{sigmoid_input:.1f}, 0])[0] = "
+               f"{metrics.softmax(torch.tensor([sigmoid_input, 0.0]))[0]:.4f}.")
+    ui.takeaway("Sigmoid to softmax: sigmoid squashes one value into [0, 1]; softmax squashes N "
+                "values into probabilities that sum to 1.")
+
+    st.header("3. Cross-entropy: a confidence penalty")
     st.markdown(
-        f"Class {chosen} has logit {logits[chosen]:.2f}: $e^{{{logits[chosen]:.2f}}}$ = "
-        f"**{exps[chosen]:.2f}**. The sum over all classes is **{exps.sum():.2f}**, so "
-        f"p = {exps[chosen]:.2f} / {exps.sum():.2f} = **{probabilities[chosen]:.2f}**. "
-        "(The worked example: class 7, logit 3.8 → e^3.8 = 44.70, sum 54.58, p = 0.82.)")
-    st.code(f"torch.softmax(logits, dim=0) = {[round(p, 3) for p in probabilities.tolist()]}",
-            language="text", wrap_lines=True)
-sigmoid_input = st.slider("Sigmoid is softmax with two classes: z", -6.0, 6.0, 1.5, 0.1,
-                          key="mnist.sigmoid")
-st.caption(f"sigmoid({sigmoid_input:.1f}) = {torch.sigmoid(torch.tensor(sigmoid_input)):.4f} and "
-           f"softmax([{sigmoid_input:.1f}, 0])[0] = "
-           f"{metrics.softmax(torch.tensor([sigmoid_input, 0.0]))[0]:.4f}.")
-ui.takeaway("Sigmoid to softmax: sigmoid squashes one value into [0, 1]; softmax squashes N "
-            "values into probabilities that sum to 1.")
+        "Cross-entropy is $L = -\\log(p_{correct})$. It is *wrongness score v2*: MSE measured a "
+        "distance; cross-entropy measures how much confidence the model put on the **right** answer. "
+        "Confident and wrong costs a fortune; unsure costs a little."
+    )
+    table = pd.DataFrame([
+        {"situation": "confident and right", "p(correct)": 0.95,
+         "loss": metrics.loss_for_probability(0.95)},
+        {"situation": "unsure", "p(correct)": 0.5, "loss": metrics.loss_for_probability(0.5)},
+        {"situation": "confident and wrong", "p(correct)": 0.01,
+         "loss": metrics.loss_for_probability(0.01)},
+    ])
+    st.dataframe(table.round(2), hide_index=True)
+    ratio = metrics.loss_for_probability(0.01) / metrics.loss_for_probability(0.95)
+    st.markdown(f"Confident-wrong costs **{ratio:.0f}×** what confident-right costs "
+                f"({metrics.loss_for_probability(0.01):.2f} / {metrics.loss_for_probability(0.95):.2f}): "
+                "the ~90× difference that drives learning.")
+    st.subheader("Why not MSE?")
+    cases = [("confidently right", 0.80, 0.02), ("unsure", 0.40, 0.40),
+             ("confidently wrong (the seed's example)", 0.02, 0.80),
+             ("certain and wrong", 0.001, 0.999)]
+    comparison = pd.DataFrame([
+        {"model output": name, "p(true class 0)": p_true, "p(class 3)": p_rival,
+         "MSE vs one-hot": metrics.mse_against_one_hot(metrics.mixture(p_true, 0, p_rival, 3), 0),
+         "cross-entropy": metrics.loss_for_probability(p_true)}
+        for name, p_true, p_rival in cases])
+    st.dataframe(comparison.round(3), hide_index=True)
+    st.markdown("MSE does grow, but it is **bounded**: even a certain and completely wrong "
+                "answer costs at most 0.2 here, so it treats a confident mistake much like an "
+                "unsure one. Cross-entropy charges **3.91** (−ln 0.02) for the seed's example and "
+                "keeps climbing as the confidence on the wrong answer grows: that is the signal "
+                "a classifier needs.")
+    ui.takeaway("Cross-entropy is a confidence penalty: confident and wrong → enormous penalty; "
+                "uncertain → mild.")
 
-st.header("3. Cross-entropy: a confidence penalty")
-st.markdown(
-    "Cross-entropy is $L = -\\log(p_{correct})$. It is *wrongness score v2*: MSE measured a "
-    "distance; cross-entropy measures how much confidence the model put on the **right** answer. "
-    "Confident and wrong costs a fortune; unsure costs a little."
-)
-table = pd.DataFrame([
-    {"situation": "confident and right", "p(correct)": 0.95,
-     "loss": metrics.loss_for_probability(0.95)},
-    {"situation": "unsure", "p(correct)": 0.5, "loss": metrics.loss_for_probability(0.5)},
-    {"situation": "confident and wrong", "p(correct)": 0.01,
-     "loss": metrics.loss_for_probability(0.01)},
-])
-st.dataframe(table.round(2), hide_index=True)
-ratio = metrics.loss_for_probability(0.01) / metrics.loss_for_probability(0.95)
-st.markdown(f"Confident-wrong costs **{ratio:.0f}×** what confident-right costs "
-            f"({metrics.loss_for_probability(0.01):.2f} / {metrics.loss_for_probability(0.95):.2f}): "
-            "the ~90× difference that drives learning.")
-st.subheader("Why not MSE?")
-wrong = torch.full((10,), 0.18 / 8)
-wrong[3], wrong[0] = 0.80, 0.02
-right = torch.full((10,), 0.18 / 8)
-right[0], right[3] = 0.80, 0.02
-comparison = pd.DataFrame([
-    {"model output": "80% on class 3, 2% on the true class 0 (confidently wrong)",
-     "MSE": metrics.mse_against_one_hot(wrong, 0), "cross-entropy": -torch.log(wrong[0]).item()},
-    {"model output": "80% on the true class 0 (confidently right)",
-     "MSE": metrics.mse_against_one_hot(right, 0), "cross-entropy": -torch.log(right[0]).item()},
-])
-st.dataframe(comparison.round(3), hide_index=True)
-st.markdown("MSE barely separates the two (it treats every error alike and can never exceed "
-            "0.2 here); cross-entropy charges **3.91** (−ln 0.02) for the confident mistake.")
-ui.takeaway("Cross-entropy is a confidence penalty: confident and wrong → enormous penalty; "
-            "uncertain → mild.")
+    st.subheader("`nn.CrossEntropyLoss`: raw logits in, no softmax before it")
+    st.code("loss_fn = nn.CrossEntropyLoss()   # drop-in replacement for nn.MSELoss()\n"
+            "loss = loss_fn(outputs, labels)    # outputs: [B, 10] logits, labels: [B] class indices",
+            language="python")
+    st.markdown("It applies log-softmax internally, which is numerically stable. Applying softmax "
+                "yourself first is the **double-softmax bug**:")
+    double = metrics.double_softmax_effect(logits, true_class)
+    bug = st.columns(4)
+    bug[0].metric("loss, raw logits", f"{double['loss']:.3f}")
+    bug[1].metric("loss, softmax first", f"{double['double_loss']:.3f}")
+    bug[2].metric("gradient norm, raw logits", f"{double['gradient']:.3f}")
+    bug[3].metric("gradient norm, softmax first", f"{double['double_gradient']:.3f}")
+    st.plotly_chart(charts.sweep(metrics.double_softmax_sweep(logits, true_class), "logit",
+                                 f"logit of the true class {true_class} (others as set above)",
+                                 "loss"), key="mnist.double")
+    st.caption(f"With softmax applied first, the loss can never drop below {double['floor']:.3f} "
+               f"for {len(logits)} classes however right the model is, and for a confidently wrong "
+               "model the gradient that should correct it is much weaker: training stalls. Try the "
+               "'Confidently wrong' preset.")
 
-st.subheader("`nn.CrossEntropyLoss`: raw logits in, no softmax before it")
-st.code("loss_fn = nn.CrossEntropyLoss()   # drop-in replacement for nn.MSELoss()\n"
-        "loss = loss_fn(outputs, labels)    # outputs: [B, 10] logits, labels: [B] class indices",
-        language="python")
-st.markdown("It applies log-softmax internally, which is numerically stable. Applying softmax "
-            "yourself first is the **double-softmax bug**:")
-double = metrics.double_softmax_effect(logits, true_class)
-bug = st.columns(4)
-bug[0].metric("loss, raw logits", f"{double['loss']:.3f}")
-bug[1].metric("loss, softmax first", f"{double['double_loss']:.3f}")
-bug[2].metric("gradient norm, raw logits", f"{double['gradient']:.3f}")
-bug[3].metric("gradient norm, softmax first", f"{double['double_gradient']:.3f}")
-st.plotly_chart(charts.sweep(metrics.double_softmax_sweep(logits, true_class), "logit",
-                             f"logit of the true class {true_class} (others as set above)",
-                             "loss"), key="mnist.double")
-st.caption(f"With softmax applied first, the loss can never drop below {double['floor']:.3f} "
-           f"for {len(logits)} classes however right the model is, and for a confidently wrong "
-           "model the gradient that should correct it is much weaker: training stalls. Try the "
-           "'Confidently wrong' preset.")
+
+softmax_playground()
 ui.misconception("I should apply softmax before the loss, to get probabilities.",
                  "`nn.CrossEntropyLoss` expects raw logits. Use softmax only to *show* "
                  "probabilities, never before this loss.")
@@ -169,7 +177,9 @@ with model_left:
               help="784·256+256 + 256·128+128 + 128·10+10")
     st.caption("784·256+256 + 256·128+128 + 128·10+10 = 235,146: about 235K.")
 with model_right:
-    st.markdown("**Improved MLP**: each hidden layer is Linear → BatchNorm → ReLU → Dropout.")
+    st.markdown("**Improved MLP**: each hidden layer is Linear → BatchNorm → ReLU → Dropout. "
+                "`BatchNorm1d` normalizes the layer's activations over the batch (then applies a "
+                "learned scale and shift); `Dropout(p)` silences a random fraction p of them.")
     ui.show_source(models.improved_mlp)
     improved = models.improved_mlp()
     st.metric("Parameters", f"{models.parameter_count(improved):,}",
@@ -183,15 +193,26 @@ with st.expander("torchinfo's view of the simple MLP"):
                         col_names=("output_size", "num_params"))), language="text")
 
 st.header("5. The training and evaluation loops")
+st.markdown("**Setup**: the pieces the loop needs, as the trainer below builds them.")
+st.code("model = simple_mlp()                 # or improved_mlp(dropout=0.3)\n"
+        "loss_fn = nn.CrossEntropyLoss()      # raw logits + integer labels\n"
+        "optimizer = optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)  # L2 penalty\n"
+        "train_loader = DataLoader(train_data, batch_size=64, shuffle=True)\n"
+        "test_loader = DataLoader(test_data, batch_size=1000, shuffle=False)", language="python")
+st.markdown("`weight_decay` is L2 regularization applied through the optimizer: every update "
+            "also pulls each weight a little towards zero.")
 loop_left, loop_right = st.columns(2)
 with loop_left:
-    st.markdown("**Training** (the engine's loop; the four-line heartbeat is unchanged):")
-    st.code(inspect.getsource(train.fit), language="python", wrap_lines=True)
+    st.markdown("**Training**: for each `images, labels` batch of `train_loader`, after "
+                "`model.train()`, the engine calls this: the four-line heartbeat.")
+    ui.show_source(train.train_step)
+    st.markdown("Accuracy on the way: `(outputs.argmax(dim=1) == labels).sum()` counts the "
+                "correct predictions of the batch.")
 with loop_right:
     st.markdown("**Evaluation**: three differences from training: no zero_grad / backward / "
                 "step; `torch.no_grad()` saves memory; the test loader does not shuffle. And "
                 "`model.eval()` first.")
-    st.code(inspect.getsource(train.evaluate), language="python", wrap_lines=True)
+    ui.show_source(train.evaluate)
 ui.takeaway("Same heartbeat, new instruments: CrossEntropyLoss replaces MSELoss, a DataLoader "
             "replaces raw tensors, and forward → loss → backward → update does not change.")
 
@@ -236,6 +257,9 @@ if current not in run_ids:
 if current:
     st.subheader(f"Run: {jobs.run_label(space.run_dir(current))}")
     run_ui.run_progress(space, current, "mnist")
+    ui.takeaway("Loss vs accuracy: the model optimizes the loss (cross-entropy); you judge it by "
+                "accuracy (% correct). They move together but are not the same: a model can grow "
+                "more confident (lower loss) without changing a single answer.")
 run_ui.workspace_link(space)
 
 finished = [run_id for run_id in run_ids
@@ -275,6 +299,26 @@ with st.expander("Why is the app's loader faster than the textbook pipeline?"):
         st.dataframe(pd.DataFrame(speeds).round(3), hide_index=True)
 
 # --- Evaluation -----------------------------------------------------------------------------
+def evaluated_model(run_dir):
+    """The run's model and its test-set probabilities, kept for this session until it changes."""
+    stamp = max((run_dir / name).stat().st_mtime for name in
+                (jobs.FINAL_CHECKPOINT, jobs.EPOCH_CHECKPOINT) if (run_dir / name).exists())
+    cached = st.session_state.get("mnist.evaluated")
+    if cached is None or cached[0] != (str(run_dir), stamp):
+        model, config = evaluation.load_run_model(run_dir)
+        cached = ((str(run_dir), stamp), model, config, evaluation.predict(model, test_split))
+        st.session_state["mnist.evaluated"] = cached
+    return cached[1:]
+
+
+def cached_mode_comparison(run_id, model):
+    key = f"mnist.modes.{run_id}"
+    if key not in st.session_state:
+        st.session_state[key] = evaluation.mode_comparison(model, test_split)
+    return st.session_state[key]
+
+
+
 st.header("7. Evaluate: what does it get wrong?")
 evaluable = [r for r in finished
              if (space.run_dir(r) / jobs.FINAL_CHECKPOINT).exists()
@@ -288,12 +332,11 @@ else:
     chosen_run = evaluable_choices[st.selectbox("Model to evaluate", list(evaluable_choices),
                                                 key=f"mnist.eval_run.{evaluable[-1]}")]
     try:
-        model, config = evaluation.load_run_model(space.run_dir(chosen_run))
+        model, config, probs = evaluated_model(space.run_dir(chosen_run))
     except CheckpointError as error:
         st.error(f"This run's weights could not be loaded: {error}")
         model = None
 if model is not None:
-    probs = evaluation.predict(model, test_split)
     predicted = probs.argmax(dim=1)
     matrix = metrics.confusion_matrix(predicted, test_split.labels)
     overall = st.columns(3)
@@ -336,7 +379,7 @@ if model is not None:
                 "averages in `eval()`. Forgetting `model.eval()` before testing gives noisy, "
                 "unreliable numbers:")
     if config.model == "mlp-bn":
-        modes = evaluation.mode_comparison(model, test_split)
+        modes = cached_mode_comparison(chosen_run, model)
         st.dataframe(pd.DataFrame({
             "mode": [f"train() pass {i + 1}" for i in range(len(modes["train_mode"]))]
             + ["eval()"],
@@ -348,7 +391,7 @@ if model is not None:
 
 # --- Your own digit -------------------------------------------------------------------------
 st.header("8. Your own digit")
-ui.own_digit_section(space, finished, "mnist")
+ui.own_digit_section(model, jobs.run_label(space.run_dir(chosen_run)) if model else None, "mnist")
 
 # --- Checks and wrap-up ---------------------------------------------------------------------
 st.header("Check your understanding")
