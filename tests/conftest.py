@@ -83,3 +83,24 @@ def browser():
         instance = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """On a shared 2-core box torch's second thread spins against other work (one MNIST epoch
+    went from ~1.6 s to ~24 s); one thread keeps tests fast and every number deterministic."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def draw_a_one(page, canvas) -> None:
+    """A vertical stroke across the drawing canvas, with real mouse events."""
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 0.52 * box["width"], box["y"] + 0.15 * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.48 * box["width"], box["y"] + 0.85 * box["height"], steps=20)
+    page.mouse.up()

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import ARTIFACTS, PROJECT_ROOT, free_port
+from tests.conftest import ARTIFACTS, PROJECT_ROOT, draw_a_one, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -81,11 +81,7 @@ def test_mouse_stroke_reaches_python_as_png_with_ink(browser, canvas_url):
         canvas.wait_for(timeout=120_000)
         page.get_by_text("no drawing yet").wait_for(timeout=60_000)
 
-        box = canvas.bounding_box()
-        page.mouse.move(box["x"] + 0.55 * box["width"], box["y"] + 0.15 * box["height"])
-        page.mouse.down()
-        page.mouse.move(box["x"] + 0.45 * box["width"], box["y"] + 0.85 * box["height"], steps=20)
-        page.mouse.up()
+        draw_a_one(page, canvas)
 
         ink = page.get_by_text(re.compile(r"ink pixels: \d+"))
         ink.wait_for(timeout=60_000)

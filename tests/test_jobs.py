@@ -24,12 +24,8 @@ class SimulatedCrash(BaseException):
 
 
 @pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    # the in-process execute() calls: one thread is fast and deterministic on a shared 2-core box
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+def _one_thread(one_torch_thread):
+    """Every test here runs with one torch thread (see conftest)."""
 
 
 @pytest.fixture(scope="module")

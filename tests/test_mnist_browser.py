@@ -14,7 +14,7 @@ import time
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.conftest import ARTIFACTS, free_port, start_app
+from tests.conftest import ARTIFACTS, draw_a_one, free_port, start_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -118,11 +118,7 @@ def test_train_watch_draw_and_click_a_confusion_cell(page, mnist_app_url):
     # Draw a "1" on the canvas; the prediction of the trained model appears under it.
     canvas = page.locator('canvas[aria-label^="Drawing canvas"]')
     canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    page.mouse.move(box["x"] + 0.52 * box["width"], box["y"] + 0.15 * box["height"])
-    page.mouse.down()
-    page.mouse.move(box["x"] + 0.48 * box["width"], box["y"] + 0.85 * box["height"], steps=20)
-    page.mouse.up()
+    draw_a_one(page, canvas)
     said = page.get_by_text(re.compile(r"The model says \d with \d+% confidence"))
     said.wait_for(timeout=60_000)
     wait_until_idle(page)

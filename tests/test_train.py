@@ -26,13 +26,8 @@ from course.train import (
 
 
 @pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    # On a shared 2-core box torch's second thread spins against other work and one MNIST epoch
-    # goes from ~1.6 s to ~24 s; one thread keeps the suite fast and every number deterministic.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+def _one_thread(one_torch_thread):
+    """Every test here runs with one torch thread (see conftest)."""
 
 
 @pytest.fixture(scope="module")
