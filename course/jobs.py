@@ -26,6 +26,7 @@ from course.train import RunConfig, validated
 
 CONFIG_FILE, STATUS_FILE, STOP_FILE = "config.json", "status.json", "STOP"
 EPOCH_CHECKPOINT, FINAL_CHECKPOINT = "last_epoch.pt", "final.pt"
+SHUTDOWN_REASON = "server shutdown"  # written into STOP when the app exits: resumable later
 HEARTBEAT_SECONDS = 0.5
 STALE_AFTER_SECONDS = 15.0
 ACTIVE_STATES = ("queued", "running")
@@ -86,12 +87,11 @@ def _warm() -> int:
     """Import torch, the engine and the datasets once, before the first learner clicks Train."""
     from course import data, train  # noqa: F401
 
-    for name in data.DATASETS:
-        try:
-            data.split_tensors(name, True)
-            data.split_tensors(name, False)
-        except data.DatasetUnavailable:
-            pass
+    try:  # MNIST only: Fashion-MNIST loads on the first run that needs it (memory per worker)
+        data.split_tensors("mnist", True)
+        data.split_tensors("mnist", False)
+    except data.DatasetUnavailable:
+        pass
     return os.getpid()
 
 
@@ -107,11 +107,11 @@ def execute(run_dir: str, on_event=None) -> str:
     folder = Path(run_dir)
     stop_flag = folder / STOP_FILE
     record = read_json(folder / STATUS_FILE)
-    record.update(state="running", started=time.time(), pid=os.getpid(), updated=time.time())
-    if stop_flag.exists():
-        record["state"] = "stopped"
+    if stop_flag.exists():  # stopped (or the server shut down) before it ever started
+        record.update(state=_stopped_state(stop_flag), updated=time.time())
         write_json(folder / STATUS_FILE, record)
-        return "stopped"
+        return record["state"]
+    record.update(state="running", started=time.time(), pid=os.getpid(), updated=time.time())
     write_json(folder / STATUS_FILE, record)
     try:
         run = Run(run_config(folder))
@@ -136,7 +136,7 @@ def execute(run_dir: str, on_event=None) -> str:
                 write_json(folder / STATUS_FILE, record)
                 last_write = now
         run.save(folder / FINAL_CHECKPOINT)
-        record["state"] = "stopped" if stopped else "done"
+        record["state"] = _stopped_state(stop_flag) if stopped else "done"
     except (DatasetUnavailable, CheckpointError, ValueError) as error:
         record.update(state="failed", error=str(error))
     except Exception as error:  # the learner sees a sentence; the log keeps the traceback
@@ -145,6 +145,14 @@ def execute(run_dir: str, on_event=None) -> str:
     record["updated"] = time.time()
     write_json(folder / STATUS_FILE, record)
     return record["state"]
+
+
+def _stopped_state(stop_flag: Path) -> str:
+    """'interrupted' (Resume offered) when the server shut down, 'stopped' when the learner asked."""
+    try:
+        return "interrupted" if stop_flag.read_text() == SHUTDOWN_REASON else "stopped"
+    except OSError:
+        return "stopped"
 
 
 # ----------------------------------------------------------------------------- the runner
@@ -169,6 +177,11 @@ class JobRunner:
             initializer=_worker_init, initargs=(threads,))
         self.futures: dict[str, Future] = {}
         self.lock = threading.Lock()
+        # The pool's own exit hook would first train every queued run to the end; this one,
+        # registered later, runs before it (threading's exit hooks run newest first).
+        register = getattr(threading, "_register_atexit", None)
+        if register is not None:
+            register(self.stop_for_shutdown)
 
     def warm(self) -> None:
         for _ in range(self.slots):
@@ -222,6 +235,17 @@ class JobRunner:
         with self.lock:
             return sum(1 for path, future in self.futures.items() if not future.done()
                        and read_json(Path(path) / STATUS_FILE).get("state") == "running")
+
+    def stop_for_shutdown(self) -> None:
+        """The app is exiting: stop every run at its next step, resumable, and start no more."""
+        with self.lock:
+            pending = [path for path, future in self.futures.items() if not future.done()]
+        for path in pending:
+            try:
+                (Path(path) / STOP_FILE).write_text(SHUTDOWN_REASON)
+            except OSError:
+                pass
+        self.shutdown()
 
     def shutdown(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -104,3 +104,22 @@ def draw_a_one(page, canvas) -> None:
     page.mouse.down()
     page.mouse.move(box["x"] + 0.48 * box["width"], box["y"] + 0.85 * box["height"], steps=20)
     page.mouse.up()
+
+
+def wait_for_script_to_finish(page, timeout_ms: int = 180_000) -> None:
+    """Streamlit shows its status widget while a script run is in progress."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                           timeout=timeout_ms)
+
+
+def set_slider(page, label: str, steps_from_start: int, expected: str) -> None:
+    """Drive a Streamlit slider from the keyboard: Home, then ArrowRight `steps_from_start` times."""
+    thumb = page.locator(f'input[type=range][aria-label="{label}"]')
+    thumb.focus()
+    page.keyboard.press("Home")
+    for _ in range(steps_from_start):
+        page.keyboard.press("ArrowRight")
+    shown = thumb.get_attribute("aria-valuetext")
+    if shown != expected:
+        raise AssertionError(f"slider {label!r} shows {shown}, wanted {expected}")
+    wait_for_script_to_finish(page)
