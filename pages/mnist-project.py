@@ -167,6 +167,14 @@ ui.check_choice("mnist.q_logits", "a 3-class model outputs logits **[2.0, −1.0
                 "with the 'Check question' preset above.")
 
 # --- The model ------------------------------------------------------------------------------
+@st.cache_data(show_spinner=False)
+def simple_mlp_summary() -> str:
+    """torchinfo's table for the simple MLP: the same for everyone, so computed once."""
+    return str(summary(models.simple_mlp(), input_size=(64, 1, 28, 28), verbose=0,
+                       col_names=("output_size", "num_params")))
+
+
+
 st.header("4. The model: nn.Flatten and three Linear layers")
 model_left, model_right = st.columns(2)
 with model_left:
@@ -189,8 +197,7 @@ flat = nn.Flatten()(torch.zeros(64, 1, 28, 28))
 st.markdown(f"`nn.Flatten()` is the module version of reshape: `[64, 1, 28, 28]` → "
             f"`{list(flat.shape)}`, keeping the batch dimension.")
 with st.expander("torchinfo's view of the simple MLP"):
-    st.code(str(summary(simple, input_size=(64, 1, 28, 28), verbose=0,
-                        col_names=("output_size", "num_params"))), language="text")
+    st.code(simple_mlp_summary(), language="text")
 
 st.header("5. The training and evaluation loops")
 st.markdown("**Setup**: the pieces the loop needs, as the trainer below builds them.")
