@@ -26,11 +26,10 @@ def train_on_dataloader(model, train_loader, loss_fn, optimizer, epochs):
     return loss.item()
 
 
-def marked_source(function, other) -> str:
-    """The function's source as a diff: '+' on lines the other function does not have."""
+def marked_source(function, other, marker: str = "+") -> str:
+    """The function's source as a diff: `marker` on lines the other function does not have."""
     theirs = {line.strip() for line in inspect.getsource(other).splitlines()}
     marked = []
     for line in inspect.getsource(function).splitlines():
-        marker = " " if line.strip() in theirs else "+"
-        marked.append(f"{marker} {line}")
+        marked.append(f"{' ' if line.strip() in theirs else marker} {line}")
     return "\n".join(marked)

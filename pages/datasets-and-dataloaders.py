@@ -193,10 +193,11 @@ ui.takeaway("shuffle=True is how you get random sampling in practice: a fresh ra
 st.header("4. The training loop body does not change")
 st.markdown("Your loop from 2.1.4 against the DataLoader version: the heartbeat (forward → "
             "loss → backward → update) is identical; only the data-feeding line changes "
-            "(marked `+`).")
+            "(marked `-` before, `+` after).")
 old, new = st.columns(2)
 old.markdown("**Before: raw tensors**")
-old.code(loops.marked_source(loops.train_on_tensors, loops.train_on_dataloader), language="diff",
+old.code(loops.marked_source(loops.train_on_tensors, loops.train_on_dataloader, "-"),
+         language="diff",
          wrap_lines=True)
 new.markdown("**After: DataLoader**")
 new.code(loops.marked_source(loops.train_on_dataloader, loops.train_on_tensors), language="diff",
