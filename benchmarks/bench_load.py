@@ -51,6 +51,7 @@ from tests.conftest import (  # noqa: E402
     free_port,
     set_slider,
     start_app,
+    stop_server,
     wait_for_script_to_finish,
 )
 
@@ -413,20 +414,7 @@ def load_phase(args, work: Path) -> dict:
         sampler.halt.set()
         sampler.join(timeout=5)
         result["cpu"] = account.summary()
-        children = sampler.workers()
-        stopped = time.monotonic()
-        server.terminate()
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-        result["shutdown_seconds"] = time.monotonic() - stopped
-        for child in children:
-            try:
-                child.kill()
-            except psutil.Error:
-                pass
+        result["shutdown_seconds"] = stop_server(server)
 
     jobs = []
     for token in result["tokens"]:

@@ -60,16 +60,36 @@ def start_app(port: int, env: dict | None = None) -> subprocess.Popen:
     raise RuntimeError("streamlit did not answer its health endpoint within 90 s")
 
 
+def stop_server(process: subprocess.Popen) -> float:
+    """Terminate a server and its training workers; returns how long the server took to exit."""
+    import psutil
+
+    try:
+        children = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    start = time.monotonic()
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+    took = time.monotonic() - start
+    for child in children:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+    return took
+
+
 @pytest.fixture(scope="session")
 def app_url(data_dir):
     port = free_port()
     process = start_app(port)
     yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_server(process)
 
 
 @pytest.fixture(scope="session")

@@ -8,13 +8,12 @@ confusion-matrix cell filtering the gallery. The server gets its own temporary r
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.conftest import ARTIFACTS, draw_a_one, free_port, start_app
+from tests.conftest import ARTIFACTS, draw_a_one, free_port, start_app, stop_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,11 +27,7 @@ def mnist_app_url(data_dir, tmp_path_factory):
     port = free_port()
     process = start_app(port, env={"COURSE_RUNS_DIR": str(runs)})
     yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    try:
-        process.wait(timeout=30)  # the worker pool takes a few seconds to shut down
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_server(process)
 
 
 IDLE_FOR_A_SECOND = """() => {

@@ -17,7 +17,13 @@ import pytest
 
 from course import jobs, workspace
 from course.checkpoints import load_checkpoint
-from tests.conftest import free_port, set_slider, start_app, wait_for_script_to_finish
+from tests.conftest import (
+    free_port,
+    set_slider,
+    start_app,
+    stop_server,
+    wait_for_script_to_finish,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,26 +32,6 @@ RUN_SECONDS = 600
 SUBSET_VALUES = [1_000, 5_000, 20_000, 60_000]
 
 
-def stop_server(process: subprocess.Popen) -> float:
-    """Terminate a server and whatever it spawned; returns how long it took to exit."""
-    try:
-        children = psutil.Process(process.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        children = []
-    start = time.monotonic()
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-    took = time.monotonic() - start
-    for child in children:
-        try:
-            child.kill()
-        except psutil.NoSuchProcess:
-            pass
-    return took
 
 
 
