@@ -204,6 +204,10 @@ def own_digit_section(model, model_name: str | None, key: str) -> None:
     for column, (name, picture) in zip(strip, steps, strict=True):
         shown = picture.squeeze().float()
         shown = (shown - shown.min()) / (shown.max() - shown.min() + 1e-8)
+        height, width = shown.shape
+        side = max(height, width)  # pad to a square so a thin "1" is not stretched sideways
+        top, left = (side - height) // 2, (side - width) // 2
+        shown = torch.nn.functional.pad(shown, (left, side - width - left, top, side - height - top))
         column.image(shown.numpy(), caption=name, width=90, clamp=True)
     if model is None:
         st.info("Train a model above and its prediction for your digit appears here.")
