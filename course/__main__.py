@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from course import data, devices, jobs
 from course.models import MODEL_KINDS
-from course.train import RunConfig
+from course.train import SCHEDULES, RunConfig
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:
@@ -31,6 +31,8 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     train.add_argument("--lr", type=float, default=1e-3)
     train.add_argument("--dropout", type=float, default=0.3)
     train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--schedule", choices=SCHEDULES, default="constant",
+                       help="learning rate: constant (the course's recipe) or one-cycle (--lr is its peak)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
     train.add_argument("--train-subset", type=int, default=None,
@@ -47,7 +49,7 @@ def config_from(arguments: argparse.Namespace) -> RunConfig:
                      batch_size=arguments.batch_size, lr=arguments.lr,
                      dropout=arguments.dropout, weight_decay=arguments.weight_decay,
                      seed=arguments.seed, device=devices.resolve_device(arguments.device),
-                     train_subset=arguments.train_subset)
+                     train_subset=arguments.train_subset, schedule=arguments.schedule)
 
 
 def prepare_run_dir(arguments: argparse.Namespace) -> Path:
@@ -86,7 +88,8 @@ def train(arguments: argparse.Namespace) -> dict:
     last = record["history"][-1]
     return {
         "dataset": config.dataset, "model": config.model, "epochs": config.epochs,
-        "batch_size": config.batch_size, "lr": config.lr, "device": config.device,
+        "batch_size": config.batch_size, "lr": config.lr, "schedule": config.schedule,
+        "device": config.device,
         "params": record.get("params"), "test_accuracy": last["test_accuracy"],
         "test_loss": last["test_loss"], "train_accuracy": last["train_accuracy"],
         "train_seconds": round(sum(row["seconds"] for row in record["history"]), 3),

@@ -161,3 +161,19 @@ def test_killed_run_resumed_ends_with_the_same_accuracy_and_weights(data_dir, tm
     assert final.model_state.keys() == expected.model_state.keys()
     for name, tensor in expected.model_state.items():
         assert torch.equal(final.model_state[name], tensor), name
+
+
+@pytest.mark.slow
+def test_one_cycle_schedule_is_reported_and_its_state_is_checkpointed(data_dir, tmp_path, capsys,
+                                                                      restore_threads):
+    code = main(["train", "--epochs", "2", "--train-subset", "2000", "--batch-size", "100",
+                 "--lr", "0.005", "--schedule", "one-cycle", "--threads", "1", "--json",
+                 "--run-dir", str(tmp_path / "run")])
+
+    assert code == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (report["schedule"], report["lr"], report["epochs"]) == ("one-cycle", 0.005, 2)
+    assert report["test_accuracy"] > 0.8
+    final = load_checkpoint(tmp_path / "run" / jobs.FINAL_CHECKPOINT)
+    assert final.config["schedule"] == "one-cycle"
+    assert final.scheduler_state is not None and final.scheduler_state["last_epoch"] == 40

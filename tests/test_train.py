@@ -312,7 +312,7 @@ def test_validated_refuses_out_of_range_values_naming_the_field(field, value):
 
 
 @pytest.mark.parametrize(("field", "value"), [
-    ("dataset", "cifar10"), ("model", "resnet"), ("device", "tpu"),
+    ("dataset", "cifar10"), ("model", "resnet"), ("device", "tpu"), ("schedule", "cosine"),
 ])
 def test_validated_refuses_unknown_choices_naming_the_field(field, value):
     with pytest.raises(ValueError, match=f"^{field} must be"):
@@ -325,6 +325,38 @@ def test_run_config_from_dict_round_trips_ignores_extra_keys_and_validates():
     assert RunConfig.from_dict({**config.to_dict(), "label": "my run"}) == config
     with pytest.raises(ValueError, match="epochs"):
         RunConfig.from_dict({**config.to_dict(), "epochs": 0})
+
+
+def test_one_cycle_warms_up_to_the_peak_lr_then_anneals_to_almost_nothing(data_dir):
+    run = Run(RunConfig(epochs=2, train_subset=1000, batch_size=100, lr=0.01, schedule="one-cycle"))
+    rates = []
+    for event in run.events(report_every=1):
+        if event.kind == "step":
+            rates.append(run.optimizer.param_groups[0]["lr"])
+
+    assert len(rates) == 20
+    peak = rates.index(max(rates))
+    assert 0 < peak < 10 and max(rates) == pytest.approx(0.01, rel=0.05)
+    # rates[i] is the lr that step i + 2 uses, so rates[-2] is the last step's: almost nothing.
+    assert rates[0] < 0.002 and rates[-2] < 1e-5
+    assert all(a <= b for a, b in zip(rates[:peak], rates[1:peak + 1]))
+    assert all(a >= b for a, b in zip(rates[peak:-1], rates[peak + 1:-1]))
+
+
+def test_constant_schedule_keeps_the_lr_and_has_no_scheduler(data_dir):
+    run = Run(RunConfig(epochs=1, train_subset=500, batch_size=100, lr=0.002))
+    for _event in run.events():
+        pass
+
+    assert run.scheduler is None and run.optimizer.param_groups[0]["lr"] == 0.002
+
+
+def test_engine_optimizer_is_adam_with_the_configured_lr_and_weight_decay(data_dir):
+    run = Run(RunConfig(epochs=1, train_subset=500, lr=0.003, weight_decay=1e-4))
+
+    assert type(run.optimizer) is torch.optim.Adam
+    group = run.optimizer.param_groups[0]
+    assert (group["lr"], group["weight_decay"], group["fused"]) == (0.003, 1e-4, True)
 
 
 # --- Run: seeds, history, save and restore --------------------------------------------------------
@@ -359,9 +391,12 @@ def test_run_trains_on_the_subset_and_tests_on_the_whole_test_split(data_dir):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["mlp", "mlp-bn"])
-def test_run_interrupted_after_epoch_one_and_restored_ends_identical(data_dir, tmp_path, kind):
-    config = RunConfig(model=kind, epochs=3, train_subset=3000, seed=4, dropout=0.3)
+@pytest.mark.parametrize(("kind", "schedule"), [
+    ("mlp", "constant"), ("mlp-bn", "constant"), ("mlp", "one-cycle")])
+def test_run_interrupted_after_epoch_one_and_restored_ends_identical(data_dir, tmp_path, kind,
+                                                                    schedule):
+    config = RunConfig(model=kind, epochs=3, train_subset=3000, seed=4, dropout=0.3,
+                       schedule=schedule)
 
     uninterrupted = Run(config)
     for _event in uninterrupted.events():
