@@ -83,7 +83,7 @@ def _worker_init(threads: int) -> None:
     torch.set_num_threads(max(1, threads))
 
 
-def _warm() -> int:
+def warm_up() -> int:
     """Import torch, the engine and the datasets once, before the first learner clicks Train."""
     from course import data, train  # noqa: F401
 
@@ -158,6 +158,20 @@ def _stopped_state(stop_flag: Path) -> str:
 # ----------------------------------------------------------------------------- the runner
 
 
+def pool_context() -> multiprocessing.context.BaseContext:
+    """Workers forked from a fork server that preloaded torch and MNIST share that memory.
+
+    Not plain fork: the app's process runs threads (Streamlit's), which fork would copy mid-step.
+    The fork server is a fresh single-threaded interpreter. Spawn, where there is no fork server,
+    imports everything again in every worker.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["course.preload"])
+    return context
+
+
 def default_slots() -> int:
     from course.devices import usable_cores
 
@@ -173,7 +187,7 @@ class JobRunner:
         self.slots = slots or default_slots()
         threads = max(1, usable_cores() // self.slots)
         self.executor = ProcessPoolExecutor(
-            max_workers=self.slots, mp_context=multiprocessing.get_context("spawn"),
+            max_workers=self.slots, mp_context=pool_context(),
             initializer=_worker_init, initargs=(threads,))
         self.futures: dict[str, Future] = {}
         self.lock = threading.Lock()
@@ -185,7 +199,7 @@ class JobRunner:
 
     def warm(self) -> None:
         for _ in range(self.slots):
-            self.executor.submit(_warm)
+            self.executor.submit(warm_up)
 
     def submit(self, run_dir: Path) -> None:
         key = str(Path(run_dir).resolve())

@@ -268,3 +268,12 @@ def test_stop_of_the_run_waiting_next_marks_it_stopped_at_once(runner, tmp_path)
     assert jobs.status(waiting)["state"] == "stopped"
     assert not (waiting / jobs.FINAL_CHECKPOINT).exists()
 
+
+
+@pytest.mark.skipif("forkserver" not in __import__("multiprocessing").get_all_start_methods(),
+                    reason="no fork server on this platform (spawn is used)")
+def test_workers_fork_from_a_server_that_preloaded_torch_and_the_data():
+    context = jobs.pool_context()
+
+    assert context.get_start_method() == "forkserver"
+    assert "course.preload" in __import__("multiprocessing").forkserver._forkserver._preload_modules

@@ -1,0 +1,18 @@
+"""Run once in the training pool's fork server: every worker forked from it shares these pages.
+
+torch, torchvision and the engine (about 500 MB per process on the CUDA wheel) and the MNIST
+tensors are loaded here once; a worker then starts in milliseconds and copies only what it writes.
+"""
+
+import torch
+
+from course import jobs
+
+# One thread here, so OpenMP never starts a thread pool in this process: a pool that exists at
+# fork time is missing in the child, and the child's first parallel op would wait for it forever.
+# Each worker sets its own thread count after the fork.
+torch.set_num_threads(1)
+try:
+    jobs.warm_up()
+except Exception:  # noqa: BLE001 - a worker reports a missing or broken dataset when it trains
+    pass
