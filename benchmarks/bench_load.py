@@ -187,6 +187,12 @@ class MemorySampler(threading.Thread):
             return "resource tracker"
         if "multiprocessing.spawn" in command:
             return "worker"
+        if "multiprocessing.forkserver" in command:  # the fork server, or a worker forked from it
+            try:
+                parent = " ".join(process.parent().cmdline())
+            except (psutil.Error, AttributeError):
+                return "other"
+            return "worker" if "multiprocessing.forkserver" in parent else "fork server"
         return "other"
 
     def classify_any(self, process: psutil.Process) -> str:
@@ -196,6 +202,8 @@ class MemorySampler(threading.Thread):
         kind = self.kind(process)
         if kind == "worker":
             return "workers"
+        if kind == "fork server":
+            return kind
         if kind == "other" and any(name in process.name() for name in ("chrom", "node")):
             return "browser"
         return "other"

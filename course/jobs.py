@@ -80,7 +80,10 @@ def status(run_dir: Path) -> dict:
 def _worker_init(threads: int) -> None:
     import torch
 
+    from course import memory
+
     torch.set_num_threads(max(1, threads))
+    memory.return_freed_memory()
 
 
 def warm_up() -> int:

@@ -4,6 +4,8 @@ torch, torchvision and the engine (about 500 MB per process on the CUDA wheel) a
 tensors are loaded here once; a worker then starts in milliseconds and copies only what it writes.
 """
 
+import gc
+
 import torch
 
 from course import jobs
@@ -16,3 +18,6 @@ try:
     jobs.warm_up()
 except Exception:  # noqa: BLE001 - a worker reports a missing or broken dataset when it trains
     pass
+# Python's garbage collector writes to every object it scans, which would copy these shared
+# pages into each worker one by one; frozen objects are never scanned.
+gc.freeze()

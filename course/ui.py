@@ -7,12 +7,13 @@ import os
 
 import streamlit as st
 
-from course import data, devices, lessons
+from course import data, devices, lessons, memory
 
 # The server's own torch work (evaluation, small demos) uses one thread, deliberately: training
 # runs in worker processes (course.jobs) with cores ÷ slots threads each, and torch's thread
 # count is process-global, so it is set once here, at import.
 devices.configure_threads(1)
+memory.return_freed_memory()  # sessions' threads must not each hoard freed memory
 
 
 @st.cache_resource(show_spinner="Loading the dataset into memory (once per server)…")
