@@ -247,8 +247,9 @@ class Run:
         self.test_loader = fast_loader(test_split, 1000, shuffle=False)
         self.model = build_model(config.model_config).to(config.device)
         self.optimizer = adam(self.model.parameters(), config.lr, config.weight_decay)
-        self.scheduler = one_cycle(self.optimizer, config.lr, config.epochs * len(self.train_loader)) \
-            if config.schedule == "one-cycle" else None
+        self.scheduler = None
+        if config.schedule == "one-cycle":
+            self.scheduler = one_cycle(self.optimizer, config.lr, config.epochs * len(self.train_loader))
         self.history = History()
         self.completed_epochs = 0
 
