@@ -18,6 +18,9 @@ before and after: a best far below the median means contention. One row measures
 engine's optimizer is the lesson's Adam run fused (course.train.adam); the textbook pipeline keeps the
 line a learner writes, torch.optim.Adam(model.parameters(), lr=1e-3). One more row gives the textbook
 pipeline the engine's fused Adam too, so the loader's share of the speed-up shows; it is not judged.
+Two more rows say where the ceiling is: the MLP's own steps over premade batches (what the engine
+would take with free loading), and the first layer's matrix product through MKL, which nn.Linear
+uses in float32, beside oneDNN, which this CPU runs with AVX-512 but PyTorch keeps for inference.
 """
 
 from __future__ import annotations
@@ -41,7 +44,15 @@ import torch  # noqa: E402
 
 from course import data, devices  # noqa: E402
 from course.models import simple_mlp  # noqa: E402
-from course.train import Run, RunConfig, adam, fast_loader, fit, textbook_loader  # noqa: E402
+from course.train import (  # noqa: E402
+    Run,
+    RunConfig,
+    adam,
+    fast_loader,
+    fit,
+    textbook_loader,
+    train_step,
+)
 
 # The fastest settings found on the 2-core machine (benchmarks/README.md); --search re-derives them.
 FASTEST = {
@@ -141,19 +152,59 @@ def loading_seconds(loader, steps: int | None = None) -> float:
     return (time.perf_counter() - start) * len(loader) / done
 
 
+def bare_step_seconds(batches: list, steps: int | None = None) -> float:
+    """Seconds one epoch of `train_step` takes over premade batches: the MLP's own cost, no loader."""
+    torch.manual_seed(0)
+    model = simple_mlp()
+    optimizer = engine_adam(model.parameters())
+    loss_fn = torch.nn.CrossEntropyLoss()
+    chosen = batches[:steps] if steps else batches
+    wait_for_idle_cores()
+    start = time.perf_counter()
+    for images, labels in chosen:
+        train_step(model, images, labels, loss_fn, optimizer)
+    return (time.perf_counter() - start) * len(batches) / len(chosen)
+
+
+def first_layer_products(calls: int = 938, repeats: int = 5) -> dict:
+    """The first Linear's forward product (64x784 by 784x256) through MKL, which nn.Linear uses
+    for float32, and through oneDNN, which PyTorch keeps for inference and lower precisions."""
+    images, weight, bias = torch.randn(64, 784), torch.randn(256, 784), torch.randn(256)
+    ways = {"MKL (nn.Linear)": lambda: torch.nn.functional.linear(images, weight, bias)}
+    try:
+        packed = torch.ops.mkldnn._reorder_linear_weight(weight, 64)
+        torch.ops.mkldnn._linear_pointwise(images, packed, bias, "none", [], "")
+        ways["oneDNN"] = lambda: torch.ops.mkldnn._linear_pointwise(images, packed, bias, "none", [], "")
+    except (AttributeError, RuntimeError):  # a build without oneDNN: report MKL alone
+        pass
+    seconds = {}
+    for name, product in ways.items():
+        wait_for_idle_cores()
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in range(calls):
+                product()
+            best = min(best, time.perf_counter() - start)
+        seconds[name] = best
+    return seconds
+
+
 def engine_versus_textbook(repeats: int, steps: int | None) -> dict:
     """Both pipelines, interleaved so that contention hits them alike; seconds per epoch."""
     generator = torch.Generator().manual_seed(0)
     engine = fast_loader(data.split_tensors("mnist", True), 64, shuffle=True, generator=generator)
     textbook = textbook_loader("mnist", 64, shuffle=True, generator=generator)
     times = {"engine": [], "textbook": [], "engine loader": [], "textbook loader": [],
-             "textbook, fused Adam": []}
+             "textbook, fused Adam": [], "train_step alone": []}
+    batches = list(engine)
     for _ in range(repeats):
         times["engine"].append(training_seconds(engine, engine_adam, steps))
         times["textbook"].append(training_seconds(textbook, textbook_adam, steps))
         times["engine loader"].append(loading_seconds(engine, steps))
         times["textbook loader"].append(loading_seconds(textbook, steps))
         times["textbook, fused Adam"].append(training_seconds(textbook, engine_adam, steps))
+        times["train_step alone"].append(bare_step_seconds(batches, steps))
     return times
 
 
@@ -273,6 +324,13 @@ def main(argv=None) -> int:
          f"{best_and_median(times['textbook, fused Adam'])} "
          f"(engine {min(times['textbook, fused Adam']) / engine:.1f}x faster)", "", "not judged"),
     ]
+    alone = min(times["train_step alone"])
+    rows.append(("  the MLP's own steps (train_step over premade batches), s/epoch best / median",
+                 f"{best_and_median(times['train_step alone'])} "
+                 f"(ceiling with free loading: {textbook / alone:.1f}x)", "", "not judged"))
+    products = first_layer_products()
+    rows.append(("  first layer's product x938: " + " / ".join(products),
+                 " / ".join(f"{value:.3f} s" for value in products.values()), "", "not judged"))
 
     accuracy, seconds = recipe_accuracy(1 if quick else 5, 2000 if quick else None)
     recipe = "1 epoch on 2,000 images" if quick else "5 epochs"

@@ -137,7 +137,7 @@ def _cached_split(name: str, train: bool, root: str) -> SplitTensors:
 def normalize_batch(images: torch.Tensor, name: str = "mnist") -> torch.Tensor:
     """uint8 [B, 28, 28] → float [B, 1, 28, 28], exactly what ToTensor + Normalize give."""
     mean, std = NORMALIZATION[_dataset_key(name)]
-    return ((images.unsqueeze(1).float() / 255.0) - mean) / std
+    return images.unsqueeze(1).to(torch.float32, copy=True).div_(255.0).sub_(mean).div_(std)
 
 
 def pixel_statistics(images: torch.Tensor) -> tuple[float, float]:

@@ -117,6 +117,32 @@ def test_fast_loader_limit_trains_on_the_first_n_images_only():
     assert torch.equal(seen.sort().values, torch.arange(40))
 
 
+def test_fast_loader_without_a_generator_follows_torch_manual_seed_like_dataloader():
+    split = indexed_split(100)
+    reference = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(split.labels),
+                                            batch_size=8, shuffle=True)
+
+    torch.manual_seed(5)
+    expected = [torch.cat([batch for (batch,) in reference]) for _ in range(2)]
+    torch.manual_seed(5)
+    loader = fast_loader(split, 8, shuffle=True)
+    got = [torch.cat([labels for _, labels in loader]) for _ in range(2)]
+
+    assert all(torch.equal(a, b) for a, b in zip(expected, got))
+    assert not torch.equal(got[0], got[1])
+
+
+def test_normalize_batch_leaves_its_input_untouched():
+    images = torch.full((2, 28, 28), 255, dtype=torch.uint8)
+    as_float = images.float()
+
+    data.normalize_batch(images)
+    data.normalize_batch(as_float)
+
+    assert torch.equal(images, torch.full((2, 28, 28), 255, dtype=torch.uint8))
+    assert torch.equal(as_float, torch.full((2, 28, 28), 255.0))
+
+
 def test_in_memory_batches_counts_samples_not_batches():
     dataset = InMemoryBatches(indexed_split(100), limit=30)
 
