@@ -200,11 +200,11 @@ def engine_versus_textbook(repeats: int, steps: int | None) -> dict:
     batches = list(engine)
     for _ in range(repeats):
         times["engine"].append(training_seconds(engine, engine_adam, steps))
+        times["train_step alone"].append(bare_step_seconds(batches, steps))
         times["textbook"].append(training_seconds(textbook, textbook_adam, steps))
         times["engine loader"].append(loading_seconds(engine, steps))
         times["textbook loader"].append(loading_seconds(textbook, steps))
         times["textbook, fused Adam"].append(training_seconds(textbook, engine_adam, steps))
-        times["train_step alone"].append(bare_step_seconds(batches, steps))
     return times
 
 
@@ -312,22 +312,28 @@ def main(argv=None) -> int:
     how = f"{steps} steps scaled to 938" if steps else "one full epoch, 938 steps"
     engine, textbook = min(times["engine"]), min(times["textbook"])
     ratio = textbook / engine
-    median_ratio = statistics.median(times["textbook"]) / statistics.median(times["engine"])
+    # Each repeat times the engine and the textbook back to back; the median of those paired
+    # ratios is what is judged, since a best-of-each ratio can pair a slow textbook moment with a
+    # fast engine moment when the host's speed drifts.
+    paired = [book / fast for book, fast in zip(times["textbook"], times["engine"], strict=True)]
+    paired_median = statistics.median(paired)
     rows += [
         (f"engine s/epoch, best / median ({how})", best_and_median(times["engine"]), "", ""),
         ("textbook s/epoch, best / median", best_and_median(times["textbook"]), "", ""),
         ("  of which loading only: engine / textbook",
          f"{min(times['engine loader']):.2f} / {min(times['textbook loader']):.2f}", "", ""),
-        ("engine speed-up (best / median)", f"{ratio:.1f}x / {median_ratio:.1f}x",
-         f">= {SPEEDUP_TARGET:.0f}x", verdict(None if quick else ratio >= SPEEDUP_TARGET)),
+        ("engine speed-up: best / best, median of paired repeats",
+         f"{ratio:.2f}x, {paired_median:.2f}x (pairs {', '.join(f'{r:.2f}' for r in paired)})",
+         f">= {SPEEDUP_TARGET:.0f}x", verdict(None if quick else paired_median >= SPEEDUP_TARGET)),
         ("  textbook pipeline with the engine's fused Adam, s/epoch best / median",
          f"{best_and_median(times['textbook, fused Adam'])} "
          f"(engine {min(times['textbook, fused Adam']) / engine:.1f}x faster)", "", "not judged"),
     ]
-    alone = min(times["train_step alone"])
+    ceiling = statistics.median(book / alone for book, alone in
+                                zip(times["textbook"], times["train_step alone"], strict=True))
     rows.append(("  the MLP's own steps (train_step over premade batches), s/epoch best / median",
                  f"{best_and_median(times['train_step alone'])} "
-                 f"(ceiling with free loading: {textbook / alone:.1f}x)", "", "not judged"))
+                 f"(ceiling with free loading: {ceiling:.2f}x)", "", "not judged"))
     products = first_layer_products()
     rows.append(("  first layer's product x938: " + " / ".join(products),
                  " / ".join(f"{value:.3f} s" for value in products.values()), "", "not judged"))

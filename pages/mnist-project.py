@@ -297,7 +297,7 @@ with st.expander("Why is the app's loader faster than the textbook pipeline?"):
     st.markdown("The loop reads `for images, labels in train_loader:` either way. The textbook "
                 "DataLoader turns 64 PIL images one at a time into tensors and stacks them; the "
                 "app's DataLoader slices a whole batch from one uint8 tensor already in memory "
-                "and normalises it in one operation: same batches, same order, a fraction of "
+                "and normalises the whole batch at once: same batches, same order, a fraction of "
                 "the Python work.")
     if train_split is not None and st.button("Measure both (200 batches each)",
                                              key="mnist.measure"):
