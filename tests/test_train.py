@@ -267,6 +267,49 @@ def test_fit_stops_between_steps_and_keeps_exactly_what_it_trained(mnist_train):
     assert_same_state(state_copy(model), state_copy(by_hand))
 
 
+def test_fit_reports_the_running_mean_loss_and_accuracy_of_the_steps_taken(mnist_train):
+    def run():
+        torch.manual_seed(0)
+        model = build_model(ModelConfig(kind="mlp"))
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        loader = fast_loader(mnist_train, 64, shuffle=True, limit=1000,
+                             generator=torch.Generator().manual_seed(0))
+        return model, optimizer, loader
+
+    model, optimizer, loader = run()
+    events = list(fit(model, optimizer, loader, None, epochs=1, report_every=5))
+
+    # the same 16 steps by hand (15 batches of 64, then 40), summing per sample as fit must
+    model, optimizer, loader = run()
+    model.train()
+    sums, hits, counts = [], [], []
+    for images, labels in loader:
+        outputs = model(images)
+        loss = nn.functional.cross_entropy(outputs, labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        sums.append(loss.item() * len(labels))
+        hits.append((outputs.argmax(dim=1) == labels).sum().item())
+        counts.append(len(labels))
+
+    assert [(event.kind, event.step) for event in events] == [
+        ("step", 5), ("step", 10), ("step", 15), ("epoch", 16)]
+    assert counts[-1] == 40
+    for event in events:
+        n = event.step
+        assert event.train_loss == pytest.approx(sum(sums[:n]) / sum(counts[:n]), rel=1e-6)
+        assert event.train_accuracy == sum(hits[:n]) / sum(counts[:n])
+
+    model, optimizer, loader = run()
+    taken = iter(range(7))  # seven steps allowed, then Stop
+    stopped = list(fit(model, optimizer, loader, None, epochs=1, report_every=5,
+                       should_stop=lambda: next(taken, None) is None))[-1]
+    assert (stopped.kind, stopped.step) == ("stopped", 7)
+    assert stopped.train_loss == pytest.approx(sum(sums[:7]) / sum(counts[:7]), rel=1e-6)
+    assert stopped.train_accuracy == sum(hits[:7]) / sum(counts[:7])
+
+
 def test_fit_asked_to_stop_at_once_changes_nothing(mnist_train):
     torch.manual_seed(0)
     model = build_model(ModelConfig(kind="mlp"))
