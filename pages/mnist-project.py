@@ -303,7 +303,8 @@ with st.expander("Why is the app's loader faster than the textbook pipeline?"):
                                              key="mnist.measure"):
         with st.spinner("Timing both loaders…"):
             speeds = train.loader_speeds(train_split, batches=200)
-        st.dataframe(pd.DataFrame(speeds).round(3), hide_index=True)
+        st.dataframe(pd.DataFrame(speeds).round(3), hide_index=True, column_config={
+            "speed-up": st.column_config.NumberColumn(format="%.1f×")})
 
 # --- Evaluation -----------------------------------------------------------------------------
 def evaluated_model(run_dir):
