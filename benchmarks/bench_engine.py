@@ -14,9 +14,10 @@ Four figures, each printed with its target:
 
 The machine is shared, so each timing first waits (up to --max-wait seconds) for the cores to be
 idle, is repeated, and the best (least disturbed) and the median are printed, with the load average
-before and after: a best far below the median means contention. One row measures a suggestion the
-engine's optimizer is the lesson's Adam run fused (course.train.adam); the textbook pipeline keeps the
-line a learner writes, torch.optim.Adam(model.parameters(), lr=1e-3). One more row gives the textbook
+before and after: a best far below the median means contention. The speed-up is judged on the
+median of each repeat's textbook / engine pair, timed back to back. The engine's optimizer is the
+lesson's Adam run fused (course.train.adam); the textbook pipeline keeps the line a learner
+writes, torch.optim.Adam(model.parameters(), lr=1e-3). One more row gives the textbook
 pipeline the engine's fused Adam too, so the loader's share of the speed-up shows; it is not judged.
 Two more rows say where the ceiling is: the MLP's own steps over premade batches (what the engine
 would take with free loading), and the first layer's matrix product through MKL, which nn.Linear
