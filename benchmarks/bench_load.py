@@ -16,7 +16,7 @@ all show "finished". Each job's training time is the sum of the per-epoch "secon
 run's status.json (evaluation excluded, as in the CLI's train_seconds). Target: every job's
 time / the baseline's median <= 2.0. Waiting for a training slot (status.json's started -
 submitted) is reported separately. A control phase runs the same jobs on a bare
-`course.jobs.JobRunner()` (the server's slot count, no server, no browser), to separate what
+`course.runs.jobs.JobRunner()` (the server's slot count, no server, no browser), to separate what
 sharing the cores between slots costs from what the server and the polling pages cost.
 
 Memory: the server's resident memory and that of the server plus its children (worker
@@ -345,7 +345,7 @@ def control_phase(args, work: Path) -> dict:
     Separates what the slot limit costs (jobs sharing cores with each other) from what the
     server and the polling pages cost.
     """
-    from course import jobs as course_jobs
+    from course.runs import jobs as course_jobs
     from course.train import RunConfig
 
     config = RunConfig(epochs=args.epochs,

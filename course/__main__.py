@@ -14,8 +14,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from course import data, devices, jobs
+from course import data, devices
 from course.models import MODEL_KINDS
+from course.runs import jobs
 from course.train import SCHEDULES, RunConfig
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from course import data, jobs
-from course.checkpoints import apply_checkpoint, load_checkpoint
+from course import data
 from course.models import build_model
+from course.runs import jobs
+from course.runs.checkpoints import apply_checkpoint, load_checkpoint
 from course.train import RunConfig
 
 

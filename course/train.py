@@ -320,7 +320,7 @@ class Run:
 
     def save(self, path, metrics: dict | None = None):
         """An epoch-boundary checkpoint: everything needed to continue exactly from here."""
-        from course.checkpoints import save_checkpoint
+        from course.runs.checkpoints import save_checkpoint
 
         return save_checkpoint(path, self.model, self.optimizer, self.completed_epochs,
                                metrics or (self.history.epochs[-1] if self.history.epochs else {}),
@@ -329,7 +329,7 @@ class Run:
 
     def restore(self, checkpoint) -> None:
         """Continue from a checkpoint of this same run (model, optimizer, history, RNG)."""
-        from course.checkpoints import apply_checkpoint, restore_rng_state
+        from course.runs.checkpoints import apply_checkpoint, restore_rng_state
 
         apply_checkpoint(self.model, checkpoint, self.optimizer, self.scheduler)
         self.history = History(list(checkpoint.history))

@@ -7,10 +7,11 @@ import os
 
 import streamlit as st
 
-from course import data, devices, lessons, memory
+from course import data, devices, lessons
+from course.runs import memory
 
 # The server's own torch work (evaluation, small demos) uses one thread, deliberately: training
-# runs in worker processes (course.jobs) with cores ÷ slots threads each, and torch's thread
+# runs in worker processes (course.runs.jobs) with cores ÷ slots threads each, and torch's thread
 # count is process-global, so it is set once here, at import.
 devices.configure_threads(1)
 memory.return_freed_memory()  # sessions' threads must not each hoard freed memory

@@ -7,11 +7,12 @@ import torch
 from torch import nn
 from torchinfo import summary
 
-from course import charts, data, evaluation, jobs, metrics, models, run_ui, train, ui
-from course.checkpoints import CheckpointError
+from course import charts, data, evaluation, metrics, models, train, ui
+from course.runs import jobs, panel
+from course.runs.checkpoints import CheckpointError
 
 ui.lesson_header("mnist-project")
-run_ui.job_runner()  # start the worker processes now, so they are warm by the first click
+panel.job_runner()  # start the worker processes now, so they are warm by the first click
 
 st.markdown(
     "Everything comes together: real images from the DataLoader, a network built with "
@@ -225,7 +226,7 @@ ui.takeaway("Same heartbeat, new instruments: CrossEntropyLoss replaces MSELoss,
 
 # --- Trainer --------------------------------------------------------------------------------
 st.header("6. Train it")
-space = run_ui.current_workspace()
+space = panel.current_workspace()
 train_split = ui.split_or_error("mnist", train=True)
 test_split = ui.split_or_error("mnist", train=False)
 st.markdown("The course's recipe (simple MLP, Adam, lr 1e-3, batch 64, 5 epochs) reaches "
@@ -254,7 +255,7 @@ if st.button("🚀 Train", type="primary", key="mnist.train", disabled=train_spl
     config = train.RunConfig(model=kind, epochs=epochs, batch_size=batch_size, lr=lr,
                              dropout=dropout, weight_decay=weight_decay,
                              train_subset=None if subset == 60_000 else subset)
-    run_id = run_ui.start_run(space, config, label)
+    run_id = panel.start_run(space, config, label)
     if run_id:
         st.session_state["mnist.current"] = run_id
 run_ids = space.run_ids()
@@ -263,20 +264,20 @@ if current not in run_ids:
     current = run_ids[-1] if run_ids else None
 if current:
     st.subheader(f"Run: {jobs.run_label(space.run_dir(current))}")
-    run_ui.run_progress(space, current, "mnist")
+    panel.run_progress(space, current, "mnist")
     ui.takeaway("Loss vs accuracy: the model optimizes the loss (cross-entropy); you judge it by "
                 "accuracy (% correct). They move together but are not the same: a model can grow "
                 "more confident (lower loss) without changing a single answer.")
-run_ui.workspace_link(space)
+panel.workspace_link(space)
 
 finished = [run_id for run_id in run_ids
-            if run_ui.display_state(space.run_dir(run_id))["history"]]
+            if panel.display_state(space.run_dir(run_id))["history"]]
 if len(finished) >= 2:
     st.subheader("Compare runs: the scissors")
     st.markdown("Train accuracy (dashed) above test accuracy (solid) is the scissors opening: "
                 "the model memorises the training set. Regularization (BatchNorm, Dropout, "
                 "weight decay) closes it.")
-    choices = run_ui.run_choices(space, finished)
+    choices = panel.run_choices(space, finished)
     picked = st.multiselect("Runs to compare (up to 4)", list(choices),
                             default=list(choices)[-2:], max_selections=4, key="mnist.compare")
     if picked:
@@ -335,7 +336,7 @@ model = None
 if not evaluable or test_split is None:
     st.info("Train a model above (1 epoch is enough) and its evaluation appears here.")
 else:
-    evaluable_choices = run_ui.run_choices(space, evaluable[::-1])
+    evaluable_choices = panel.run_choices(space, evaluable[::-1])
     # Keyed by the newest run, so a run that just finished is the one evaluated.
     chosen_run = evaluable_choices[st.selectbox("Model to evaluate", list(evaluable_choices),
                                                 key=f"mnist.eval_run.{evaluable[-1]}")]

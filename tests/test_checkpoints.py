@@ -15,8 +15,8 @@ import pytest
 import torch
 from torch import nn
 
-from course import checkpoints as ck
-from course.checkpoints import CheckpointError
+from course.runs import checkpoints as ck
+from course.runs.checkpoints import CheckpointError
 
 
 class Harmless:

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from course import jobs
 from course.__main__ import main
-from course.checkpoints import load_checkpoint
+from course.runs import jobs
+from course.runs.checkpoints import load_checkpoint
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CRASH_ARGS = ["--epochs", "4", "--train-subset", "10000", "--seed", "3"]

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from course import jobs, lessons
+from course import lessons
+from course.runs import jobs
 from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from course import jobs
-from course.checkpoints import load_checkpoint
 from course.models import build_model
+from course.runs import jobs
+from course.runs.checkpoints import load_checkpoint
 from course.train import RunConfig
 
 SMALL = RunConfig(epochs=1, train_subset=2000)
@@ -276,4 +276,4 @@ def test_workers_fork_from_a_server_that_preloaded_torch_and_the_data():
     context = jobs.pool_context()
 
     assert context.get_start_method() == "forkserver"
-    assert "course.preload" in __import__("multiprocessing").forkserver._forkserver._preload_modules
+    assert "course.runs.preload" in __import__("multiprocessing").forkserver._forkserver._preload_modules

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from course import memory
+from course.runs import memory
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,7 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # the normalised MNIST test set; the process then reports its resident memory in MB.
 WORKLOAD = """
 import sys, threading
-from course import memory
+from course.runs import memory
 if sys.argv[1] == "on":
     assert memory.return_freed_memory()
 import torch

@@ -9,8 +9,8 @@ import torch
 from torch import nn
 
 from course import data
-from course.checkpoints import load_checkpoint
 from course.models import ModelConfig, build_model, improved_mlp
+from course.runs.checkpoints import load_checkpoint
 from course.train import (
     LIMITS,
     InMemoryBatches,

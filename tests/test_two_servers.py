@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlparse
 import psutil
 import pytest
 
-from course import jobs, workspace
-from course.checkpoints import load_checkpoint
+from course.runs import jobs, workspace
+from course.runs.checkpoints import load_checkpoint
 from tests.conftest import (
     free_port,
     set_slider,

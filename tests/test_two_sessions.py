@@ -2,7 +2,7 @@
 
 Two AppTest sessions share this process (and so the `st.cache_resource` JobRunner, created
 once with the slot count it read from COURSE_TRAINING_SLOTS at that moment), so the slot limit
-itself is checked on a `course.jobs.JobRunner(slots=1)` of our own.
+itself is checked on a `course.runs.jobs.JobRunner(slots=1)` of our own.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from course import jobs, workspace
+from course.runs import jobs, workspace
 from course.train import RunConfig
 from tests.conftest import PROJECT_ROOT
 
@@ -50,11 +50,11 @@ def stop_everything(runs_root: Path) -> None:
 
 def shut_down_cached_runner() -> None:
     """The page's cached pool must not outlive this test (nor keep pytest from exiting)."""
-    from course import run_ui
+    from course.runs import panel
 
-    runner = run_ui.job_runner()  # already cached by the page runs above: no new pool
+    runner = panel.job_runner()  # already cached by the page runs above: no new pool
     runner.shutdown()
-    run_ui.job_runner.clear()
+    panel.job_runner.clear()
 
 
 def test_two_sessions_train_at_once_in_their_own_workspaces(data_dir, tmp_path, monkeypatch):
@@ -72,9 +72,9 @@ def test_two_sessions_train_at_once_in_their_own_workspaces(data_dir, tmp_path, 
             at.run()
             assert not at.exception, [e.message for e in at.exception]
 
-        from course import run_ui
+        from course.runs import panel
 
-        slots = run_ui.job_runner().slots
+        slots = panel.job_runner().slots
         most_running = 0
         deadline = time.monotonic() + RUN_SECONDS
         while not all(finished(at) for at in sessions):

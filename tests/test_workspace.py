@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from course import workspace
-from course.workspace import Workspace, WorkspaceError, remove_stale_workspaces
+from course.runs import workspace
+from course.runs.workspace import Workspace, WorkspaceError, remove_stale_workspaces
 
 DAY = 86_400
 

@@ -17,7 +17,8 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from course import data, models, ui, workspace
+from course import data, models, ui
+from course.runs import workspace
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PAGE = "pages/mnist-project.py"

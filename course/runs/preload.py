@@ -8,7 +8,7 @@ import gc
 
 import torch
 
-from course import jobs
+from course.runs import jobs
 
 # One thread here, so OpenMP never starts a thread pool in this process: a pool that exists at
 # fork time is missing in the child, and the child's first parallel op would wait for it forever.

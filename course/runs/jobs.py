@@ -80,7 +80,7 @@ def status(run_dir: Path) -> dict:
 def _worker_init(threads: int) -> None:
     import torch
 
-    from course import memory
+    from course.runs import memory
 
     torch.set_num_threads(max(1, threads))
     memory.return_freed_memory()
@@ -103,8 +103,8 @@ def execute(run_dir: str, on_event=None) -> str:
 
     A run folder that already holds an epoch checkpoint continues from it (resume).
     """
-    from course.checkpoints import CheckpointError, load_checkpoint
     from course.data import DatasetUnavailable
+    from course.runs.checkpoints import CheckpointError, load_checkpoint
     from course.train import Run
 
     folder = Path(run_dir)
@@ -171,7 +171,7 @@ def pool_context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["course.preload"])
+    context.set_forkserver_preload(["course.runs.preload"])
     return context
 
 

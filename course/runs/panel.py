@@ -6,7 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from course import charts, jobs, workspace
+from course import charts
+from course.runs import jobs, workspace
 from course.train import RunConfig
 
 POLL_SECONDS = 2.0  # four polling pages at 1 s cost the server ~0.6 cores; 2 s halves it
