@@ -8,6 +8,7 @@ ToTensor and Normalize. Same order, same values, a fraction of the Python overhe
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -47,6 +48,7 @@ class RunConfig:
     device: str = "cpu"
     train_subset: int | None = None
     schedule: str = "constant"  # or "one-cycle": lr warms up to `lr`, then anneals to ~0
+    bug: str = ""  # a classic mistake injected on purpose (course.bugs.BUGS), for the bug lab
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,7 +77,18 @@ def validated(config: RunConfig) -> RunConfig:
         raise ValueError(f"schedule must be one of {SCHEDULES}, not {config.schedule!r}")
     if config.device != "cpu" and not config.device.startswith("cuda"):
         raise ValueError(f"device must be 'cpu' or 'cuda', not {config.device!r}")
+    if config.bug:
+        from course import bugs
+
+        if config.bug not in bugs.BUGS:
+            raise ValueError(f"bug must be one of {sorted(bugs.BUGS)}, not {config.bug!r}")
     return config
+
+
+def differences(config: RunConfig, other: RunConfig | None = None) -> dict:
+    """The settings of config that differ from other (the course's recipe by default)."""
+    base = (other or RunConfig(model=config.model)).to_dict()
+    return {key: value for key, value in config.to_dict().items() if base.get(key) != value}
 
 
 class InMemoryBatches(Dataset):
@@ -156,6 +169,7 @@ class Progress:
     test_loss: float | None = None
     test_accuracy: float | None = None
     epoch_seconds: float | None = None  # training time of this epoch, evaluation excluded
+    samples: int = 0  # images seen so far in this epoch (train_loss and accuracy average them)
 
     @property
     def fraction(self) -> float:
@@ -280,7 +294,8 @@ def _event(kind, epoch, epochs, step, steps_per_epoch, loss_sum, correct, seen, 
     elapsed = time.perf_counter() - start
     return Progress(kind, epoch, epochs, step, steps_per_epoch,
                     train_loss=loss_sum / max(1, seen), train_accuracy=correct / max(1, seen),
-                    elapsed=elapsed, samples_per_second=seen_total / max(elapsed, 1e-9))
+                    elapsed=elapsed, samples_per_second=seen_total / max(elapsed, 1e-9),
+                    samples=seen)
 
 
 class Run:
@@ -309,7 +324,12 @@ class Run:
 
     def events(self, should_stop: Callable[[], bool] = lambda: False,
                report_every: int = 50) -> Iterator[Progress]:
-        for event in fit(self.model, self.optimizer, self.train_loader, self.test_loader,
+        loop = fit
+        if self.config.bug:  # the bug lab: the same loop with one classic mistake in it
+            from course import bugs
+
+            loop = functools.partial(bugs.buggy_fit, self.config.bug)
+        for event in loop(self.model, self.optimizer, self.train_loader, self.test_loader,
                          self.config.epochs, self.config.device, should_stop,
                          start_epoch=self.completed_epochs, report_every=report_every,
                          before_epoch=self._reseed_loader, scheduler=self.scheduler):

@@ -105,16 +105,20 @@ def _plain_metric(value: Any) -> Any:
     return value
 
 
-def make_checkpoint(model: torch.nn.Module, optimizer: torch.optim.Optimizer, epoch: int,
+def make_checkpoint(model: torch.nn.Module, optimizer: torch.optim.Optimizer | None, epoch: int,
                     metrics: dict[str, Any], *, history: list[Any] | dict[str, Any] | None = None,
                     config: dict[str, Any] | None = None, scheduler: Any = None) -> dict[str, Any]:
-    """Build the checkpoint dict and check it the same way a loaded one is checked."""
+    """Build the checkpoint dict and check it the same way a loaded one is checked.
+
+    optimizer=None writes the weights alone (an epoch snapshot to look at, not to resume from).
+    """
     ckpt: dict[str, Any] = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "model_state": model.state_dict(),
-        "optimizer_state": optimizer.state_dict(),
-        "optimizer_class": type(optimizer).__name__,
+        "optimizer_state": (optimizer.state_dict() if optimizer is not None
+                            else {"state": {}, "param_groups": []}),
+        "optimizer_class": type(optimizer).__name__ if optimizer is not None else "",
         "epoch": int(epoch),
         "metrics": {str(k): _plain_metric(v) for k, v in dict(metrics).items()},
         "history": history if history is not None else [],
@@ -138,7 +142,7 @@ def checkpoint_bytes(model: torch.nn.Module, optimizer: torch.optim.Optimizer, e
 
 
 def save_checkpoint(path: str | os.PathLike[str], model: torch.nn.Module,
-                    optimizer: torch.optim.Optimizer, epoch: int, metrics: dict[str, Any], *,
+                    optimizer: torch.optim.Optimizer | None, epoch: int, metrics: dict[str, Any], *,
                     history: list[Any] | dict[str, Any] | None = None,
                     config: dict[str, Any] | None = None,
                     scheduler: Any = None, max_bytes: int = MAX_CHECKPOINT_BYTES) -> Path:

@@ -22,12 +22,15 @@ import traceback
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
+from course.runs import recorder
+from course.runs.recorder import epoch_snapshots, events_dir  # noqa: F401 (the run's files)
 from course.train import RunConfig, validated
 
 CONFIG_FILE, STATUS_FILE, STOP_FILE = "config.json", "status.json", "STOP"
 EPOCH_CHECKPOINT, FINAL_CHECKPOINT = "last_epoch.pt", "final.pt"
 SHUTDOWN_REASON = "server shutdown"  # written into STOP when the app exits: resumable later
 HEARTBEAT_SECONDS = 0.5
+TELEMETRY_EVERY = 50  # optimizer steps between two health readings
 STALE_AFTER_SECONDS = 15.0
 ACTIVE_STATES = ("queued", "running")
 
@@ -88,7 +91,9 @@ def _worker_init(threads: int) -> None:
 
 def warm_up() -> int:
     """Import torch, the engine and the datasets once, before the first learner clicks Train."""
-    from course import data, train  # noqa: F401
+    from torch.utils.tensorboard import SummaryWriter  # noqa: F401 (every run logs with it)
+
+    from course import data, diagnostics, telemetry, train  # noqa: F401
 
     try:  # MNIST only: Fashion-MNIST loads on the first run that needs it (memory per worker)
         data.split_tensors("mnist", True)
@@ -101,10 +106,13 @@ def warm_up() -> int:
 def execute(run_dir: str, on_event=None) -> str:
     """Train the run in run_dir to the end or until STOP appears; returns the final state.
 
-    A run folder that already holds an epoch checkpoint continues from it (resume).
+    A run folder that already holds an epoch checkpoint continues from it (resume). Besides
+    status.json the worker keeps per-step curves, a TensorBoard log with the network's health
+    readings (course.telemetry) and the weights after every epoch.
     """
     from course.data import DatasetUnavailable
-    from course.runs.checkpoints import CheckpointError, load_checkpoint
+    from course.runs.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+    from course.telemetry import Telemetry, initial_loss
     from course.train import Run
 
     folder = Path(run_dir)
@@ -115,24 +123,47 @@ def execute(run_dir: str, on_event=None) -> str:
         write_json(folder / STATUS_FILE, record)
         return record["state"]
     record.update(state="running", started=time.time(), pid=os.getpid(), updated=time.time())
+    record.pop("progress", None)  # the page says "starting…" until the first step is reported
     write_json(folder / STATUS_FILE, record)
+    log = None
     try:
         run = Run(run_config(folder))
         if (folder / EPOCH_CHECKPOINT).exists():
             run.restore(load_checkpoint(folder / EPOCH_CHECKPOINT))
             record["resumed_from_epoch"] = run.completed_epochs
+        step_offset = run.completed_epochs * len(run.train_loader)
+        log = recorder.TensorBoardLog(folder, purge_step=step_offset or None)
+        if not run.completed_epochs:
+            images, labels = next(iter(run.test_loader))
+            record["telemetry"] = {"initial_loss": initial_loss(run.model, images, labels)}
+            log.scalar("initial_loss", record["telemetry"]["initial_loss"], 0)
+        telemetry = Telemetry(run.model, run.optimizer, every=TELEMETRY_EVERY)
+        curve = recorder.StepCurve(record.get("steps"))
         record["params"] = sum(p.numel() for p in run.model.parameters())
         last_write, stopped = 0.0, False
         for event in run.events(should_stop=stop_flag.exists, report_every=10):
             if on_event:
                 on_event(event)
+            readings = telemetry.take()
+            for reading in readings:
+                log.reading(reading, step_offset)
+            recorder.latest_telemetry(record, readings, step_offset)
             if event.kind == "stopped":
                 stopped = True  # recorded below, once the weights are safely on disk
                 continue
+            curve.add(event)
+            if event.kind == "step" and curve.points:
+                log.step(curve.points[-1])
             record["progress"] = event.__dict__ | {"fraction": event.fraction}
+            record["steps"] = curve.points
             if event.kind == "epoch":
                 run.save(folder / EPOCH_CHECKPOINT)
+                snapshot = recorder.snapshot_path(folder, event.epoch)
+                snapshot.parent.mkdir(exist_ok=True)
+                save_checkpoint(snapshot, run.model, None, event.epoch, run.history.epochs[-1],
+                                config=run.config.to_dict())
                 record["history"] = run.history.epochs
+                log.epoch(event)
             now = time.time()
             if event.kind == "epoch" or now - last_write > HEARTBEAT_SECONDS:
                 record["updated"] = now
@@ -145,6 +176,9 @@ def execute(run_dir: str, on_event=None) -> str:
     except Exception as error:  # the learner sees a sentence; the log keeps the traceback
         traceback.print_exc()
         record.update(state="failed", error=f"Training stopped with an error: {error}")
+    finally:
+        if log is not None:
+            log.close()
     record["updated"] = time.time()
     write_json(folder / STATUS_FILE, record)
     return record["state"]
