@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import os
+import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +16,12 @@ SERIES_GOAL = (
     "dynamics conceptually; now you build and train real models in PyTorch."
 )
 
-REPOSITORY = "pytorch-course-lab/pytorch-course-lab"  # overridable with COURSE_REPOSITORY
+# `owner/name` as GitHub spells them: owners are letters, digits and hyphens; names add . and _.
+OWNER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/(?!\.+$)[A-Za-z0-9._-]{1,100}")
+_GITHUB_REMOTE = re.compile(
+    r"(?:https://(?:[^@/\s]+@)?github\.com/|ssh://git@github\.com/|git@github\.com:)"
+    r"(?P<path>[^/\s]+/[^/\s]+?)(?:\.git)?/?"
+)
 
 
 @dataclass(frozen=True)
@@ -135,3 +144,30 @@ def lesson(slug: str) -> Lesson:
 
 def module_of(item: Lesson) -> Module:
     return next(m for m in MODULES if m.code == item.module)
+
+
+def github_repository(remote_url: str) -> str | None:
+    """`owner/name` from a github.com remote URL (https or ssh); None for anything else."""
+    remote = _GITHUB_REMOTE.fullmatch(remote_url.strip())
+    if remote is None or OWNER_NAME.fullmatch(remote["path"]) is None:
+        return None
+    return remote["path"]
+
+
+@functools.cache
+def origin_repository(root: Path) -> str | None:
+    """`owner/name` of the checkout's own origin remote when it is on github.com, else None."""
+    try:
+        answer = subprocess.run(["git", "config", "--get", "remote.origin.url"], cwd=root,
+                                capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):  # no git installed, or not a folder any more
+        return None
+    return github_repository(answer.stdout) if answer.returncode == 0 else None
+
+
+def repository() -> str | None:
+    """Where the notebooks are on GitHub: COURSE_REPOSITORY, else this checkout's origin, else None."""
+    configured = os.environ.get("COURSE_REPOSITORY", "").strip()
+    if OWNER_NAME.fullmatch(configured):
+        return configured
+    return origin_repository(PROJECT_ROOT)

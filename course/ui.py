@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import os
 
 import streamlit as st
 
@@ -57,8 +56,11 @@ def use_app_navigation() -> None:
         st.rerun()
 
 
-def colab_url(notebook_name: str) -> str:
-    repository = os.environ.get("COURSE_REPOSITORY", lessons.REPOSITORY)
+def colab_url(notebook_name: str) -> str | None:
+    """The notebook opened in Colab from GitHub, or None when no GitHub repository is known."""
+    repository = lessons.repository()
+    if repository is None:
+        return None
     return (f"https://colab.research.google.com/github/{repository}/blob/main/notebooks/"
             f"{notebook_name}")
 
@@ -77,7 +79,9 @@ def lesson_header(slug: str) -> lessons.Lesson:
         left.download_button("⬇️ Exercise notebook", notebook.read_bytes(),
                              file_name=lesson.notebook_name,
                              mime="application/x-ipynb+json", key=f"{slug}.notebook")
-        right.link_button("Open the notebook in Colab", colab_url(lesson.notebook_name))
+        url = colab_url(lesson.notebook_name)
+        if url:  # without a GitHub repository a Colab link would lead nowhere: download only
+            right.link_button("Open the notebook in Colab", url)
     return lesson
 
 

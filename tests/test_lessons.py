@@ -85,3 +85,102 @@ def test_datasets_and_dataloaders_lesson_is_available_and_needs_data():
     lesson = lessons.lesson("datasets-and-dataloaders")
     assert lesson.available
     assert lesson.needs_data
+
+
+# --- Where "Open in Colab" points -------------------------------------------------------------
+
+@pytest.mark.parametrize("remote", [
+    "https://github.com/alice/torch-course.git", "https://github.com/alice/torch-course",
+    "git@github.com:alice/torch-course.git", "ssh://git@github.com/alice/torch-course.git",
+    "https://x-access-token:secret@github.com/alice/torch-course.git\n",
+])
+def test_github_remotes_give_owner_and_name_only(remote):
+    assert lessons.github_repository(remote) == "alice/torch-course"
+
+
+@pytest.mark.parametrize("remote", [
+    "https://gitlab.com/alice/torch-course.git", "https://github.com/alice/torch-course/tree/x",
+    "https://github.com/../etc", "https://github.com/alice/..", "git@github.com:alice/a b.git",
+    "https://github.com.evil.example/alice/torch-course.git", "/srv/git/torch-course.git", "",
+])
+def test_other_remotes_give_no_repository(remote):
+    assert lessons.github_repository(remote) is None
+
+
+def git_checkout(folder: Path, remote: str | None = None) -> Path:
+    """A real git repository in folder, with `origin` set to remote when given."""
+    import subprocess
+
+    folder.mkdir()
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    if remote:
+        subprocess.run(["git", "-C", str(folder), "remote", "add", "origin", remote], check=True)
+    return folder
+
+
+def test_origin_repository_reads_the_checkouts_own_remote(tmp_path):
+    on_github = git_checkout(tmp_path / "a", "git@github.com:alice/torch-course.git")
+    elsewhere = git_checkout(tmp_path / "b", "https://gitlab.com/alice/torch-course.git")
+    no_remote = git_checkout(tmp_path / "c")
+    assert lessons.origin_repository(on_github) == "alice/torch-course"
+    assert lessons.origin_repository(elsewhere) is None
+    assert lessons.origin_repository(no_remote) is None
+    assert lessons.origin_repository(tmp_path / "gone") is None  # no folder: no git, no crash
+
+
+@pytest.fixture
+def checkout_remote(tmp_path, monkeypatch):
+    """Point the course at a scratch checkout whose origin remote the test chooses."""
+    def use(remote: str | None) -> None:
+        folder = git_checkout(tmp_path / f"checkout-{len(list(tmp_path.iterdir()))}", remote)
+        monkeypatch.setattr(lessons, "PROJECT_ROOT", folder)
+    monkeypatch.delenv("COURSE_REPOSITORY", raising=False)
+    return use
+
+
+def test_repository_prefers_the_setting_then_the_remote_then_none(checkout_remote, monkeypatch):
+    checkout_remote("https://github.com/alice/torch-course.git")
+    assert lessons.repository() == "alice/torch-course"
+    monkeypatch.setenv("COURSE_REPOSITORY", "bob/course-fork")
+    assert lessons.repository() == "bob/course-fork"
+    monkeypatch.setenv("COURSE_REPOSITORY", "not a repository")  # unusable: ignored
+    assert lessons.repository() == "alice/torch-course"
+    checkout_remote(None)
+    assert lessons.repository() is None
+
+
+def header_buttons(notebook_slug: str = "mnist-project"):
+    """Run a page that shows only the lesson header; return its download and link buttons."""
+    from streamlit.testing.v1 import AppTest
+
+    def page(slug):
+        from course import ui
+
+        ui.lesson_header(slug)
+
+    app = AppTest.from_function(page, args=(notebook_slug,)).run(timeout=60)
+    assert not app.exception
+    return app.get("download_button"), app.get("link_button")
+
+
+def test_header_links_colab_to_the_checkouts_github_repository(checkout_remote):
+    checkout_remote("git@github.com:alice/torch-course.git")
+    # The header only offers a notebook that exists: copy the real one into the scratch checkout.
+    notebook = lessons.lesson("mnist-project").notebook_name
+    (lessons.PROJECT_ROOT / "notebooks").mkdir()
+    (lessons.PROJECT_ROOT / "notebooks" / notebook).write_bytes(
+        (Path(__file__).resolve().parent.parent / "notebooks" / notebook).read_bytes())
+    downloads, links = header_buttons()
+    assert len(downloads) == 1 and len(links) == 1
+    assert links[0].proto.url == ("https://colab.research.google.com/github/alice/torch-course/blob/"
+                                  f"main/notebooks/{notebook}")
+
+
+def test_header_without_a_github_repository_offers_the_download_alone(checkout_remote):
+    checkout_remote("https://gitlab.com/alice/torch-course.git")
+    notebook = lessons.lesson("mnist-project").notebook_name
+    (lessons.PROJECT_ROOT / "notebooks").mkdir()
+    (lessons.PROJECT_ROOT / "notebooks" / notebook).write_text("{}")
+    downloads, links = header_buttons()
+    assert len(downloads) == 1
+    assert len(links) == 0
