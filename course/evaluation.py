@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from course import data
+from course import data, metrics
 from course.models import build_model
 from course.runs import jobs
 from course.runs.checkpoints import apply_checkpoint, load_checkpoint
@@ -66,12 +66,41 @@ def gallery_indices(probabilities: torch.Tensor, labels: torch.Tensor, count: in
 def mode_comparison(model: nn.Module, split: data.SplitTensors, repeats: int = 3) -> dict:
     """Accuracy in train() mode (dropout on, batch statistics) against eval() mode.
 
-    Runs on a copy: a forward pass in train() mode updates BatchNorm's running statistics,
-    which would change the model being evaluated (and leak test-set statistics into it).
+    eval() is measured on the model itself, untouched. The train() passes run on a copy: a
+    forward pass in train() mode overwrites BatchNorm's running statistics with the test set's,
+    which would change the model being evaluated.
     """
-    model = copy.deepcopy(model)
     labels = split.labels
-    train_runs = [(predict(model, split, batch_size=256, train_mode=True).argmax(dim=1) == labels)
-                  .float().mean().item() for _ in range(repeats)]
     eval_accuracy = (predict(model, split).argmax(dim=1) == labels).float().mean().item()
+    scratch = copy.deepcopy(model)
+    train_runs = [(predict(scratch, split, batch_size=256, train_mode=True).argmax(dim=1) == labels)
+                  .float().mean().item() for _ in range(repeats)]
     return {"train_mode": train_runs, "eval_mode": eval_accuracy}
+
+
+def top_losses(probabilities: torch.Tensor, labels: torch.Tensor, count: int = 16) -> list[dict]:
+    """The images with the largest cross-entropy, −ln P(true label): where to look for bad labels."""
+    p_true = probabilities.gather(1, labels[:, None]).squeeze(1)
+    losses = -p_true.clamp(min=1e-12).log()
+    order = torch.argsort(losses, descending=True)[:count]
+    predicted = probabilities.argmax(dim=1)
+    return [{"index": int(i), "label": int(labels[i]), "predicted": int(predicted[i]),
+             "p_label": float(p_true[i]), "p_predicted": float(probabilities[i, predicted[i]]),
+             "loss": float(losses[i])} for i in order]
+
+
+def epoch_models(snapshots: dict[int, Path], config: RunConfig) -> dict[int, nn.Module]:
+    """One model per saved epoch ({epoch: checkpoint file}), in eval() mode, epochs in order."""
+    models = {}
+    for epoch in sorted(snapshots):
+        model = build_model(config.model_config)
+        apply_checkpoint(model, load_checkpoint(snapshots[epoch]))
+        models[epoch] = model.eval()
+    return models
+
+
+def epoch_confusions(snapshots: dict[int, Path], config: RunConfig,
+                     split: data.SplitTensors) -> dict[int, torch.Tensor]:
+    """The test-set confusion matrix after each saved epoch: which digits are learned first."""
+    return {epoch: metrics.confusion_matrix(predict(model, split).argmax(dim=1), split.labels)
+            for epoch, model in epoch_models(snapshots, config).items()}

@@ -81,3 +81,39 @@ def double_softmax_sweep(logits: torch.Tensor, target: int, low: float = -5.0, h
         double.append(cross_entropy(torch.softmax(z, dim=-1), target))
     return {"logit": values.tolist(), "nn.CrossEntropyLoss(logits)": correct,
             "nn.CrossEntropyLoss(softmax(logits))": double}
+
+
+def precision_recall_f1(matrix: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Per class: precision (of the images predicted c, how many are c), recall (of the images
+    that are c, how many were found) and F1, their harmonic mean; 0 where a class is absent."""
+    matrix = matrix.double()
+    hits = matrix.diagonal()
+    precision = hits / matrix.sum(dim=0).clamp(min=1)
+    recall = hits / matrix.sum(dim=1).clamp(min=1)
+    f1 = 2 * precision * recall / (precision + recall).clamp(min=1e-12)
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def most_confused_pairs(matrix: torch.Tensor, top: int = 10) -> list[tuple[int, int, int]]:
+    """The off-diagonal cells with the most images, as (true, predicted, count), largest first."""
+    off_diagonal = matrix.clone()
+    off_diagonal.fill_diagonal_(0)
+    counts, flat = off_diagonal.flatten().sort(descending=True, stable=True)
+    classes = matrix.shape[1]
+    return [(int(index) // classes, int(index) % classes, int(count))
+            for count, index in zip(counts[:top], flat[:top], strict=True) if count > 0]
+
+
+def mse_gradient_through_softmax(logits: torch.Tensor, target: int) -> dict[str, float]:
+    """|∂loss/∂logit of the true class| for MSE on softmax and for cross-entropy, one example."""
+    results = {}
+    for name in ("mse", "cross_entropy"):
+        z = logits.detach().clone().requires_grad_(True)
+        if name == "mse":
+            one_hot = torch.nn.functional.one_hot(torch.tensor(target), len(z)).float()
+            loss = ((torch.softmax(z, dim=0) - one_hot) ** 2).mean()
+        else:
+            loss = torch.nn.functional.cross_entropy(z.unsqueeze(0), torch.tensor([target]))
+        loss.backward()
+        results[name] = abs(z.grad[target].item())
+    return results

@@ -239,3 +239,57 @@ def test_double_softmax_sweep_correct_curve_falls_to_zero_and_double_curve_stall
     # probabilities in [0, 1] as logits squash every possible loss into [1.461, ln(e + 9)]
     assert max(double) <= math.log(math.e + 9)
     assert correct[0] > 7
+
+
+# --- precision, recall, F1 and the most-confused pairs ------------------------------------------
+
+
+def test_precision_recall_f1_per_class_from_the_confusion_matrix():
+    matrix = torch.tensor([[8, 2, 0],
+                           [1, 6, 3],
+                           [0, 0, 0]])
+
+    scores = metrics.precision_recall_f1(matrix)
+
+    # class 0: predicted 0 nine times, 8 right; 10 real zeros, 8 found
+    torch.testing.assert_close(scores["precision"], torch.tensor([8 / 9, 6 / 8, 0.0], dtype=torch.float64))
+    torch.testing.assert_close(scores["recall"], torch.tensor([0.8, 0.6, 0.0], dtype=torch.float64))
+    f1_zero = 2 * (8 / 9) * 0.8 / (8 / 9 + 0.8)
+    assert scores["f1"][0].item() == pytest.approx(f1_zero)
+    assert scores["f1"][2].item() == 0.0, "an absent class scores 0, not NaN"
+
+
+def test_precision_recall_f1_agree_with_counting_on_random_predictions():
+    generator = torch.Generator().manual_seed(1)
+    labels = torch.randint(0, 10, (2_000,), generator=generator)
+    predicted = torch.where(torch.rand(2_000, generator=generator) < 0.7, labels,
+                            torch.randint(0, 10, (2_000,), generator=generator))
+
+    scores = metrics.precision_recall_f1(metrics.confusion_matrix(predicted, labels))
+
+    for c in range(10):
+        hits = ((predicted == c) & (labels == c)).sum().item()
+        assert scores["precision"][c].item() == pytest.approx(hits / (predicted == c).sum().item())
+        assert scores["recall"][c].item() == pytest.approx(hits / (labels == c).sum().item())
+
+
+def test_most_confused_pairs_rank_the_off_diagonal_cells():
+    matrix = torch.tensor([[50, 3, 9],
+                           [0, 40, 1],
+                           [7, 0, 60]])
+
+    assert metrics.most_confused_pairs(matrix, top=3) == [(0, 2, 9), (2, 0, 7), (0, 1, 3)]
+    assert metrics.most_confused_pairs(matrix, top=10)[-1] == (1, 2, 1), "empty cells are left out"
+    assert metrics.most_confused_pairs(torch.eye(3, dtype=torch.int64) * 5) == []
+
+
+def test_mse_gradient_through_softmax_vanishes_when_certain_and_wrong_but_cross_entropy_does_not():
+    certain_wrong = torch.zeros(10)
+    certain_wrong[3] = 12.0
+
+    gradients = metrics.mse_gradient_through_softmax(certain_wrong, 0)
+
+    assert gradients["cross_entropy"] == pytest.approx(1.0, abs=1e-3)  # p_true - 1 ≈ -1
+    assert gradients["mse"] < 1e-4
+    unsure = metrics.mse_gradient_through_softmax(torch.zeros(10), 0)
+    assert unsure["mse"] > 100 * gradients["mse"], "MSE pushes harder on an unsure answer"

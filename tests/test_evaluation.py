@@ -1,0 +1,77 @@
+"""Evaluating a trained model on real MNIST: the train()/eval() table, top losses, and the
+confusion matrix after each saved epoch."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from course import data, evaluation, metrics, train
+from course.runs.checkpoints import save_checkpoint
+
+
+@pytest.fixture(scope="module")
+def test_split(data_dir):
+    return data.split_tensors("mnist", train=False)
+
+
+@pytest.fixture(scope="module")
+def improved_run(data_dir, one_torch_thread, tmp_path_factory):
+    """An improved MLP trained 2 epochs on 2,000 images, with a snapshot saved after each epoch."""
+    folder = tmp_path_factory.mktemp("snapshots")
+    run = train.Run(train.RunConfig(model="mlp-bn", epochs=2, train_subset=2_000,
+                                    weight_decay=1e-4))
+    snapshots = {}
+    for event in run.events():
+        if event.kind == "epoch":
+            snapshots[event.epoch] = folder / f"epoch-{event.epoch}.pt"
+            save_checkpoint(snapshots[event.epoch], run.model, run.optimizer, event.epoch, {},
+                            config=run.config.to_dict())
+    return run, snapshots
+
+
+def test_eval_row_is_the_untouched_models_test_accuracy(improved_run, test_split):
+    run, _ = improved_run
+    model = run.model.eval()
+    before = {name: value.clone() for name, value in model.state_dict().items()}
+    expected = (evaluation.predict(model, test_split).argmax(dim=1) == test_split.labels
+                ).float().mean().item()
+
+    modes = evaluation.mode_comparison(model, test_split)
+
+    assert modes["eval_mode"] == expected
+    assert modes["eval_mode"] == pytest.approx(run.history.epochs[-1]["test_accuracy"], abs=1e-6)
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, before[name]), f"{name} changed: the model must stay untouched"
+    assert len(modes["train_mode"]) == 3 and len(set(modes["train_mode"])) > 1
+
+
+def test_top_losses_are_sorted_and_report_the_probability_of_the_true_label():
+    probabilities = torch.tensor([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.05, 0.05, 0.9],
+                                  [0.6, 0.3, 0.1]])
+    labels = torch.tensor([0, 0, 1, 0])
+
+    rows = evaluation.top_losses(probabilities, labels, count=3)
+
+    assert [row["index"] for row in rows] == [2, 1, 3]
+    assert rows[0] == {"index": 2, "label": 1, "predicted": 2, "p_label": pytest.approx(0.05),
+                       "p_predicted": pytest.approx(0.9), "loss": pytest.approx(-math.log(0.05))}
+    assert rows[2]["predicted"] == rows[2]["label"] == 0, "a right answer can still cost a loss"
+
+
+def test_epoch_confusions_match_the_engines_test_accuracy_per_epoch(improved_run, test_split):
+    run, snapshots = improved_run
+
+    matrices = evaluation.epoch_confusions(snapshots, run.config, test_split)
+
+    assert list(matrices) == [1, 2]
+    for epoch, matrix in matrices.items():
+        assert matrix.sum().item() == 10_000
+        assert torch.equal(matrix.sum(dim=1), torch.bincount(test_split.labels, minlength=10))
+        recorded = run.history.epochs[epoch - 1]["test_accuracy"]
+        assert matrix.trace().item() / 10_000 == pytest.approx(recorded, abs=1e-6)
+    assert not torch.equal(matrices[1], matrices[2])
+    last = evaluation.predict(run.model, test_split).argmax(dim=1)
+    assert torch.equal(matrices[2], metrics.confusion_matrix(last, test_split.labels))
