@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 from torch import nn
+from torchinfo import summary
+
+from course.models import simple_mlp
 
 
 def gradient_norms(model: nn.Module) -> dict[str, float]:
@@ -40,3 +46,149 @@ def log_gradient_norms(model: nn.Module, writer, step: int) -> dict[str, float]:
         writer.add_scalar(f"grad_norm/{name}", norm, step)
     return norms
 
+
+
+# ----------------------------------------------------------------------------- the verdict
+
+# The course's thresholds for one backward pass at the start of training.
+HEALTHY_SPREAD = 100.0  # healthy: every layer's weight gradient within 10-100x of the others
+VANISHING_RATIO = 1e5  # vanishing: the early layers ~100,000x smaller than the late ones
+EXPLODING_NORM = 100.0  # exploding: any gradient norm above 100, or NaN / infinite
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: str  # "healthy" | "uneven" | "vanishing" | "exploding"
+    spread: float  # largest weight-gradient norm / smallest
+    message: str
+
+
+def weight_norms(norms: dict[str, float]) -> dict[str, float]:
+    """The weight matrices' norms only: biases and BatchNorm shifts start elsewhere and say less."""
+    weights = {name: value for name, value in norms.items() if name.endswith("weight")}
+    return weights or norms
+
+
+def gradient_verdict(norms: dict[str, float]) -> Verdict:
+    """Healthy, uneven, vanishing or exploding, by the course's thresholds."""
+    if not norms:
+        raise ValueError("no gradients to judge: call loss.backward() first")
+    broken = [name for name, value in norms.items() if not math.isfinite(value)]
+    if broken:
+        return Verdict("exploding", math.inf, f"{broken[0]} has a NaN or infinite gradient: "
+                       "the gradients exploded.")
+    weights = list(weight_norms(norms).values())
+    spread = max(weights) / max(min(weights), 1e-30)
+    largest_name, largest = max(norms.items(), key=lambda item: item[1])
+    if largest > EXPLODING_NORM:
+        return Verdict("exploding", spread,
+                       f"{largest_name} has a gradient norm of {largest:,.0f}, above "
+                       f"{EXPLODING_NORM:g}: exploding.")
+    early, late = weights[0], weights[-1]
+    if late / max(early, 1e-30) >= VANISHING_RATIO:
+        return Verdict("vanishing", spread, f"The first layer's gradient is "
+                       f"{late / max(early, 1e-30):,.0f}× smaller than the last layer's: vanishing. "
+                       "The early layers barely learn.")
+    if spread <= HEALTHY_SPREAD:
+        return Verdict("healthy", spread, f"All layers within {spread:,.0f}× of each other "
+                       f"(healthy is within 10-100×).")
+    return Verdict("uneven", spread, f"The layers are {spread:,.0f}× apart: more than the healthy "
+                   f"100×, less than the vanishing 100,000×. Watch it.")
+
+
+# ----------------------------------------------------------------------------- taking the pulse
+
+PULSE_NETWORKS = {
+    "healthy": "ReLU MLP 784-256-128-10, PyTorch's default initialisation",
+    "vanishing": "10 layers of width 128 with sigmoid activations",
+    "exploding": "10 layers of width 128 with ReLU, weights drawn 4x too large, no normalisation",
+}
+
+
+def pulse_network(kind: str) -> nn.Sequential:
+    """The same architecture every time for a kind (seeded), so every learner sees the same pulse."""
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        if kind == "healthy":
+            return simple_mlp()
+        if kind not in PULSE_NETWORKS:
+            raise ValueError(f"network must be one of {sorted(PULSE_NETWORKS)}, not {kind!r}")
+        activation = nn.Sigmoid if kind == "vanishing" else nn.ReLU
+        layers: list[nn.Module] = [nn.Flatten(), nn.Linear(784, 128)]
+        for _ in range(8):
+            layers += [activation(), nn.Linear(128, 128)]
+        layers += [activation(), nn.Linear(128, 10)]
+        model = nn.Sequential(*layers)
+        if kind == "exploding":
+            for module in model:
+                if isinstance(module, nn.Linear):
+                    # Kaiming for ReLU is sqrt(2 / fan_in); four times that doubles the signal
+                    # every layer, forward and backward.
+                    nn.init.normal_(module.weight, std=4 * math.sqrt(2 / module.in_features))
+        return model
+
+
+def pulse(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+    """One forward and backward pass, then every parameter's gradient norm: the pulse."""
+    model.zero_grad()
+    nn.functional.cross_entropy(model(images), labels).backward()
+    return gradient_norms(model)
+
+
+def norms_over_steps(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                     steps: int = 30, lr: float = 0.05) -> tuple[list[str], torch.Tensor]:
+    """Weight-gradient norms over the first `steps` SGD steps on one batch: names, [steps, layers]."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    names = [name for name, param in model.named_parameters() if name.endswith("weight")]
+    rows = []
+    for _ in range(steps):
+        norms = pulse(model, images, labels)
+        rows.append([norms[name] for name in names])
+        optimizer.step()
+    return names, torch.tensor(rows)
+
+
+# ----------------------------------------------------------------------------- torchinfo
+
+
+class ShapeMismatch(ValueError):
+    """A model whose layers do not fit together for this input: the learner-facing message."""
+
+
+@dataclass(frozen=True)
+class XRay:
+    rows: list[dict]  # layer, output shape, parameters
+    total_params: int
+    trainable_params: int
+
+
+def xray(model: nn.Module, input_size: tuple[int, ...]) -> XRay:
+    """torchinfo's summary as rows (layer, output shape, parameters), without training anything."""
+    try:
+        stats = summary(model, input_size=input_size, verbose=0, device="cpu")
+    except RuntimeError as error:
+        cause = error.__cause__ or error
+        executed = str(error).split("Executed layers up to:")[-1].strip()
+        raise ShapeMismatch(f"{cause} (layers that ran before it: {executed})") from error
+    rows = [{"layer": f"{info.var_name}: {info.class_name}", "output shape": str(info.output_size),
+             "parameters": info.num_params}
+            for info in stats.summary_list if info.depth > 0]
+    return XRay(rows, stats.total_params, stats.trainable_params)
+
+
+def missing_flatten_model() -> nn.Sequential:
+    """Shape bug 1: an image [B, 1, 28, 28] goes straight into Linear(784, ...)."""
+    return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
+                         nn.Linear(128, 10))
+
+
+def wrong_in_features_model() -> nn.Sequential:
+    """Shape bug 2: the third Linear expects 256 inputs, the layer before gives 128."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128),
+                         nn.ReLU(), nn.Linear(256, 10))
+
+
+def three_layer_model() -> nn.Sequential:
+    """The check's model: 784 -> 128 -> 64 -> 10."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64),
+                         nn.ReLU(), nn.Linear(64, 10))
