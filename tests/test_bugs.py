@@ -1,0 +1,92 @@
+"""Each bug of the bug lab changes a real MNIST run the way the page says it does."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from course import bugs
+from course.train import Run, RunConfig, fit
+
+SMALL = dict(train_subset=5_000, epochs=2)
+
+
+def epochs_of(config: RunConfig):
+    return [event for event in Run(config).events(report_every=10) if event.kind == "epoch"]
+
+
+@pytest.fixture(scope="module")
+def healthy(data_dir, one_torch_thread):
+    return epochs_of(RunConfig(**SMALL))
+
+
+def test_every_bug_has_a_description_and_its_lines():
+    assert set(bugs.BUGS) == set(bugs.BUG_LINES)
+    assert {"relu-on-logits", "zero-grad-misplaced", "no-eval", "sorted-data", "softmax-before-ce",
+            "same-batch", "silent-accuracy"} <= set(bugs.BUGS)
+
+
+def test_unknown_bug_is_refused_with_its_name(data_dir):
+    with pytest.raises(ValueError, match="no-such-bug"):
+        Run(RunConfig(bug="no-such-bug"))
+
+
+def test_buggy_fit_yields_the_same_events_as_fit(data_dir, one_torch_thread):
+    run = Run(RunConfig(train_subset=640, epochs=1))
+    normal = [e.kind for e in fit(run.model, run.optimizer, run.train_loader, None, 1, report_every=3)]
+    run = Run(RunConfig(train_subset=640, epochs=1))
+    buggy = [e.kind for e in bugs.buggy_fit("softmax-before-ce", run.model, run.optimizer,
+                                             run.train_loader, None, 1, report_every=3)]
+    assert normal == buggy == ["step"] * 3 + ["epoch"]
+
+
+def test_silent_accuracy_loss_falls_to_about_half_while_accuracy_stays_near_ten_percent(
+        data_dir, one_torch_thread):
+    epochs = epochs_of(RunConfig(bug="silent-accuracy", train_subset=10_000, epochs=2, lr=1e-4))
+    assert epochs[-1].train_loss == pytest.approx(0.5, abs=0.15)
+    assert epochs[-1].train_accuracy == pytest.approx(0.10, abs=0.03)
+    assert epochs[-1].test_accuracy == pytest.approx(0.10, abs=0.03)
+    assert epochs[-1].test_loss < 0.6  # the model itself is good: only the measurement is broken
+
+
+def test_broadcast_accuracy_reads_ten_percent_even_for_perfect_predictions():
+    labels = torch.arange(10).repeat(10)
+    perfect = torch.nn.functional.one_hot(labels, 10).float()
+    assert bugs.batch_accuracy(perfect, labels) == 1.0
+    assert bugs.batch_accuracy(perfect, labels, "silent-accuracy") == pytest.approx(0.1)
+
+
+def test_zero_grad_misplaced_learns_nothing(healthy, data_dir, one_torch_thread):
+    epochs = epochs_of(RunConfig(bug="zero-grad-misplaced", **SMALL))
+    assert epochs[-1].train_loss == pytest.approx(2.30, abs=0.05)
+    assert epochs[-1].test_accuracy < 0.2 < healthy[-1].test_accuracy
+
+
+def test_softmax_before_ce_keeps_the_loss_above_its_floor(healthy, data_dir, one_torch_thread):
+    epochs = epochs_of(RunConfig(bug="softmax-before-ce", **SMALL))
+    floor = -torch.log(torch.tensor(torch.e / (torch.e + 9))).item()  # 1.46 for 10 classes
+    assert all(e.train_loss > floor for e in epochs)
+    assert epochs[-1].test_accuracy < healthy[-1].test_accuracy
+
+
+def test_relu_on_logits_costs_accuracy(healthy, data_dir, one_torch_thread):
+    epochs = epochs_of(RunConfig(bug="relu-on-logits", **SMALL))
+    assert epochs[-1].test_accuracy < healthy[-1].test_accuracy - 0.1
+    assert epochs[-1].train_loss > healthy[-1].train_loss
+
+
+def test_sorted_data_leaves_test_accuracy_near_chance(healthy, data_dir, one_torch_thread):
+    epochs = epochs_of(RunConfig(bug="sorted-data", **SMALL))
+    assert epochs[-1].test_accuracy < 0.3 < healthy[-1].test_accuracy
+
+
+def test_same_batch_memorises_one_batch_and_generalises_poorly(healthy, data_dir, one_torch_thread):
+    epochs = epochs_of(RunConfig(bug="same-batch", **SMALL))
+    assert epochs[-1].train_accuracy == 1.0 and epochs[-1].train_loss < 0.01
+    assert epochs[-1].test_accuracy < healthy[-1].test_accuracy - 0.1
+
+
+def test_no_eval_lowers_test_accuracy_of_the_improved_mlp(data_dir, one_torch_thread):
+    with_eval = epochs_of(RunConfig(model="mlp-bn", **SMALL))
+    without = epochs_of(RunConfig(model="mlp-bn", bug="no-eval", **SMALL))
+    assert without[-1].test_accuracy < with_eval[-1].test_accuracy

@@ -1,0 +1,112 @@
+"""Gradient norms and their verdict, TensorBoard event files read back, torchinfo's X-ray."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.tensorboard import SummaryWriter
+
+from course import data, diagnostics, models
+from course.train import Run, RunConfig
+
+
+@pytest.fixture(scope="module")
+def batch(data_dir, one_torch_thread):
+    split = data.split_tensors("mnist", True)
+    return data.normalize_batch(split.images[:64], "mnist"), split.labels[:64]
+
+
+def test_gradient_norms_match_hand_computed_norms_and_skip_parameters_without_grad():
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1))
+    model[2].bias.requires_grad_(False)
+    model(torch.randn(5, 3)).sum().backward()
+    norms = diagnostics.gradient_norms(model)
+    assert set(norms) == {"0.weight", "0.bias", "2.weight"}
+    assert norms["0.weight"] == pytest.approx(math.sqrt((model[0].weight.grad ** 2).sum().item()))
+
+
+def test_verdict_passes_the_healthy_network_on_real_mnist(batch):
+    norms = diagnostics.pulse(diagnostics.pulse_network("healthy"), *batch)
+    verdict = diagnostics.gradient_verdict(norms)
+    assert verdict.kind == "healthy"
+    assert verdict.spread <= diagnostics.HEALTHY_SPREAD
+
+
+def test_verdict_flags_the_deep_sigmoid_stack_as_vanishing(batch):
+    norms = diagnostics.weight_norms(diagnostics.pulse(diagnostics.pulse_network("vanishing"), *batch))
+    first, last = list(norms.values())[0], list(norms.values())[-1]
+    assert last / first >= diagnostics.VANISHING_RATIO
+    assert diagnostics.gradient_verdict(norms).kind == "vanishing"
+
+
+def test_verdict_flags_the_oversized_relu_stack_as_exploding(batch):
+    norms = diagnostics.pulse(diagnostics.pulse_network("exploding"), *batch)
+    assert max(norms.values()) > diagnostics.EXPLODING_NORM
+    assert diagnostics.gradient_verdict(norms).kind == "exploding"
+
+
+def test_verdict_calls_nan_exploding_and_a_middling_spread_uneven():
+    assert diagnostics.gradient_verdict({"0.weight": 0.1, "2.weight": float("nan")}).kind == "exploding"
+    assert diagnostics.gradient_verdict({"0.weight": 1e-3, "2.weight": 1.0}).kind == "uneven"
+    with pytest.raises(ValueError, match="backward"):
+        diagnostics.gradient_verdict({})
+
+
+def test_norms_over_steps_turn_nan_for_the_exploding_network(batch):
+    names, norms = diagnostics.norms_over_steps(diagnostics.pulse_network("exploding"), *batch, steps=5)
+    assert norms.shape == (5, len(names)) and len(names) == 10
+    assert torch.isnan(norms[-1]).all()
+    names, healthy = diagnostics.norms_over_steps(diagnostics.pulse_network("healthy"), *batch, steps=5)
+    assert torch.isfinite(healthy).all()
+
+
+def test_event_files_written_with_summary_writer_are_read_back(tmp_path, batch):
+    model = diagnostics.pulse_network("healthy")
+    writer = SummaryWriter(tmp_path)
+    for step in range(7):
+        diagnostics.pulse(model, *batch)
+        diagnostics.log_gradient_norms(model, writer, step)
+        writer.add_scalar("loss/train", 2.3 / (step + 1), step)
+    writer.close()
+    scalars = diagnostics.read_scalars(tmp_path)
+    assert set(scalars) == {"loss/train"} | {f"grad_norm/{name}" for name, _ in model.named_parameters()}
+    assert all(len(points) == 7 for points in scalars.values())
+    assert scalars["loss/train"][3] == (3, pytest.approx(2.3 / 4))
+
+
+def test_event_files_of_a_real_run_hold_one_point_per_reported_step(tmp_path, data_dir, one_torch_thread):
+    run = Run(RunConfig(epochs=1, train_subset=640, batch_size=64))
+    writer = SummaryWriter(tmp_path / "tb")
+    reported = 0
+    for event in run.events(report_every=2):
+        if event.kind == "step":
+            writer.add_scalar("loss/train", event.train_loss, event.step)
+            reported += 1
+        if event.kind == "epoch":
+            writer.add_scalar("accuracy/test", event.test_accuracy, event.epoch)
+    writer.close()
+    scalars = diagnostics.read_scalars(tmp_path / "tb")
+    assert len(scalars["loss/train"]) == reported == 5
+    assert len(scalars["accuracy/test"]) == 1
+    assert diagnostics.read_scalars(tmp_path / "nowhere") == {}
+
+
+def test_xray_totals_match_the_sum_of_parameter_sizes():
+    for model in (models.simple_mlp(), models.improved_mlp(), diagnostics.three_layer_model()):
+        x = diagnostics.xray(model, (64, 1, 28, 28))
+        assert x.total_params == x.trainable_params == sum(p.numel() for p in model.parameters())
+        assert sum(row["parameters"] for row in x.rows) == x.total_params
+    rows = diagnostics.xray(diagnostics.three_layer_model(), (32, 1, 28, 28)).rows
+    assert [row["output shape"] for row in rows if "Linear" in row["layer"]] == [
+        "[32, 128]", "[32, 64]", "[32, 10]"]
+    assert [row["parameters"] for row in rows if "Linear" in row["layer"]] == [100_480, 8_256, 650]
+
+
+def test_xray_catches_both_shape_bugs_before_any_training():
+    with pytest.raises(diagnostics.ShapeMismatch, match=r"1792x28 and 784x256"):
+        diagnostics.xray(diagnostics.missing_flatten_model(), (64, 1, 28, 28))
+    with pytest.raises(diagnostics.ShapeMismatch, match=r"64x128 and 256x10"):
+        diagnostics.xray(diagnostics.wrong_in_features_model(), (64, 1, 28, 28))
