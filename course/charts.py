@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import plotly.express as px
+import math
+
 import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
@@ -16,13 +17,24 @@ def _tidy(figure: go.Figure, height: int = 320) -> go.Figure:
     return figure
 
 
-def batch_size_bars(sizes: list[int], batch_size: int) -> go.Figure:
-    """One bar per iteration; a partial last batch stands out in orange."""
+def batch_size_bars(sizes: list[int], batch_size: int, shown: int = 200) -> go.Figure:
+    """One bar per iteration (the first `shown` of them); a partial last batch stands out in orange."""
+    total = len(sizes)
+    if total > shown:  # keep the partial last batch visible: the first shown - 1, then the last
+        sizes = [*sizes[:shown - 1], sizes[-1]]
+        iterations = [*range(1, shown), total]
+    else:
+        iterations = list(range(1, total + 1))
     colors = [BLUE if size == batch_size else ORANGE for size in sizes]
     figure = go.Figure(go.Bar(x=list(range(1, len(sizes) + 1)), y=sizes, marker_color=colors,
-                              hovertemplate="iteration %{x}: %{y} samples<extra></extra>"))
-    figure.update_layout(title=f"{len(sizes)} iterations in one epoch",
-                         xaxis_title="iteration", yaxis_title="samples in the batch",
+                              customdata=iterations,
+                              hovertemplate="iteration %{customdata:,}: %{y:,} samples<extra></extra>"))
+    title = f"{total:,} iterations in one epoch"
+    if total > shown:
+        title += f" (bars: the first {shown - 1:,} and the last)"
+        figure.update_xaxes(tickvals=[1, shown // 2, len(sizes)],
+                            ticktext=["1", f"{shown // 2:,}", f"{total:,}"])
+    figure.update_layout(title=title, xaxis_title="iteration", yaxis_title="samples in the batch",
                          yaxis_range=[0, max([batch_size, *sizes]) * 1.1], bargap=0.15)
     return _tidy(figure, 280)
 
@@ -41,76 +53,95 @@ def batch_ranges(ranges: dict[str, list[tuple[float, float]]]) -> go.Figure:
     return _tidy(figure, 300)
 
 
+def log_ticks(values: list[float]) -> list[float]:
+    """1, 2 and 5 times each power of ten that falls inside the values' range."""
+    low, high = min(values), max(values)
+    ticks = []
+    for power in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
+        ticks += [m * 10.0 ** power for m in (1, 2, 5) if low <= m * 10.0 ** power <= high]
+    return ticks
+
+
 def curves(series: dict[str, list[float]], x_title: str = "training step",
            y_title: str = "loss", log_y: bool = False, title: str | None = None) -> go.Figure:
-    """Several named curves overlaid on one plot."""
+    """Several named curves overlaid on one plot; the legend sits below it, clear of the title."""
     figure = go.Figure()
     palette = [ORANGE, BLUE, GREEN, RED, GREY]
     for index, (name, values) in enumerate(series.items()):
         figure.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, name=name,
                                     mode="lines", line=dict(color=palette[index % len(palette)])))
     figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title,
-                         legend=dict(orientation="h", y=1.12, x=0))
-    if log_y:
-        figure.update_yaxes(type="log")
-    return _tidy(figure, 340)
+                         legend=dict(orientation="h", y=-0.22, yanchor="top", x=0))
+    if log_y:  # plotly labels 0.5, 5 and 50 all "5" by default: write every tick out in full
+        ticks = log_ticks([v for values in series.values() for v in values if v > 0])
+        figure.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+    figure = _tidy(figure, 380)
+    figure.update_layout(margin=dict(b=70))
+    return figure
 
 
-def image_grid(images: torch.Tensor, titles: list[str], columns: int = 8,
-               height: int | None = None) -> go.Figure:
-    """A grid of grayscale images [N, 28, 28] (any range) with a title over each."""
-    images = images.detach().float().cpu()
-    rows = -(-len(images) // columns)
-    figure = px.imshow(images.numpy(), facet_col=0, facet_col_wrap=columns,
-                       color_continuous_scale="gray", binary_string=False,
-                       facet_row_spacing=0.06 if rows > 1 else 0.0, facet_col_spacing=0.01)
-    for annotation in figure.layout.annotations:
-        index = int(annotation.text.split("=")[1])
-        annotation.text = titles[index]
-    figure.update_xaxes(showticklabels=False).update_yaxes(showticklabels=False)
-    figure.update_layout(coloraxis_showscale=False)
-    return _tidy(figure, height or 120 + 110 * rows)
-
-
-def pixel_histograms(before: torch.Tensor, after: torch.Tensor) -> go.Figure:
-    """Distribution of pixel values after ToTensor alone and after Normalize."""
+def pixel_histograms(before: torch.Tensor, after: torch.Tensor, bins: int = 50) -> go.Figure:
+    """Distribution of pixel values after ToTensor alone and after Normalize, binned in torch."""
     figure = make_subplots(rows=1, cols=2, subplot_titles=(
         f"ToTensor(): [0, 1], mean {before.mean():.3f}, std {before.std():.3f}",
         f"+ Normalize: mean {after.mean():.3f}, std {after.std():.3f}"))
     for column, (values, color) in enumerate(((before, GREY), (after, BLUE)), start=1):
-        figure.add_trace(go.Histogram(x=values.flatten().numpy(), nbinsx=50, marker_color=color,
-                                      showlegend=False), row=1, col=column)
+        values = values.detach().float().flatten()
+        low, high = values.min().item(), values.max().item()
+        counts = torch.histc(values, bins=bins, min=low, max=high)
+        width = (high - low) / bins
+        centres = [low + width * (i + 0.5) for i in range(bins)]
+        figure.add_trace(go.Bar(x=centres, y=counts.tolist(), width=width, marker_color=color,
+                                showlegend=False,
+                                hovertemplate="pixel value ≈ %{x:.2f}: %{y:,} pixels<extra></extra>"),
+                         row=1, col=column)
         figure.update_xaxes(title_text="pixel value", row=1, col=column)
+    figure.update_layout(bargap=0)
     figure.update_yaxes(type="log", title_text="pixels (log scale)", row=1, col=1)
     figure.update_yaxes(type="log", row=1, col=2)
     return _tidy(figure, 300)
 
 
 def batch_size_comparison(rows: list[dict]) -> go.Figure:
-    """Memory, speed, gradient noise and accuracy for each batch size, one small panel each."""
-    metrics = ["activation memory (KB)", "samples / s", "gradient noise", "held-out accuracy"]
-    figure = make_subplots(rows=1, cols=len(metrics), subplot_titles=metrics)
+    """Memory, speed, gradient noise and train / held-out accuracy for each batch size."""
+    panels = ["activation memory (KB)", "samples / s", "gradient noise",
+              "accuracy: train (light) vs held-out (dark)"]
+    figure = make_subplots(rows=2, cols=2, subplot_titles=panels, vertical_spacing=0.2)
     labels = [f"B={row['batch size']}" for row in rows]
-    for column, metric in enumerate(metrics, start=1):
+    for index, (metric, color, fmt) in enumerate((("activation memory (KB)", BLUE, ",.0f"),
+                                                  ("samples / s", GREEN, ",.0f"),
+                                                  ("gradient noise", ORANGE, ".2f"))):
         figure.add_trace(go.Bar(x=labels, y=[row[metric] for row in rows], showlegend=False,
-                                marker_color=[BLUE, GREEN, ORANGE, RED][column - 1]),
-                         row=1, col=column)
-    return _tidy(figure, 300)
+                                marker_color=color,
+                                hovertemplate=f"%{{x}}: %{{y:{fmt}}}<extra></extra>"),
+                         row=index // 2 + 1, col=index % 2 + 1)
+    for metric, color in (("train accuracy", "#e8a09c"), ("held-out accuracy", RED)):
+        figure.add_trace(go.Bar(x=labels, y=[row[metric] for row in rows], name=metric,
+                                marker_color=color, showlegend=False,
+                                hovertemplate=f"%{{x}} {metric}: %{{y:.1%}}<extra></extra>"),
+                         row=2, col=2)
+    figure.update_yaxes(tickformat=".0%", row=2, col=2)
+    figure.update_layout(barmode="group")
+    return _tidy(figure, 480)
 
 
 def history_curves(runs: dict[str, list[dict]]) -> go.Figure:
-    """Loss and accuracy per epoch, train (dashed) and test (solid), for one or more runs."""
+    """Loss and accuracy per epoch, train (dashed, open circles) and test (solid, filled
+    diamonds), for one or more runs: a one-epoch run still shows two different points."""
     figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
     palette = [BLUE, ORANGE, GREEN, RED, GREY]
     for index, (name, history) in enumerate(runs.items()):
         color = palette[index % len(palette)]
         epochs = [row["epoch"] for row in history]
         for column, metric in enumerate(("loss", "accuracy"), start=1):
-            for split, dash in (("train", "dash"), ("test", "solid")):
+            for split, dash, symbol in (("train", "dash", "circle-open"),
+                                        ("test", "solid", "diamond")):
                 values = [row.get(f"{split}_{metric}") for row in history]
                 figure.add_trace(go.Scatter(
                     x=epochs, y=values, mode="lines+markers", name=f"{name} · {split}",
                     line=dict(color=color, dash=dash), legendgroup=name,
+                    marker=dict(symbol=symbol, size=10 if split == "train" else 9,
+                                line=dict(width=2, color=color)),
                     showlegend=column == 1), row=1, col=column)
         figure.update_xaxes(title_text="epoch", dtick=1)
     figure.update_layout(legend=dict(orientation="h", y=-0.25, x=0))
@@ -161,10 +192,13 @@ def confusion_heatmap(matrix: torch.Tensor, class_names: list[str]) -> go.Figure
 
 def per_class_bars(accuracies, class_names: list[str]) -> go.Figure:
     values = [float(a) for a in accuracies]
+    # Labels inside the bars' tops: outside, a 98% label sits on the 100% gridline.
     figure = go.Figure(go.Bar(x=class_names, y=values, marker_color=BLUE,
-                              text=[f"{v:.1%}" for v in values], textposition="outside"))
-    figure.update_layout(yaxis_range=[min(values) - 0.05, 1.01], yaxis_title="accuracy",
-                         xaxis_type="category", xaxis_title="true class")
+                              text=[f"{v:.1%}" for v in values], textposition="inside",
+                              insidetextanchor="end", textfont=dict(color="white")))
+    figure.update_layout(yaxis_range=[max(0.0, min(values) - 0.08), 1.0], yaxis_title="accuracy",
+                         xaxis_type="category", xaxis_title="true class",
+                         yaxis_tickformat=".0%")
     return _tidy(figure, 300)
 
 
@@ -179,3 +213,152 @@ def sweep(series: dict[str, list[float]], x_key: str, x_title: str, y_title: str
     figure.update_layout(xaxis_title=x_title, yaxis_title=y_title,
                          legend=dict(orientation="h", y=1.15, x=0))
     return _tidy(figure, 320)
+
+
+def step_curves(runs: list[dict], smoothing: float, log_y: bool = False) -> go.Figure:
+    """Per-step train loss and accuracy, raw (faint) and smoothed (bold), test accuracy per epoch.
+
+    runs: one dict per curve: name, steps ([{step, loss, accuracy}]), epochs ([{step,
+    test_accuracy, test_loss}]), and optionally band ({step, mean, spread} of a seed group).
+    """
+    from course.curves import debiased_ema
+
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
+    palette = [BLUE, ORANGE, GREEN, RED, GREY, "#7b5ea8"]
+    for index, run in enumerate(runs):
+        color = palette[index % len(palette)]
+        steps = [point["step"] for point in run["steps"]]
+        for column, metric in enumerate(("loss", "accuracy"), start=1):
+            raw = [point[metric] for point in run["steps"]]
+            smoothed = debiased_ema(raw, smoothing)
+            if smoothed != raw:
+                figure.add_trace(go.Scatter(x=steps, y=raw, mode="lines", opacity=0.25,
+                                            line=dict(color=color, width=1), hoverinfo="skip",
+                                            legendgroup=run["name"], showlegend=False),
+                                 row=1, col=column)
+            figure.add_trace(go.Scatter(
+                x=steps, y=smoothed, mode="lines" if len(steps) > 1 else "markers",
+                name=f"{run['name']} · train", line=dict(color=color, width=2.5),
+                legendgroup=run["name"], showlegend=column == 1), row=1, col=column)
+            band = run.get("band", {}).get(metric)
+            if band:
+                upper = [m + s for m, s in zip(band["mean"], band["spread"], strict=True)]
+                lower = [m - s for m, s in zip(band["mean"], band["spread"], strict=True)]
+                figure.add_trace(go.Scatter(
+                    x=band["steps"] + band["steps"][::-1], y=upper + lower[::-1], fill="toself",
+                    fillcolor=color, opacity=0.18, line=dict(width=0), hoverinfo="skip",
+                    name=f"{run['name']} · mean ± std over seeds", legendgroup=run["name"],
+                    showlegend=column == 1), row=1, col=column)
+            test = [(row["step"], row.get(f"test_{metric}")) for row in run.get("epochs", [])
+                    if row.get(f"test_{metric}") is not None]
+            if test:
+                figure.add_trace(go.Scatter(
+                    x=[s for s, _ in test], y=[v for _, v in test], mode="markers+lines",
+                    name=f"{run['name']} · test (per epoch)",
+                    line=dict(color=color, dash="dot", width=1.5),
+                    marker=dict(symbol="diamond", size=9, color=color,
+                                line=dict(color="white", width=1)),
+                    legendgroup=run["name"], showlegend=column == 1), row=1, col=column)
+    figure.update_xaxes(title_text="training step")
+    if log_y:
+        figure.update_yaxes(type="log", row=1, col=1)
+    figure.update_layout(legend=dict(orientation="h", y=-0.3, x=0))
+    return _tidy(figure, 380)
+
+
+def diverging_image(values: torch.Tensor, scale: float | None = None, zoom: int = 3):
+    """An RGB uint8 array [H*zoom, W*zoom, 3]: red for positive, blue for negative, white at
+    zero, grey where NaN (gaps between tiles). Values are divided by `scale` (else max |v|)."""
+    values = values.detach().float().cpu()
+    scale = scale or float(values.nan_to_num(0).abs().max()) or 1.0
+    v = (values / scale).clamp(-1, 1)
+    positive, negative = v.clamp(min=0).nan_to_num(0), (-v).clamp(min=0).nan_to_num(0)
+    red = 1 - negative * 0.85
+    green = 1 - (positive + negative) * 0.85
+    blue = 1 - positive * 0.85
+    rgb = torch.stack([red, green, blue], dim=-1)
+    rgb[values.isnan()] = torch.tensor([0.85, 0.85, 0.85])
+    rgb = rgb.repeat_interleave(zoom, dim=0).repeat_interleave(zoom, dim=1)
+    return (rgb * 255).round().to(torch.uint8).numpy()
+
+
+def activation_bars(layers: dict[str, torch.Tensor], predicted: int | None = None) -> go.Figure:
+    """One bar chart per layer, stacked: each hidden unit's output, then the 10 logits."""
+    names = list(layers)
+    figure = make_subplots(rows=len(names), cols=1, subplot_titles=names, vertical_spacing=0.12)
+    for row, name in enumerate(names, start=1):
+        values = layers[name].tolist()
+        is_logits = name == "logits"
+        colors = [GREEN if is_logits and i == predicted else (ORANGE if is_logits else BLUE)
+                  for i in range(len(values))]
+        figure.add_trace(go.Bar(x=list(range(len(values))), y=values, marker_color=colors,
+                                showlegend=False,
+                                hovertemplate=("class" if is_logits else "unit")
+                                + " %{x}: %{y:.3f}<extra></extra>"), row=row, col=1)
+        if is_logits:
+            figure.update_xaxes(dtick=1, row=row, col=1)
+    figure.update_layout(bargap=0.05)
+    return _tidy(figure, 170 * len(names) + 40)
+
+
+def confused_pairs_bars(pairs: list[tuple[int, int, int]], class_names: list[str]) -> go.Figure:
+    """The most-confused (true → predicted) pairs as horizontal bars, the largest on top."""
+    labels = [f"true {class_names[t]} → predicted {class_names[p]}" for t, p, _ in pairs]
+    counts = [count for _, _, count in pairs]
+    figure = go.Figure(go.Bar(x=counts[::-1], y=labels[::-1], orientation="h", marker_color=RED,
+                              text=counts[::-1], textposition="auto"))
+    figure.update_layout(xaxis_title="test images", yaxis_type="category")
+    return _tidy(figure, 60 + 28 * max(1, len(pairs)))
+
+
+# ----------------------------------------------------------------------------- 2.2.3 debugging
+
+PALETTE = [BLUE, ORANGE, GREEN, RED, GREY, "#7b5ea8"]
+
+
+def gradient_norm_bars(norms: dict[str, float], title: str = "") -> go.Figure:
+    """One bar per named parameter on a log scale: the pulse. NaN or infinite norms are red marks."""
+    import math
+
+    names = list(norms)
+    finite = [value if math.isfinite(value) and value > 0 else None for value in norms.values()]
+    colors = [BLUE if name.endswith("weight") else GREY for name in names]
+    figure = go.Figure(go.Bar(x=names, y=finite, marker_color=colors,
+                              hovertemplate="%{x}: %{y:.3g}<extra></extra>"))
+    broken = [name for name, value in norms.items() if not math.isfinite(value)]
+    if broken:
+        figure.add_trace(go.Scatter(x=broken, y=[1] * len(broken), mode="markers+text",
+                                    text=["NaN"] * len(broken), textposition="top center",
+                                    marker=dict(color=RED, size=12, symbol="x"), showlegend=False))
+    figure.update_layout(title=title, xaxis_title="parameter (weights blue, biases grey)",
+                         yaxis_title="gradient norm (log scale)", yaxis_type="log",
+                         xaxis_type="category", showlegend=False)
+    return _tidy(figure, 330)
+
+
+def norm_heatmap(names: list[str], norms: torch.Tensor) -> go.Figure:
+    """Weight-gradient norms over the first steps: one row per layer, colour = log10(norm)."""
+    logs = torch.log10(norms.double().clamp_min(1e-30)).T  # [layers, steps]; NaN stays NaN
+    text = [["NaN" if v != v else "" for v in row] for row in logs.tolist()]
+    figure = go.Figure(go.Heatmap(
+        z=logs.tolist(), x=list(range(1, norms.shape[0] + 1)), y=names, text=text,
+        texttemplate="%{text}", colorscale="Viridis", colorbar=dict(title="log10 norm"),
+        hovertemplate="step %{x} · %{y}: 10^%{z:.1f}<extra></extra>"))
+    figure.update_layout(xaxis_title="training step (SGD on one batch)",
+                         yaxis_title="layer (first at the top)", yaxis_autorange="reversed")
+    return _tidy(figure, 120 + 26 * len(names))
+
+
+def scalar_curves(series: dict[str, list[tuple[int, float]]], y_title: str,
+                  log_y: bool = False, title: str | None = None) -> go.Figure:
+    """Scalars read back from TensorBoard event files, one line per run, by global step."""
+    figure = go.Figure()
+    for index, (name, points) in enumerate(series.items()):
+        figure.add_trace(go.Scatter(x=[step for step, _ in points], y=[value for _, value in points],
+                                    name=name, mode="lines+markers" if len(points) < 4 else "lines",
+                                    line=dict(color=PALETTE[index % len(PALETTE)], width=2)))
+    figure.update_layout(title=title, xaxis_title="training step", yaxis_title=y_title,
+                         legend=dict(orientation="h", y=-0.25, x=0))
+    if log_y:
+        figure.update_yaxes(type="log")
+    return _tidy(figure, 340)

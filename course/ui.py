@@ -146,23 +146,35 @@ def reveal(question: str, answer: str) -> None:
             st.markdown(answer)
 
 
-def prediction_gallery(images, labels, probabilities, indices, columns: int = 8) -> None:
-    """Test images with prediction and confidence: green when right, red when wrong."""
+def _small_percent(p: float) -> str:
+    """0.42 -> "42%", 0.0031 -> "0.31%", 2e-7 -> "<0.01%": a tiny probability is not 0%."""
+    if p >= 0.01:
+        return f"{p:.0%}"
+    return f"{p:.2%}" if p >= 0.0001 else "<0.01%"
+
+
+def prediction_gallery(images, labels, probabilities, indices, columns: int = 8,
+                       truth_word: str = "true") -> None:
+    """Images numbered #1, #2, … with prediction and confidence: green when right, red when
+    wrong, then the probability the model gave the true class (`truth_word`: "label" for a
+    training set whose labels may themselves be wrong)."""
     if not indices:
         st.info("No images match this selection.")
         return
     rows = [indices[start:start + columns] for start in range(0, len(indices), columns)]
-    for row in rows:
-        for column, index in zip(st.columns(columns), row, strict=False):
+    for row_number, row in enumerate(rows):
+        for position, (column, index) in enumerate(zip(st.columns(columns), row, strict=False)):
             predicted = int(probabilities[index].argmax())
             truth = int(labels[index])
             confidence = float(probabilities[index, predicted])
-            column.image(images[index].numpy(), width=72, clamp=True)
+            column.image(images[index].numpy(), width=72, clamp=True,
+                         caption=f"#{row_number * columns + position + 1}")
             if predicted == truth:
                 column.markdown(f":green[**{predicted}** · {confidence:.0%}]")
             else:
                 column.markdown(f":red[**{predicted}** · {confidence:.0%}]  \n"
-                                f":gray[true {truth}: {float(probabilities[index, truth]):.0%}]")
+                                f":gray[{truth_word} {truth}: "
+                                f"{_small_percent(float(probabilities[index, truth]))}]")
 
 
 def own_digit_section(model, model_name: str | None, key: str) -> None:
@@ -223,3 +235,8 @@ def own_digit_section(model, model_name: str | None, key: str) -> None:
     st.plotly_chart(charts.probability_bars(probabilities), key=f"{key}.digit_probs")
     st.markdown(f"The model says **{int(probabilities.argmax())}** with "
                 f"{float(probabilities.max()):.0%} confidence (model: {model_name}).")
+
+
+def nearest(options: list, value):
+    """The option closest to value: a shared link's setting mapped onto a slider's stops."""
+    return min(options, key=lambda option: abs(option - value))

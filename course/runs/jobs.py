@@ -29,6 +29,7 @@ from course.train import RunConfig, validated
 CONFIG_FILE, STATUS_FILE, STOP_FILE = "config.json", "status.json", "STOP"
 EPOCH_CHECKPOINT, FINAL_CHECKPOINT = "last_epoch.pt", "final.pt"
 SHUTDOWN_REASON = "server shutdown"  # written into STOP when the app exits: resumable later
+CANCEL_REASON = "cancelled"  # written into STOP when the learner takes a waiting run out of the queue
 HEARTBEAT_SECONDS = 0.5
 TELEMETRY_EVERY = 50  # optimizer steps between two health readings
 STALE_AFTER_SECONDS = 15.0
@@ -138,7 +139,8 @@ def execute(run_dir: str, on_event=None) -> str:
             record["telemetry"] = {"initial_loss": initial_loss(run.model, images, labels)}
             log.scalar("initial_loss", record["telemetry"]["initial_loss"], 0)
         telemetry = Telemetry(run.model, run.optimizer, every=TELEMETRY_EVERY)
-        curve = recorder.StepCurve(record.get("steps"))
+        curve = recorder.StepCurve([point for point in record.get("steps", [])
+                                    if point["step"] <= step_offset])  # a resume replays the rest
         record["params"] = sum(p.numel() for p in run.model.parameters())
         last_write, stopped = 0.0, False
         for event in run.events(should_stop=stop_flag.exists, report_every=10):
@@ -187,9 +189,10 @@ def execute(run_dir: str, on_event=None) -> str:
 def _stopped_state(stop_flag: Path) -> str:
     """'interrupted' (Resume offered) when the server shut down, 'stopped' when the learner asked."""
     try:
-        return "interrupted" if stop_flag.read_text() == SHUTDOWN_REASON else "stopped"
+        reason = stop_flag.read_text()
     except OSError:
         return "stopped"
+    return {SHUTDOWN_REASON: "interrupted", CANCEL_REASON: "cancelled"}.get(reason, "stopped")
 
 
 # ----------------------------------------------------------------------------- the runner
@@ -281,6 +284,26 @@ class JobRunner:
         if record.get("state") == "queued":
             record.update(state="stopped", updated=time.time())
             write_json(Path(run_dir) / STATUS_FILE, record)
+
+    def cancel(self, run_dir: Path) -> None:
+        """Take a waiting run out of the queue; it never trains (a running one is stopped)."""
+        record = read_json(Path(run_dir) / STATUS_FILE)
+        if record.get("state") != "queued":
+            self.stop(run_dir)
+            return
+        (Path(run_dir) / STOP_FILE).write_text(CANCEL_REASON)
+        future = self.futures.get(str(Path(run_dir).resolve()))
+        if future is not None:
+            future.cancel()  # the pool may already hold it: its worker then sees STOP first
+        record.update(state="cancelled", updated=time.time())
+        write_json(Path(run_dir) / STATUS_FILE, record)
+
+    def forget(self, run_dir: Path) -> None:
+        """Drop a finished run's bookkeeping (before its folder is deleted)."""
+        with self.lock:
+            future = self.futures.get(str(Path(run_dir).resolve()))
+            if future is not None and future.done():
+                del self.futures[str(Path(run_dir).resolve())]
 
     def running_count(self) -> int:
         with self.lock:

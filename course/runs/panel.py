@@ -1,16 +1,45 @@
-"""Streamlit helpers for every page that trains: the learner's workspace, Train/Stop, live progress."""
+"""The Streamlit side of the run system, shared by every page that trains.
+
+- `train_button`: one click makes one run (or one per seed), queued for a worker.
+- `runs_panel`: "Your runs", every run of the learner's workspace with its state and the
+  actions that fit it (Stop, Cancel, Resume, Delete, download, repeat with 3 seeds).
+- `run_view`: the selected runs' per-step curves, smoothed, with seed bands and what differs.
+Every button acts in an on_click callback, so it can be clicked twice and never needs a rerun
+of the whole page; the panels poll the run folders from fragments while something trains.
+"""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
-from course import charts
+from course import charts, curves
 from course.runs import jobs, workspace
-from course.train import RunConfig
+from course.train import RunConfig, differences
 
 POLL_SECONDS = 2.0  # four polling pages at 1 s cost the server ~0.6 cores; 2 s halves it
+DOUBLE_CLICK_SECONDS = 3.0  # the same Train submitted again this soon is the same click
+SEED_REPEATS = 3
+SHOWN_RUNS = 6  # the newest runs; the rest wait in an expander
+
+STATE_LABELS = {
+    "queued": "⏳ waiting for a slot", "starting": "🟡 starting…", "running": "🏃 training",
+    "stopping": "⏹️ stopping…", "done": "✅ finished", "stopped": "⏹️ stopped",
+    "cancelled": "🚫 cancelled", "failed": "❌ failed", "interrupted": "⚠️ interrupted",
+    "missing": "❔ missing",
+}
+SETTING_NAMES = {
+    "model": "model", "epochs": "epochs", "batch_size": "B", "lr": "lr", "dropout": "p",
+    "weight_decay": "wd", "seed": "seed", "train_subset": "images", "schedule": "schedule",
+    "dataset": "data", "device": "device", "bug": "bug",
+}
+MODEL_SHORT = {"mlp": "simple MLP", "mlp-bn": "improved MLP", "cnn": "small CNN"}
+
+
+# ----------------------------------------------------------------------------- the workspace
 
 
 @st.cache_resource(show_spinner=False)
@@ -36,23 +65,102 @@ def current_workspace() -> workspace.Workspace:
     return workspace.Workspace(token)
 
 
-def workspace_link(space: workspace.Workspace) -> None:
+def workspace_link(space: workspace.Workspace, slug: str = "") -> None:
+    """The full address of this page with the workspace in it, with a copy button."""
+    base = (st.context.url or "http://localhost:8501").rstrip("/")
+    address = f"{base}/{slug}?ws={space.token}" if slug else f"{base}?ws={space.token}"
     with st.expander("🔑 Your link: come back to your runs later"):
-        st.markdown("Your runs live in a private workspace. Bookmark this page's address (it "
-                    "ends in `?ws=…`) to find them again after a reload or a server restart. "
-                    "Anyone with the link can see your runs, so keep it to yourself.")
-        st.code(f"?ws={space.token}", language="text")
+        st.markdown("Your runs live in a private workspace. Bookmark this address (or copy it "
+                    "with the button at the right of the box) to find them again after a "
+                    "reload or a server restart. Anyone with the link can see your runs, so "
+                    "keep it to yourself.")
+        st.code(address, language="text", wrap_lines=True)
 
 
-def start_run(space: workspace.Workspace, config: RunConfig, label: str) -> str | None:
+# ----------------------------------------------------------------------------- starting runs
+
+
+def describe(config: RunConfig) -> str:
+    """A run's label: its model and every setting that differs from the course's recipe."""
+    changed = differences(config)
+    changed.pop("model", None)
+    if config.model == "mlp":
+        changed.pop("dropout", None)  # the simple MLP has no dropout: the slider does nothing
+    parts = [MODEL_SHORT.get(config.model, config.model)]
+    for key, value in changed.items():
+        if key == "train_subset":
+            parts.append(f"{value:,} images" if value else "60,000 images")
+        elif key == "bug":
+            parts.append(f"bug: {value}")
+        else:
+            parts.append(f"{SETTING_NAMES.get(key, key)}={value:g}" if isinstance(value, float)
+                         else f"{SETTING_NAMES.get(key, key)}={value}")
+    return " · ".join(parts)
+
+
+def start_run(space: workspace.Workspace, config: RunConfig, label: str | None = None) -> str | None:
     """Create the run's folder and queue it; returns its id, or None after showing why not."""
     try:
-        run_dir = jobs.create_run(space.new_run_dir(), config, label)
-    except (workspace.WorkspaceError, ValueError) as error:
+        run_dir = jobs.create_run(space.new_run_dir(), config, label or describe(config))
+    except workspace.WorkspaceError as error:
+        st.error(f"{error} Use **Delete** in *Your runs* below to free space.", icon="🗂️")
+        return None
+    except ValueError as error:
         st.error(str(error))
         return None
     job_runner().submit(run_dir)
     return run_dir.name
+
+
+def _submit(space: workspace.Workspace, configs: list[RunConfig], key: str) -> None:
+    """The Train callback: a second click on the same settings within 3 s is the same click."""
+    signature = [config.to_dict() for config in configs]
+    last = st.session_state.get(f"{key}.last_submit")
+    if last and last[0] == signature and time.time() - last[1] < DOUBLE_CLICK_SECONDS:
+        return
+    st.session_state[f"{key}.last_submit"] = (signature, time.time())
+    created = [run_id for config in configs if (run_id := start_run(space, config))]
+    st.session_state[f"{key}.created"] = created
+    if created:
+        st.session_state["runs.selected"] = created
+
+
+def train_button(space: workspace.Workspace, configs: RunConfig | list[RunConfig], key: str,
+                 text: str = "🚀 Train", disabled: bool = False, help: str | None = None) -> list[str]:
+    """A Train button that makes exactly one run per config per click; returns the new run ids."""
+    configs = configs if isinstance(configs, list) else [configs]
+    st.button(text, type="primary", key=key, disabled=disabled, help=help,
+              on_click=_submit, args=(space, configs, key))
+    return st.session_state.pop(f"{key}.created", [])
+
+
+def with_seeds(config: RunConfig, count: int = SEED_REPEATS) -> list[RunConfig]:
+    """The same run with the next `count` seeds: what changes when only luck changes."""
+    return [RunConfig.from_dict({**config.to_dict(), "seed": config.seed + offset})
+            for offset in range(1, count + 1)]
+
+
+# ----------------------------------------------------------------------------- run states
+
+
+def display_state(run_dir: Path) -> dict:
+    """The run's status as a learner should read it (starting, stopping, interrupted, ...)."""
+    record = jobs.status(run_dir)
+    state = record["state"]
+    runner = job_runner()
+    if state == "queued" and not runner.is_tracked(run_dir):
+        problem = runner.failure(run_dir)
+        if problem:
+            record.update(state="failed", error=f"The training worker could not start: {problem}")
+        else:
+            record["state"] = "interrupted"
+    elif state == "queued" and runner.running_count() < runner.slots:
+        record["state"] = "starting"
+    elif state == "running" and (run_dir / jobs.STOP_FILE).exists():
+        record["state"] = "stopping"
+    elif state == "running" and not record.get("progress"):
+        record["state"] = "starting"
+    return record
 
 
 def run_choices(space: workspace.Workspace, run_ids: list[str]) -> dict[str, str]:
@@ -60,75 +168,333 @@ def run_choices(space: workspace.Workspace, run_ids: list[str]) -> dict[str, str
     return {f"{jobs.run_label(space.run_dir(r)) or 'run'} ({r[-6:]})": r for r in run_ids}
 
 
-def display_state(run_dir: Path) -> dict:
-    """The run's status; a queued or running run that no live worker owns was interrupted."""
-    record = jobs.status(run_dir)
-    if record["state"] == "queued" and not job_runner().is_tracked(run_dir):
-        problem = job_runner().failure(run_dir)
-        if problem:
-            record.update(state="failed", error=f"The training worker could not start: {problem}")
-        else:
-            record["state"] = "interrupted"
-    return record
+def _progress_text(record: dict, config: RunConfig) -> str:
+    progress = record["progress"]
+    return (f"epoch {progress['epoch']} of {config.epochs} · step {progress['step']:,} · "
+            f"train loss {progress['train_loss']:.3f} · "
+            f"{progress['samples_per_second']:,.0f} images/s")
 
 
-STATE_LABELS = {
-    "queued": "⏳ waiting", "running": "🏃 training", "done": "✅ finished",
-    "stopped": "⏹️ stopped", "failed": "❌ failed", "interrupted": "⚠️ interrupted",
-    "missing": "❔ missing",
-}
+def _summary(record: dict) -> str:
+    history = record.get("history", [])
+    if not history:
+        return ""
+    last = history[-1]
+    text = f"{len(history)} epoch(s)"
+    if last.get("test_accuracy") is not None:
+        text += f" · test accuracy {last['test_accuracy']:.2%}"
+    return text
 
 
-def _show_run(space: workspace.Workspace, run_id: str, key: str) -> str:
-    """Draw one run's state, controls and curves; returns the state."""
+# ----------------------------------------------------------------------------- actions
+
+
+def _stop(run_dir: Path) -> None:
+    job_runner().stop(run_dir)
+
+
+def _cancel(run_dir: Path) -> None:
+    job_runner().cancel(run_dir)
+
+
+def _resume(run_dir: Path) -> None:
+    job_runner().submit(run_dir)
+
+
+def _delete(space: workspace.Workspace, run_id: str) -> None:
+    run_dir = space.run_dir(run_id)
+    if display_state(run_dir)["state"] in ("queued", "starting", "running", "stopping"):
+        st.session_state["runs.message"] = "Stop or cancel the run before deleting it."
+        return
+    job_runner().forget(run_dir)
+    space.delete_run(run_id)
+    selected = st.session_state.get("runs.selected") or []
+    st.session_state["runs.selected"] = [r for r in selected if r != run_id]
+
+
+def _repeat_with_seeds(space: workspace.Workspace, run_id: str) -> None:
+    config = jobs.run_config(space.run_dir(run_id))
+    created = [new for seeded in with_seeds(config) if (new := start_run(space, seeded))]
+    st.session_state["runs.selected"] = [run_id, *created]
+
+
+def _checkpoint_file(run_dir: Path) -> Path | None:
+    for name in (jobs.FINAL_CHECKPOINT, jobs.EPOCH_CHECKPOINT):
+        if (run_dir / name).exists():
+            return run_dir / name
+    return None
+
+
+def _run_row(space: workspace.Workspace, run_id: str, key: str) -> str:
+    """One run: its label, state, progress and the buttons that fit; returns the state."""
     run_dir = space.run_dir(run_id)
     record = display_state(run_dir)
     state = record["state"]
     config = jobs.run_config(run_dir)
-    progress = record.get("progress") or {}
-    epochs_done = len(record.get("history", []))
-    if state == "queued":
-        runner = job_runner()
-        if runner.running_count() < runner.slots:
-            st.info("Starting a training worker…")
-        else:
-            st.info(f"Waiting for a free training slot (position "
-                    f"{runner.queue_position(run_dir) or '?'}); {runner.slots} runs can train "
-                    "at once on this server.")
-    elif state == "running":
-        st.progress(float(progress.get("fraction", 0.0)), text=(
-            f"Epoch {progress.get('epoch', 1)} of {config.epochs} · step {progress.get('step', 0)}"
-            f" · train loss {progress.get('train_loss', float('nan')):.3f} · "
-            f"{progress.get('samples_per_second', 0):,.0f} images/s"))
-        if st.button("⏹️ Stop (keeps what it has learned)", key=f"{key}.stop.{run_id}"):
-            job_runner().stop(run_dir)
-    elif state == "failed":
-        st.error(record.get("error", "The run failed."))
-    elif state == "interrupted":
-        st.warning(f"This run was interrupted (the server stopped) after {epochs_done} complete "
-                   "epoch(s). " + ("Its last epoch checkpoint is kept: Resume continues from "
-                                   "there." if epochs_done else "Resume starts it again."))
-        if st.button("▶️ Resume", key=f"{key}.resume.{run_id}"):
-            job_runner().submit(run_dir)
-            st.rerun()
-    else:
-        st.caption(f"{STATE_LABELS.get(state, state)} after {epochs_done} epoch(s).")
-    history = record.get("history", [])
-    if history:
-        st.plotly_chart(charts.history_curves({jobs.run_label(run_dir) or run_id: history}),
-                        key=f"{key}.curves.{run_id}")
+    with st.container(border=True):
+        about, actions = st.columns([3, 2], vertical_alignment="center")
+        about.markdown(f"**{jobs.run_label(run_dir) or describe(config)}**  \n"
+                       f":gray[{STATE_LABELS.get(state, state)} · {run_id[-6:]}]")
+        if state == "running":
+            about.progress(float(record["progress"].get("fraction", 0.0)),
+                           text=_progress_text(record, config))
+        elif state == "queued":
+            position = job_runner().queue_position(run_dir)
+            about.caption(f"Position {position or '?'} in the queue: {job_runner().slots} runs "
+                          "can train at once on this server.")
+        elif state == "starting":
+            about.caption("starting… (the worker is loading the data and building the model)")
+        elif state == "stopping":
+            about.caption("stopping… it keeps the weights of the last finished step")
+        elif state == "failed":
+            about.error(record.get("error", "The run failed."))
+        elif state == "interrupted":
+            done = len(record.get("history", []))
+            about.caption(f"Interrupted (the server stopped) after {done} complete epoch(s). "
+                          "Resume continues from the last finished epoch.")
+        elif _summary(record):
+            about.caption(_summary(record))
+        buttons = actions.columns(3)
+        if state == "running":
+            buttons[0].button("⏹️ Stop", key=f"{key}.stop.{run_id}", on_click=_stop,
+                              args=(run_dir,), help="Stops within a second; keeps the weights.")
+        elif state in ("queued", "starting"):
+            buttons[0].button("🚫 Cancel", key=f"{key}.cancel.{run_id}", on_click=_cancel,
+                              args=(run_dir,), help="Takes the run out of the queue.")
+        elif state in ("interrupted", "stopped") and len(record.get("history", [])) < config.epochs:
+            buttons[0].button("▶️ Resume", key=f"{key}.resume.{run_id}", on_click=_resume,
+                              args=(run_dir,), help="Continues from the last finished epoch.")
+        elif state == "done":
+            buttons[0].button("🎲 ×3 seeds", key=f"{key}.seeds.{run_id}",
+                              on_click=_repeat_with_seeds, args=(space, run_id),
+                              help="Train the same settings with 3 other seeds, to see how much "
+                                   "of a difference is luck.")
+        checkpoint = _checkpoint_file(run_dir) if state not in jobs.ACTIVE_STATES else None
+        if checkpoint is not None:
+            buttons[1].download_button("⬇️ .pt", data=checkpoint.read_bytes,
+                                       file_name=f"{run_id}.pt", key=f"{key}.download.{run_id}",
+                                       mime="application/octet-stream", on_click="ignore",
+                                       help="Download the checkpoint (weights, optimizer, "
+                                            "history, config).")
+        if state not in ("queued", "starting", "running", "stopping"):
+            buttons[2].button("🗑️", key=f"{key}.delete.{run_id}", on_click=_delete,
+                              args=(space, run_id), help="Delete this run and free its space.")
     return state
 
 
-def run_progress(space: workspace.Workspace, run_id: str, key: str) -> None:
-    """One run's live panel: polls while it waits or trains, then refreshes the page once."""
+def runs_panel(space: workspace.Workspace, key: str) -> None:
+    """'Your runs': every run of the workspace, newest first, polled while one trains."""
+    run_ids = space.run_ids()[::-1]
+
+    def draw() -> bool:
+        active = False
+        st.subheader("Your runs")
+        if not run_ids:
+            st.caption("No runs yet: press Train above.")
+            return False
+        used, quota = space.used_bytes(), space.quota_bytes
+        st.progress(min(1.0, used / quota),
+                    text=f"Workspace: {used / 2**20:,.0f} MB of {quota / 2**20:,.0f} MB used "
+                         f"by {len(run_ids)} run(s)")
+        message = st.session_state.pop("runs.message", None)
+        if message:
+            st.warning(message)
+        for run_id in run_ids[:SHOWN_RUNS]:
+            active |= _run_row(space, run_id, key) in ("queued", "starting", "running",
+                                                       "stopping")
+        if len(run_ids) > SHOWN_RUNS:
+            with st.expander(f"{len(run_ids) - SHOWN_RUNS} older run(s)"):
+                for run_id in run_ids[SHOWN_RUNS:]:
+                    active |= _run_row(space, run_id, key) in ("queued", "starting", "running",
+                                                               "stopping")
+        return active
 
     @st.fragment(run_every=POLL_SECONDS)
     def live():
-        if _show_run(space, run_id, key) not in jobs.ACTIVE_STATES:
-            st.rerun()
+        if not draw():
+            st.rerun()  # the last run ended: refresh the page once, then stop polling
 
-    if display_state(space.run_dir(run_id))["state"] in jobs.ACTIVE_STATES:
+    if any(jobs.status(space.run_dir(r))["state"] in jobs.ACTIVE_STATES for r in run_ids):
         live()
     else:
-        _show_run(space, run_id, key)
+        st.fragment(draw)()
+
+
+# ----------------------------------------------------------------------------- watching runs
+
+
+def _curve(space: workspace.Workspace, run_id: str, name: str) -> dict:
+    record = jobs.status(space.run_dir(run_id))
+    per_epoch = record.get("progress", {}).get("steps_per_epoch") or 0
+    epochs = [{**row, "step": row["epoch"] * per_epoch} for row in record.get("history", [])]
+    steps = list(record.get("steps", []))
+    if not steps and epochs:  # runs recorded before per-step curves: one point per epoch
+        steps = [{"step": row["step"], "loss": row["train_loss"],
+                  "accuracy": row["train_accuracy"]} for row in epochs]
+    return {"name": name, "steps": steps, "epochs": epochs, "record": record}
+
+
+def seed_groups(configs: dict[str, RunConfig]) -> dict[str, list[str]]:
+    """Runs whose settings are equal except for the seed, keyed by a shared description."""
+    groups: dict[str, list[str]] = {}
+    for run_id, config in configs.items():
+        groups.setdefault(describe(RunConfig.from_dict({**config.to_dict(), "seed": 0})),
+                          []).append(run_id)
+    return groups
+
+
+def _band(curves_of_group: list[dict]) -> dict:
+    """Mean ± std of the group's raw per-step curves, on the steps they share."""
+    shared = set.intersection(*(set(p["step"] for p in c["steps"]) for c in curves_of_group))
+    steps = sorted(shared)
+    band = {}
+    for metric in ("loss", "accuracy"):
+        series = [[dict((p["step"], p[metric]) for p in c["steps"])[s] for s in steps]
+                  for c in curves_of_group]
+        mean, spread = curves.mean_and_spread(series)
+        band[metric] = {"steps": steps, "mean": mean, "spread": spread}
+    return band
+
+
+def differing_settings(configs: dict[str, RunConfig]) -> pd.DataFrame:
+    """One row per run, one column per setting whose value is not the same for all runs."""
+    rows = {name: config.to_dict() for name, config in configs.items()}
+    columns = [key for key in RunConfig.__dataclass_fields__
+               if len({str(row[key]) for row in rows.values()}) > 1]
+    return pd.DataFrame([{"run": name, **{SETTING_NAMES.get(c, c): row[c] for c in columns}}
+                         for name, row in rows.items()])
+
+
+def run_view(space: workspace.Workspace, key: str) -> None:
+    """The selected runs' per-step curves, smoothing and log-y, seed bands and what differs."""
+    run_ids = [r for r in space.run_ids()[::-1]
+               if jobs.status(space.run_dir(r)).get("steps")
+               or jobs.status(space.run_dir(r)).get("history")
+               or jobs.status(space.run_dir(r))["state"] in jobs.ACTIVE_STATES]
+    if not run_ids:
+        st.caption("Curves appear here as soon as a run has trained a few steps.")
+        return
+    choices = run_choices(space, run_ids)
+    by_id = {run_id: name for name, run_id in choices.items()}
+    wanted = [by_id[r] for r in (st.session_state.get("runs.selected") or []) if r in by_id]
+    if not wanted:
+        wanted = [by_id[run_ids[0]]]
+    picked = st.multiselect("Runs to watch and compare", list(choices), default=wanted,
+                            key=f"{key}.picked.{'/'.join(sorted(choices.values()))[-60:]}")
+    controls = st.columns([2, 1, 3])
+    smoothing = controls[0].slider("Smoothing (EMA weight)", 0.0, 0.95, 0.6, 0.05,
+                                   key=f"{key}.smoothing",
+                                   help="Each point is averaged with the ones before it; the "
+                                        "first points are bias-corrected. Series of fewer than "
+                                        f"{curves.MIN_POINTS_TO_SMOOTH} points stay raw.")
+    log_y = controls[1].toggle("log-scale loss", key=f"{key}.log_y")
+    if not picked:
+        st.info("Pick at least one run to see its curves.")
+        return
+    ids = [choices[name] for name in picked]
+
+    def draw() -> bool:
+        configs = {choices[name]: jobs.run_config(space.run_dir(choices[name])) for name in picked}
+        runs = [_curve(space, run_id, name) for name, run_id in zip(picked, ids, strict=True)]
+        for group in seed_groups(configs).values():
+            members = [c for c, run_id in zip(runs, ids, strict=True) if run_id in group
+                       and c["steps"]]
+            if len(members) >= 2:
+                members[0]["band"] = _band(members)
+        st.plotly_chart(charts.step_curves(runs, smoothing, log_y), key=f"{key}.steps")
+        if len(picked) > 1:
+            st.markdown("**What differs between these runs**")
+            table = differing_settings({name: configs[choices[name]] for name in picked})
+            finals = {name: c["record"].get("history", [{}])[-1].get("test_accuracy")
+                      if c["record"].get("history") else None for name, c in zip(picked, runs,
+                                                                                strict=True)}
+            table["final test accuracy"] = [finals[name] for name in table["run"]]
+            st.dataframe(table, hide_index=True, column_config={
+                "final test accuracy": st.column_config.NumberColumn(format="percent")})
+            _seed_verdict(configs, runs, ids)
+        return any(c["record"]["state"] in jobs.ACTIVE_STATES for c in runs)
+
+    @st.fragment(run_every=POLL_SECONDS)
+    def live():
+        draw()
+
+    if any(jobs.status(space.run_dir(r))["state"] in jobs.ACTIVE_STATES for r in ids):
+        live()
+    else:
+        draw()
+
+
+def _seed_verdict(configs: dict[str, RunConfig], runs: list[dict], ids: list[str]) -> None:
+    """With two seed groups selected: is their difference bigger than the seed-to-seed noise?"""
+    finals = {run_id: c["record"]["history"][-1].get("test_accuracy")
+              for run_id, c in zip(ids, runs, strict=True)
+              if c["record"].get("history") and c["record"]["state"] == "done"}
+    groups = [(name, [finals[r] for r in members if r in finals])
+              for name, members in seed_groups(configs).items()]
+    groups = [(name, values) for name, values in groups if len(values) >= 2]
+    if len(groups) < 2:
+        if len(seed_groups(configs)) > 1:
+            st.caption("Is a difference real or luck? Use **🎲 ×3 seeds** on each setting, then "
+                       "select all their runs: the comparison appears here.")
+        return
+    (first_name, first), (second_name, second) = groups[:2]
+    verdict = curves.within_seed_noise(first, second)
+    text = (f"**{second_name}** vs **{first_name}**: {verdict['gap']:+.2%} test accuracy "
+            f"(±{verdict['standard_error']:.2%} standard error, {len(first)} and {len(second)} "
+            "seeds). ")
+    if verdict["inside_noise"]:
+        st.info(text + "That is **inside the seed noise**: this difference could be luck.",
+                icon="🎲")
+    else:
+        st.success(text + "That is **larger than the seed noise** (more than two standard "
+                   "errors): likely a real effect of the setting.", icon="📏")
+
+
+def run_progress(space: workspace.Workspace, run_id: str, key: str) -> None:
+    """One run's row, polled while it waits or trains (for pages that follow a single run)."""
+
+    @st.fragment(run_every=POLL_SECONDS)
+    def live():
+        if _run_row(space, run_id, key) not in ("queued", "starting", "running", "stopping"):
+            st.rerun()
+
+    if jobs.status(space.run_dir(run_id))["state"] in jobs.ACTIVE_STATES:
+        live()
+    else:
+        _run_row(space, run_id, key)
+
+
+# ----------------------------------------------------------------------------- shareable links
+
+URL_KEYS = {"model": str, "epochs": int, "batch_size": int, "lr": float, "dropout": float,
+            "weight_decay": float, "train_subset": int, "seed": int}
+
+
+def config_from_url(defaults: RunConfig) -> RunConfig:
+    """The run settings in the page address (a shared experiment), else the defaults."""
+    values = defaults.to_dict()
+    for name, kind in URL_KEYS.items():
+        raw = st.query_params.get(name)
+        if raw is None:
+            continue
+        try:
+            values[name] = kind(raw)
+        except ValueError:
+            continue
+    try:
+        return RunConfig.from_dict(values)
+    except (ValueError, TypeError):
+        st.warning("The run settings in this link are out of range; the defaults are shown.")
+        return defaults
+
+
+def config_to_url(config: RunConfig, defaults: RunConfig) -> None:
+    """Put the settings that differ from the defaults into the address, so a link reproduces them."""
+    for name in URL_KEYS:
+        value = getattr(config, name)
+        if value != getattr(defaults, name) and value is not None:
+            st.query_params[name] = str(value)
+        elif name in st.query_params:
+            del st.query_params[name]
+
+
