@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torchinfo import summary
 
-from course import charts, data, evaluation, metrics, models, train, ui
+from course import charts, data, evaluation, interpret, loops, metrics, models, train, ui
 from course.runs import jobs, panel
 from course.runs.checkpoints import CheckpointError
 
@@ -63,10 +63,11 @@ def softmax_playground():
     preset_name = st.segmented_control("Start from", list(PRESETS), default=list(PRESETS)[0],
                                        key="mnist.preset")
     preset_logits, preset_true = PRESETS[preset_name or list(PRESETS)[0]]
-    columns = st.columns(len(preset_logits))
+    # Rows of five: ten sliders side by side shrink to ~30 px at a 900 px window.
+    columns = [column for _ in range(0, len(preset_logits), 5) for column in st.columns(5)]
     logits = torch.tensor([
         column.slider(f"z{index}", -10.0, 10.0, float(value), 0.05, key=f"mnist.z.{preset_name}.{index}")
-        for index, (column, value) in enumerate(zip(columns, preset_logits, strict=True))])
+        for index, (column, value) in enumerate(zip(columns, preset_logits, strict=False))])
     true_class = st.selectbox("True class", range(len(logits)), index=preset_true,
                               key=f"mnist.true.{preset_name}")
     probabilities = metrics.softmax(logits)
@@ -87,7 +88,8 @@ def softmax_playground():
             f"**{exps[chosen]:.2f}**. The sum over all classes is **{exps.sum():.2f}**, so "
             f"p = {exps[chosen]:.2f} / {exps.sum():.2f} = **{probabilities[chosen]:.2f}**. "
             "(The worked example: class 7, logit 3.8 → e^3.8 = 44.70, sum 54.58, p = 0.82.)")
-        st.code(f"torch.softmax(logits, dim=0) = {[round(p, 3) for p in probabilities.tolist()]}",
+        by_torch = torch.softmax(logits, dim=0)
+        st.code(f"torch.softmax(logits, dim=0) = {[round(p, 3) for p in by_torch.tolist()]}",
                 language="text", wrap_lines=True)
     sigmoid_input = st.slider("Sigmoid is softmax with two classes: z", -6.0, 6.0, 1.5, 0.1,
                               key="mnist.sigmoid")
@@ -112,24 +114,31 @@ def softmax_playground():
     ])
     st.dataframe(table.round(2), hide_index=True)
     ratio = metrics.loss_for_probability(0.01) / metrics.loss_for_probability(0.95)
-    st.markdown(f"Confident-wrong costs **{ratio:.0f}×** what confident-right costs "
-                f"({metrics.loss_for_probability(0.01):.2f} / {metrics.loss_for_probability(0.95):.2f}): "
+    st.markdown(f"Confident-wrong costs **≈ {ratio:.0f}×** what confident-right costs "
+                f"({metrics.loss_for_probability(0.01):.3f} / {metrics.loss_for_probability(0.95):.3f}): "
                 "the ~90× difference that drives learning.")
     st.subheader("Why not MSE?")
     cases = [("confidently right", 0.80, 0.02), ("unsure", 0.40, 0.40),
-             ("confidently wrong (the seed's example)", 0.02, 0.80),
+             ("confidently wrong: 80% on a 3, 2% on the true 0", 0.02, 0.80),
              ("certain and wrong", 0.001, 0.999)]
-    comparison = pd.DataFrame([
-        {"model output": name, "p(true class 0)": p_true, "p(class 3)": p_rival,
-         "MSE vs one-hot": metrics.mse_against_one_hot(metrics.mixture(p_true, 0, p_rival, 3), 0),
-         "cross-entropy": metrics.loss_for_probability(p_true)}
-        for name, p_true, p_rival in cases])
-    st.dataframe(comparison.round(3), hide_index=True)
-    st.markdown("MSE does grow, but it is **bounded**: even a certain and completely wrong "
-                "answer costs at most 0.2 here, so it treats a confident mistake much like an "
-                "unsure one. Cross-entropy charges **3.91** (−ln 0.02) for the seed's example and "
-                "keeps climbing as the confidence on the wrong answer grows: that is the signal "
-                "a classifier needs.")
+    rows = []
+    for name, p_true, p_rival in cases:
+        probabilities_case = metrics.mixture(p_true, 0, p_rival, 3)
+        # logits that give exactly these probabilities, to measure each loss's gradient
+        gradients = metrics.mse_gradient_through_softmax(probabilities_case.clamp(min=1e-9).log(), 0)
+        rows.append({"model output": name, "p(true class 0)": p_true, "p(class 3)": p_rival,
+                     "MSE vs one-hot": metrics.mse_against_one_hot(probabilities_case, 0),
+                     "cross-entropy": metrics.loss_for_probability(p_true),
+                     "MSE's push on the true logit": gradients["mse"],
+                     "CE's push on the true logit": gradients["cross_entropy"]})
+    st.dataframe(pd.DataFrame(rows).round(4), hide_index=True)
+    st.markdown("Two problems, both visible in the table. MSE is **bounded**: as the wrong answer "
+                "goes from confident to certain it grows only from 0.16 to 0.20, while cross-"
+                "entropy climbs from 3.91 (−ln 0.02) to 6.91 and has no ceiling. And MSE's "
+                "**gradient vanishes through softmax**: the push it gives the true class's logit "
+                "(|∂loss/∂z|) is 0.042 for an unsure answer but 0.0004 for a certain mistake, "
+                "because softmax is flat there. Cross-entropy's push is 1 − p(true): 0.98 and "
+                "0.999, strongest exactly where the model is most wrong.")
     ui.takeaway("Cross-entropy is a confidence penalty: confident and wrong → enormous penalty; "
                 "uncertain → mild.")
 
@@ -171,12 +180,25 @@ ui.check_choice("mnist.q_logits", "a 3-class model outputs logits **[2.0, −1.0
 @st.cache_data(show_spinner=False)
 def simple_mlp_summary() -> str:
     """torchinfo's table for the simple MLP: the same for everyone, so computed once."""
-    return str(summary(models.simple_mlp(), input_size=(64, 1, 28, 28), verbose=0,
-                       col_names=("output_size", "num_params")))
+    table = str(summary(models.simple_mlp(), input_size=(64, 1, 28, 28), verbose=0,
+                        col_names=("output_size", "num_params")))
+    # torchinfo labels a count of multiply-adds with a memory unit: "(Units.MEGABYTES)"
+    return table.replace("Total mult-adds (Units.MEGABYTES)", "Total mult-adds (millions)")
 
 
 
 st.header("4. The model: nn.Flatten and three Linear layers")
+st.markdown("Written out layer by layer, the simple model is one `nn.Sequential`:")
+with st.echo():
+    model = nn.Sequential(
+        nn.Flatten(),                     # [B, 1, 28, 28] -> [B, 784]
+        nn.Linear(784, 256), nn.ReLU(),
+        nn.Linear(256, 128), nn.ReLU(),
+        nn.Linear(128, 10),               # 10 logits: no activation on the output
+    )
+st.markdown(f"That is {models.parameter_count(model):,} parameters. The course builds the same "
+            "layers with a loop, so the hidden sizes become one argument, and builds the "
+            "improved model the same way:")
 model_left, model_right = st.columns(2)
 with model_left:
     st.markdown("**Simple MLP**: no activation on the output layer (those are the logits).")
@@ -202,25 +224,34 @@ with st.expander("torchinfo's view of the simple MLP"):
 
 st.header("5. The training and evaluation loops")
 st.markdown("**Setup**: the pieces the loop needs, as the trainer below builds them.")
-st.code("model = simple_mlp()                 # or improved_mlp(dropout=0.3)\n"
+st.code("model = simple_mlp()                 # improved: improved_mlp(dropout=0.3)\n"
         "loss_fn = nn.CrossEntropyLoss()      # raw logits + integer labels\n"
-        "optimizer = optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)  # L2 penalty\n"
+        "optimizer = optim.Adam(model.parameters(), lr=1e-3)\n"
+        "# improved: optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)  # L2 penalty\n"
         "train_loader = DataLoader(train_data, batch_size=64, shuffle=True)\n"
         "test_loader = DataLoader(test_data, batch_size=1000, shuffle=False)", language="python")
 st.markdown("`weight_decay` is L2 regularization applied through the optimizer: every update "
-            "also pulls each weight a little towards zero.")
-loop_left, loop_right = st.columns(2)
-with loop_left:
-    st.markdown("**Training**: for each `images, labels` batch of `train_loader`, after "
-                "`model.train()`, the engine calls this: the four-line heartbeat.")
-    ui.show_source(train.train_step)
-    st.markdown("Accuracy on the way: `(outputs.argmax(dim=1) == labels).sum()` counts the "
-                "correct predictions of the batch.")
-with loop_right:
-    st.markdown("**Evaluation**: three differences from training: no zero_grad / backward / "
-                "step; `torch.no_grad()` saves memory; the test loader does not shuffle. And "
-                "`model.eval()` first.")
-    ui.show_source(train.evaluate)
+            "also pulls each weight a little towards zero. With `Adam` it is the L2 form (λ·w "
+            "added to the gradient), so that pull is rescaled by Adam's per-parameter step size "
+            "like the rest of the gradient; `optim.AdamW` decays the weights directly instead "
+            "(decoupled weight decay), the form most modern recipes use.")
+st.markdown("**The complete loop**: epochs, `model.train()`, every `images, labels` batch of "
+            "`train_loader` through the four-line heartbeat, the accuracy tally, then a test "
+            "pass in `model.eval()`. The trainer below runs the course's engine "
+            "(`course.train.fit`); a test trains both on real MNIST from the same seed and "
+            "gets the same weights and the same accuracies.")
+ui.show_source(loops.train_and_test)
+st.markdown("The test pass has three differences from training: no zero_grad / backward / step; "
+            "`torch.no_grad()` saves memory; the test loader does not shuffle. And "
+            "`model.eval()` first.")
+with st.expander("The same loop inside the engine: `train_step` and `evaluate`"):
+    loop_left, loop_right = st.columns(2)
+    with loop_left:
+        st.markdown("**Training**: for each batch, after `model.train()`, `fit` calls this.")
+        ui.show_source(train.train_step)
+    with loop_right:
+        st.markdown("**Evaluation**: after every epoch, on the test loader.")
+        ui.show_source(train.evaluate)
 ui.takeaway("Same heartbeat, new instruments: CrossEntropyLoss replaces MSELoss, a DataLoader "
             "replaces raw tensors, and forward → loss → backward → update does not change.")
 
@@ -231,68 +262,97 @@ train_split = ui.split_or_error("mnist", train=True)
 test_split = ui.split_or_error("mnist", train=False)
 st.markdown("The course's recipe (simple MLP, Adam, lr 1e-3, batch 64, 5 epochs) reaches "
             "**about 97% test accuracy in 5 epochs**. 97–98% is the right result for a "
-            "fully-connected network.")
+            "fully-connected network. Runs train in the background: leave the page and come "
+            "back, they keep going. The address bar always holds these settings, so a link "
+            "sets up the same experiment for someone else.")
 ui.misconception("The model should get 99%+ accuracy immediately.",
                  "A first model won't be perfect. Train, look at the errors, improve, repeat.")
+RECIPE = train.RunConfig()
+shared = st.session_state.setdefault("mnist.shared", panel.config_from_url(RECIPE))
 settings = st.columns(3)
-kind_label = settings[0].radio("Model", [models.MODEL_LABELS[k] for k in ("mlp", "mlp-bn")],
-                               key="mnist.model")
-kind = "mlp-bn" if kind_label == models.MODEL_LABELS["mlp-bn"] else "mlp"
-epochs = settings[0].slider("Epochs", 1, 15, 5, key="mnist.epochs")
-batch_size = settings[1].select_slider("Batch size", [16, 32, 64, 128, 256, 512], value=64,
-                                       key="mnist.batch")
-lr = settings[1].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=1e-3,
+model_kinds = {models.MODEL_LABELS[k]: k for k in ("mlp", "mlp-bn")}
+kind = model_kinds[settings[0].radio("Model", list(model_kinds), key="mnist.model",
+                                     index=1 if shared.model == "mlp-bn" else 0)]
+epochs = settings[0].slider("Epochs", 1, 15, min(shared.epochs, 15), key="mnist.epochs")
+seed = settings[0].number_input("Seed", 0, 10_000, shared.seed, key="mnist.seed_value",
+                                help="Same seed, same settings: the same run, step for step.")
+batch_size = settings[1].select_slider("Batch size", [16, 32, 64, 128, 256, 512],
+                                       value=ui.nearest([16, 32, 64, 128, 256, 512],
+                                                        shared.batch_size), key="mnist.batch")
+lr = settings[1].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
+                               value=ui.nearest([1e-4, 3e-4, 1e-3, 3e-3, 1e-2], shared.lr),
                                key="mnist.lr")
-dropout = settings[2].slider("Dropout p", 0.0, 0.7, 0.3, 0.05, key="mnist.dropout",
-                             disabled=kind == "mlp")
-weight_decay = settings[2].select_slider("Weight decay", [0.0, 1e-5, 1e-4, 1e-3], value=1e-4
-                                         if kind == "mlp-bn" else 0.0, key=f"mnist.wd.{kind}")
+dropout = settings[2].slider("Dropout p", 0.0, 0.7, min(shared.dropout, 0.7), 0.05,
+                             key="mnist.dropout", disabled=kind == "mlp",
+                             help="The simple MLP has no dropout layer.")
+weight_decay = settings[2].select_slider(
+    "Weight decay", [0.0, 1e-5, 1e-4, 1e-3], key=f"mnist.wd.{kind}",
+    value=ui.nearest([0.0, 1e-5, 1e-4, 1e-3], shared.weight_decay))
 subset = settings[2].select_slider("Training images", [1_000, 5_000, 20_000, 60_000],
-                                   value=60_000, key="mnist.subset")
-label = (f"{'improved' if kind == 'mlp-bn' else 'simple'} · {epochs} ep · B={batch_size} · "
-         f"lr={lr:g}" + (f" · p={dropout:g} · wd={weight_decay:g}" if kind == "mlp-bn" else ""))
-if st.button("🚀 Train", type="primary", key="mnist.train", disabled=train_split is None):
-    config = train.RunConfig(model=kind, epochs=epochs, batch_size=batch_size, lr=lr,
-                             dropout=dropout, weight_decay=weight_decay,
-                             train_subset=None if subset == 60_000 else subset)
-    run_id = panel.start_run(space, config, label)
-    if run_id:
-        st.session_state["mnist.current"] = run_id
+                                   value=ui.nearest([1_000, 5_000, 20_000, 60_000],
+                                                    shared.train_subset or 60_000),
+                                   key="mnist.subset")
+config = train.RunConfig(model=kind, epochs=epochs, batch_size=batch_size, lr=lr,
+                         dropout=dropout if kind == "mlp-bn" else RECIPE.dropout,
+                         weight_decay=weight_decay, seed=int(seed),
+                         train_subset=None if subset == 60_000 else subset)
+panel.config_to_url(config, RECIPE)
+st.caption(f"This run: **{panel.describe(config)}**")
+new_runs = panel.train_button(space, config, "mnist.train", disabled=train_split is None)
+if new_runs:
+    st.session_state["mnist.current"] = new_runs[-1]
+panel.run_view(space, "mnist.view")
+ui.takeaway("Loss vs accuracy: the model optimizes the loss (cross-entropy); you judge it by "
+            "accuracy (% correct). They move together but are not the same: a model can grow "
+            "more confident (lower loss) without changing a single answer.")
+panel.runs_panel(space, "mnist.runs")
+panel.workspace_link(space, "mnist-project")
 run_ids = space.run_ids()
-current = st.session_state.get("mnist.current")
-if current not in run_ids:
-    current = run_ids[-1] if run_ids else None
-if current:
-    st.subheader(f"Run: {jobs.run_label(space.run_dir(current))}")
-    panel.run_progress(space, current, "mnist")
-    ui.takeaway("Loss vs accuracy: the model optimizes the loss (cross-entropy); you judge it by "
-                "accuracy (% correct). They move together but are not the same: a model can grow "
-                "more confident (lower loss) without changing a single answer.")
-panel.workspace_link(space)
 
 finished = [run_id for run_id in run_ids
             if panel.display_state(space.run_dir(run_id))["history"]]
+def scissors_table(histories: dict[str, list[dict]]) -> pd.DataFrame:
+    """One row per epoch; train and test accuracy (in %) and their gap for each run."""
+    columns = {}
+    for name, history in histories.items():
+        frame = pd.DataFrame(history).set_index("epoch")
+        columns[f"{name} · train %"] = frame["train_accuracy"] * 100
+        columns[f"{name} · test %"] = frame["test_accuracy"] * 100
+        columns[f"{name} · gap (points)"] = (frame["train_accuracy"] - frame["test_accuracy"]) * 100
+    return pd.DataFrame(columns).round(2).reset_index()
+
+
+st.subheader("Compare runs: the scissors")
+st.markdown("Train accuracy (open circles) climbing above test accuracy (filled diamonds) is the "
+            "scissors opening: the model starts memorising the training set. Regularization "
+            "(BatchNorm, Dropout, weight decay) keeps it closed.")
 if len(finished) >= 2:
-    st.subheader("Compare runs: the scissors")
-    st.markdown("Train accuracy (dashed) above test accuracy (solid) is the scissors opening: "
-                "the model memorises the training set. Regularization (BatchNorm, Dropout, "
-                "weight decay) closes it.")
     choices = panel.run_choices(space, finished)
     picked = st.multiselect("Runs to compare (up to 4)", list(choices),
                             default=list(choices)[-2:], max_selections=4, key="mnist.compare")
-    if picked:
-        histories = {name: jobs.status(space.run_dir(choices[name]))["history"]
-                     for name in picked}
-        st.plotly_chart(charts.history_curves(histories), key="mnist.compare_chart")
-        tables = st.columns(len(picked))
-        for column, (name, history) in zip(tables, histories.items(), strict=True):
-            column.markdown(f"**{name}**")
-            column.dataframe(pd.DataFrame(history)[["epoch", "train_accuracy", "test_accuracy"]]
-                             .round(4), hide_index=True)
-    else:
-        st.info("Pick at least one run.")
-    st.caption("Why can test accuracy beat train accuracy? Train accuracy is measured *during* "
-               "the epoch with dropout switched on, a handicap the test pass doesn't have.")
+    histories = {name: jobs.status(space.run_dir(choices[name]))["history"] for name in picked}
+else:
+    st.markdown("Until you have two finished runs of your own, here is the course's reference: "
+                "both recipes, 5 epochs each on all 60,000 images, trained by the same engine "
+                "(`scripts/reference_comparison.py`, one CPU thread, seed 0).")
+    try:
+        histories = {f"{name} (reference)": run["history"]
+                     for name, run in evaluation.reference_comparison().items()}
+    except (OSError, ValueError, KeyError):
+        histories = {}
+        st.warning("The reference comparison is missing from this installation: run "
+                   "`python scripts/reference_comparison.py` to make it.")
+if histories:
+    st.plotly_chart(charts.history_curves(histories), key="mnist.compare_chart")
+    st.dataframe(scissors_table(histories), hide_index=True)
+elif len(finished) >= 2:
+    st.info("Pick at least one run.")
+st.caption("Why is test accuracy often *above* train accuracy, even for the simple MLP with no "
+           "dropout? Mainly because train accuracy is a running average over the epoch, counted "
+           "while the weights are still improving: the early batches were scored by a worse model "
+           "than the one the test pass sees at the end of the epoch. Dropout adds to it: train "
+           "accuracy is counted with a fraction of the neurons silenced, a handicap the test pass "
+           "in `eval()` mode doesn't have.")
 
 with st.expander("Why is the app's loader faster than the textbook pipeline?"):
     st.markdown("The loop reads `for images, labels in train_loader:` either way. The textbook "
@@ -320,12 +380,126 @@ def evaluated_model(run_dir):
     return cached[1:]
 
 
-def cached_mode_comparison(run_id, model):
-    key = f"mnist.modes.{run_id}"
-    if key not in st.session_state:
-        st.session_state[key] = evaluation.mode_comparison(model, test_split)
-    return st.session_state[key]
+def per_model(name, compute):
+    """compute() once per evaluated model (run folder + checkpoint time) in this session."""
+    model_key = st.session_state["mnist.evaluated"][0]
+    slot = st.session_state.setdefault(f"mnist.cache.{name}", {})
+    if slot.get("key") != model_key:
+        slot.update(key=model_key, value=compute())
+    return slot["value"]
 
+
+def epoch_snapshots(run_dir) -> dict:
+    """{epoch: weights file} kept by the worker; none for runs trained before it kept them."""
+    snapshots = getattr(jobs, "epoch_snapshots", None)
+    return snapshots(run_dir) if snapshots else {}
+
+
+@st.fragment
+def learned_templates(model):
+    """The first layer's weight rows as one composed image; the order is this fragment's only input."""
+    order = st.radio("Order", ["largest weight norm first", "as in the layer"], horizontal=True,
+                     key="mnist.template_order")
+
+    def grid():
+        images = interpret.templates(model)
+        ranked = images[interpret.order_by_norm(images)]
+        return {"largest weight norm first": charts.diverging_image(interpret.tile(ranked), zoom=2),
+                "as in the layer": charts.diverging_image(interpret.tile(images), zoom=2)}
+
+    st.image(per_model("templates", grid)[order], width="stretch",
+             caption="Each square is one hidden unit's 784 weights as a 28×28 image, scaled by "
+                     "its own largest weight: red pixels push the unit up, blue pixels push it "
+                     "down, white ones are ignored.")
+
+
+@st.fragment
+def inspect_gallery_image(model, probs, indices):
+    """Pick one of the gallery's images: its hidden activations, logits and saliency map."""
+    labels = test_split.labels
+    options = {f"#{n} · true {int(labels[i])} · predicted {int(probs[i].argmax())}": i
+               for n, i in enumerate(indices, start=1)}
+    picked = st.selectbox("Look inside the network for gallery image", list(options),
+                          key=f"mnist.inspect.{hash(tuple(indices))}")
+    index = options[picked]
+    image = data.normalize_batch(test_split.images[index:index + 1], "mnist")[0]
+    layers = interpret.hidden_activations(model, image)
+    gradient = interpret.saliency(model, image)
+    predicted = int(layers["logits"].argmax())
+    pictures = st.columns(3)
+    pictures[0].image(test_split.images[index].numpy(), width=168, clamp=True,
+                      caption=f"test image {index:,}: true {int(labels[index])}")
+    pictures[1].image(charts.diverging_image(gradient, zoom=6), width=168,
+                      caption=f"saliency: ∂ logit {predicted} / ∂ pixel")
+    first = layers[next(iter(layers))]
+    strongest = first.argsort(descending=True)[:8]
+    pictures[2].image(charts.diverging_image(interpret.tile(interpret.templates(model)[strongest],
+                                                            columns=4), zoom=3), width=168,
+                      caption="templates of the 8 most active first-layer units")
+    st.plotly_chart(charts.activation_bars(layers, predicted), key="mnist.activations")
+    active = int((first > 0).sum())
+    st.markdown(f"{active} of {len(first)} first-layer units are active (ReLU output above 0) "
+                f"for this image; the rest pass on exactly 0. The saliency map shows which pixels "
+                f"would change logit {predicted} most if they were a little brighter (red) or "
+                "darker (blue): the gradient of the predicted logit with respect to the input.")
+
+
+@st.fragment
+def error_analysis(model, probs, matrix):
+    """Confused pairs, precision / recall / F1, and (on request) the training set's top losses."""
+    names = data.CLASS_NAMES["mnist"]
+    pairs_column, scores_column = st.columns(2)
+    with pairs_column:
+        st.markdown("**Most-confused pairs** (test set)")
+        st.plotly_chart(charts.confused_pairs_bars(metrics.most_confused_pairs(matrix, 8), names),
+                        key="mnist.pairs")
+    with scores_column:
+        st.markdown("**Precision, recall and F1 per class** (%)")
+        scores = metrics.precision_recall_f1(matrix)
+        st.dataframe(pd.DataFrame({"class": names, **{name: (values * 100).round(1).tolist()
+                                                       for name, values in scores.items()}}),
+                     hide_index=True)
+    st.caption("Precision: of the images predicted as this digit, the share that are it. Recall: "
+               "of the images that are this digit, the share found. F1 is their harmonic mean.")
+    if st.toggle("Show the training set's top losses (checks all 60,000 images)",
+                 key="mnist.top_losses"):
+        if train_split is None:
+            return
+        train_probs = per_model("train_probs", lambda: evaluation.predict(model, train_split))
+        rows = evaluation.top_losses(train_probs, train_split.labels, count=16)
+        st.markdown("The training images the model finds hardest to believe: the largest "
+                    "cross-entropy, −ln P(label). Some are badly written; some carry a "
+                    "**wrong label**. Under each: the prediction, and P of the image's own label.")
+        ui.prediction_gallery(train_split.images, train_split.labels, train_probs,
+                              [row["index"] for row in rows], truth_word="label")
+
+
+@st.fragment
+def confusion_over_epochs(run_dir, config):
+    """A slider over the run's saved epochs redraws the matrix and the per-class accuracy."""
+    snapshots = epoch_snapshots(run_dir)
+    if not snapshots:
+        st.info("This run kept no per-epoch weights, so there is nothing to step through. "
+                "Runs trained now keep one snapshot per epoch.")
+        return
+    stamp = tuple(sorted((epoch, path.stat().st_mtime) for epoch, path in snapshots.items()))
+    cache = st.session_state.setdefault("mnist.epoch_matrices", {})
+    key = (str(run_dir), stamp)
+    if key not in cache:
+        cache.clear()
+        cache[key] = evaluation.epoch_confusions(snapshots, config, test_split)
+    matrices = cache[key]
+    epochs = list(matrices)
+    epoch = epochs[0] if len(epochs) == 1 else st.select_slider(
+        "After epoch", epochs, value=epochs[-1], key=f"mnist.epoch_matrix.{run_dir.name}")
+    matrix = matrices[epoch]
+    names = data.CLASS_NAMES["mnist"]
+    st.markdown(f"After epoch **{epoch}**: {int(matrix.trace()):,} of 10,000 test images right "
+                f"({matrix.trace() / matrix.sum():.2%}).")
+    left, right = st.columns(2)
+    left.plotly_chart(charts.confusion_heatmap(matrix, names), key="mnist.epoch_confusion")
+    right.plotly_chart(charts.per_class_bars(metrics.per_class_accuracy(matrix), names),
+                       key="mnist.epoch_per_class")
 
 
 st.header("7. Evaluate: what does it get wrong?")
@@ -379,24 +553,54 @@ if model is not None:
         st.markdown(f"Showing true **{cell[0]}** predicted as **{cell[1]}** "
                     f"({int(matrix[cell[0], cell[1]])} images).")
     ui.prediction_gallery(test_split.images, test_split.labels, probs, indices)
-    st.caption("Look at the mistakes: most are digits a person would hesitate over too. "
-               "Errors cluster on genuinely ambiguous handwriting.")
+st.caption("Look at the mistakes: most are digits a person would hesitate over too. Errors "
+           "cluster on genuinely ambiguous handwriting: a 4 closed at the top like a 9, a 7 with "
+           "a bar, a 5 whose loop almost closes into a 6.")
 
-    st.subheader("`model.train()` vs `model.eval()`")
-    st.markdown("Dropout is active only in `train()` mode (it silences a fraction p of the "
-                "neurons); BatchNorm uses the batch's statistics in `train()` and its running "
-                "averages in `eval()`. Forgetting `model.eval()` before testing gives noisy, "
-                "unreliable numbers:")
-    if config.model == "mlp-bn":
-        modes = cached_mode_comparison(chosen_run, model)
-        st.dataframe(pd.DataFrame({
-            "mode": [f"train() pass {i + 1}" for i in range(len(modes["train_mode"]))]
-            + ["eval()"],
-            "test accuracy": modes["train_mode"] + [modes["eval_mode"]]}).round(4),
-            hide_index=True)
-    else:
-        st.info("The simple MLP has no Dropout or BatchNorm, so both modes agree. Evaluate an "
-                "improved-MLP run to see them differ.")
+st.subheader("What the MLP learned")
+st.markdown("Each of the first layer's 256 units computes one weighted sum of the 784 pixels: "
+            "its weights, laid out as a 28×28 image, are the pattern it responds to. Pick an "
+            "image of the gallery to follow it through the network: which units fire, the 10 "
+            "logits, and which pixels the answer depends on.")
+if model is not None:
+    if indices:
+        inspect_gallery_image(model, probs, indices)
+    learned_templates(model)
+else:
+    st.info("Train a model above and its templates, activations and saliency maps appear here.")
+
+st.subheader("Fuller error analysis")
+st.markdown("Accuracy is one number; the errors have a shape. Which digits are mistaken for "
+            "which, how reliable each predicted class is (precision) and how many of each digit "
+            "are found (recall), and where the training labels themselves look wrong.")
+if model is not None:
+    error_analysis(model, probs, matrix)
+
+st.subheader("The confusion matrix over epochs")
+st.markdown("The run keeps its weights after every epoch. Step through them and watch which "
+            "digits are learned first and which confusions linger.")
+if model is not None:
+    confusion_over_epochs(space.run_dir(chosen_run), config)
+
+st.subheader("`model.train()` vs `model.eval()`")
+st.markdown("Dropout is active only in `train()` mode (it silences a fraction p of the "
+            "neurons); BatchNorm uses the batch's statistics in `train()` and its running "
+            "averages in `eval()`. Forgetting `model.eval()` before testing gives noisy, "
+            "unreliable numbers. The `eval()` row is the model exactly as evaluated above; the "
+            "`train()` passes run on a copy, because a forward pass in `train()` mode overwrites "
+            "BatchNorm's running statistics.")
+if model is not None and config.model == "mlp-bn":
+    modes = per_model("modes", lambda: evaluation.mode_comparison(model, test_split))
+    st.dataframe(pd.DataFrame({
+        "mode": [f"train() pass {i + 1}" for i in range(len(modes["train_mode"]))] + ["eval()"],
+        "test accuracy (%)": [round(100 * value, 2)
+                              for value in modes["train_mode"] + [modes["eval_mode"]]]}),
+        hide_index=True)
+elif model is not None:
+    st.info("The simple MLP has no Dropout or BatchNorm, so both modes agree. Evaluate an "
+            "improved-MLP run to see them differ.")
+else:
+    st.info("Evaluate an improved-MLP run to see the two modes side by side.")
 
 # --- Your own digit -------------------------------------------------------------------------
 st.header("8. Your own digit")

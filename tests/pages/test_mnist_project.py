@@ -180,7 +180,7 @@ def test_workspace_token_is_in_the_url(lesson, runs_root):
     assert workspace.is_token(token)
     assert lesson.session_state["workspace.token"] == token
     assert (runs_root / token / "runs").is_dir()
-    assert f"?ws={token}" in [c.value for c in lesson.code]
+    assert any(c.value.endswith(f"/mnist-project?ws={token}") for c in lesson.code)
     lesson.run()
     assert lesson.query_params["ws"] == token, "a rerun keeps the same workspace"
 
