@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import torch
@@ -13,6 +14,14 @@ from course.models import build_model
 from course.runs import jobs
 from course.runs.checkpoints import apply_checkpoint, load_checkpoint
 from course.train import RunConfig
+
+# The course's two recipes trained 5 epochs by scripts/reference_comparison.py (committed JSON).
+REFERENCE_PATH = Path(__file__).parent / "reference" / "mnist_comparison.json"
+
+
+def reference_comparison() -> dict[str, dict]:
+    """{"simple": {"config": ..., "history": [per-epoch rows]}, "improved": ...}."""
+    return json.loads(REFERENCE_PATH.read_text())["runs"]
 
 
 def load_run_model(run_dir: Path) -> tuple[nn.Module, RunConfig]:
