@@ -11,6 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from notebooks import cells as cells_module
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
@@ -52,19 +54,48 @@ def test_filename_is_series_module_lesson_slug(path):
 
 
 @by_name
-def test_every_exercise_is_followed_by_a_solution_and_a_check(path):
+def test_every_exercise_is_followed_by_its_check_then_its_solution(path):
     cells = nbformat.read(path, as_version=4).cells
-    code_tags = [tags(cell) for cell in cells if cell.cell_type == "code"]
-    exercises = [i for i, cell_tags in enumerate(code_tags) if "exercise" in cell_tags]
+    exercises = [i for i, cell in enumerate(cells) if "exercise" in tags(cell)]
     assert exercises, f"{path.name} has no cell tagged 'exercise'"
     for number, i in enumerate(exercises, start=1):
-        assert code_tags[i + 1 : i + 3] == [["solution"], ["check"]], (
-            f"{path.name}: exercise {number} needs a solution cell, then a check cell"
+        learner, check, solution = cells[i : i + 3]
+        assert learner.cell_type == "code" and check.cell_type == "code", path.name
+        assert tags(check) == ["check"] and tags(solution) == ["solution"], (
+            f"{path.name}: exercise {number} needs its check, then its solution"
         )
-    assert sum("solution" in cell_tags for cell_tags in code_tags) == len(exercises)
-    for before, cell in zip(cells, cells[1:], strict=False):
-        if "solution" in tags(cell):
-            assert before.cell_type == "markdown" and "Solution (try first!)" in before.source
+    assert sum("solution" in tags(cell) for cell in cells) == len(exercises)
+    assert sum("check" in tags(cell) for cell in cells) == len(exercises)
+
+
+@by_name
+def test_solutions_are_folded_markdown_that_never_runs(path):
+    cells = nbformat.read(path, as_version=4).cells
+    code_sources = [cell.source for cell in cells if cell.cell_type == "code"]
+    solutions = [cell for cell in cells if "solution" in tags(cell)]
+    for solution in solutions:
+        # Markdown never executes, and a <details> without `open` is closed in Colab and Jupyter.
+        assert solution.cell_type == "markdown"
+        assert solution.source.startswith("<details>\n<summary>") and "<details open" not in solution.source
+        assert solution.source.rstrip().endswith("</details>")
+        solution_code = cells_module.solution_code(solution.source)
+        compile(solution_code, f"{path.name} solution", "exec")  # copyable, valid Python
+        assert solution_code not in code_sources  # no runnable copy anywhere in the notebook
+        assert "source_hidden" not in str(solution.metadata) and "cellView" not in str(solution.metadata)
+
+
+def test_solution_block_survives_backticks_in_the_code():
+    code = 'text = """\n```python\nprint(1)\n```\n"""'
+    assert cells_module.solution_code(cells_module.solution_markdown(code)) == code
+
+
+def test_running_a_notebook_top_to_bottom_never_runs_a_solution():
+    cells = cells_module.exercise("## Try", "answer = None  # TODO", "answer = 42",
+                                  "assert answer == 42")
+    assert [(cell.kind, cell.tags) for cell in cells] == [
+        ("markdown", ()), ("code", ("exercise",)), ("code", ("check",)), ("markdown", ("solution",)),
+    ]
+    assert "answer = 42" not in [cell.source for cell in cells if cell.kind == "code"]
 
 
 @by_name
@@ -96,19 +127,51 @@ def this_python_kernel(tmp_path, monkeypatch) -> str:
     return "python3"
 
 
+def exercise_run(cells) -> list[tuple[nbformat.NotebookNode, bool]]:
+    """Every code cell in notebook order, each with whether it must succeed.
+
+    At each exercise the untouched starter runs and its check must fail; then the solution,
+    taken from its folded markdown cell, runs and the same check must pass.
+    """
+    steps = []
+    for i, cell in enumerate(cells):
+        if "check" in tags(cell):
+            solution = cells_module.solution_code(cells[i + 1].source)
+            steps += [(cell, False), (nbformat.v4.new_code_cell(solution), True), (cell, True)]
+        elif "exercise" in tags(cell):
+            steps.append((cell, None))  # an unfinished starter may fail or not: its check decides
+        elif cell.cell_type == "code":
+            steps.append((cell, True))
+    return [(nbformat.v4.new_code_cell(cell.source), succeeds) for cell, succeeds in steps]
+
+
 @pytest.mark.slow
 @by_name
-def test_solutions_pass_their_checks(path, kernel_data_dir, this_python_kernel, tmp_path):
+def test_checks_fail_on_the_starter_and_pass_with_the_solution(path, kernel_data_dir,
+                                                                 this_python_kernel, tmp_path):
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
 
-    nb = nbformat.read(path, as_version=4)
-    nb.cells = [cell for cell in nb.cells if "exercise" not in tags(cell)]
-    nb.cells.insert(0, nbformat.v4.new_code_cell(
-        f"import sys\nassert sys.prefix == {sys.prefix!r}, sys.prefix", id="kernel-is-this-python"
-    ))
+    steps = exercise_run(nbformat.read(path, as_version=4).cells)
+    first = nbformat.v4.new_code_cell(f"import sys\nassert sys.prefix == {sys.prefix!r}, sys.prefix")
+    steps.insert(0, (first, True))
+    run = nbformat.v4.new_notebook(cells=[cell for cell, _ in steps])
     workdir = tmp_path / "run"
     workdir.mkdir()
     client = NotebookClient(
-        nb, kernel_name=this_python_kernel, timeout=180, resources={"metadata": {"path": workdir}}
+        run, kernel_name=this_python_kernel, timeout=180, resources={"metadata": {"path": workdir}}
     )
-    client.execute()  # raises CellExecutionError, with the failing cell, if any check fails
+    checks = 0
+    with client.setup_kernel():
+        for index, (cell, succeeds) in enumerate(steps):
+            if succeeds is True:
+                client.execute_cell(cell, index)  # raises CellExecutionError, with the cell
+            elif succeeds is False:
+                checks += 1
+                with pytest.raises(CellExecutionError):
+                    client.execute_cell(cell, index)
+            else:
+                client.allow_errors = True
+                client.execute_cell(cell, index)
+                client.allow_errors = False
+    assert checks == sum("check" in tags(cell) for cell in nbformat.read(path, as_version=4).cells)
