@@ -164,3 +164,53 @@ def buggy_fit(bug: str, model: nn.Module, optimizer: torch.optim.Optimizer,
         if test_loader is not None:
             event.test_loss, event.test_accuracy = buggy_evaluate(bug, model, test_loader, device)
         yield event
+
+
+def puzzle_config():
+    """The opening puzzle's run: loss falls from 2.3 to about 0.5, reported accuracy stays ≈ 10%."""
+    from course.train import RunConfig
+
+    return RunConfig(bug="silent-accuracy", train_subset=10_000, epochs=2, lr=1e-4)
+
+
+# The capstone: a script with three bugs, each found by one of the lesson's three tools.
+CAPSTONE_SCRIPT = '''\
+model = nn.Sequential(                        # bug 1 (torchinfo finds it)
+    nn.Linear(784, 256), nn.ReLU(),
+    nn.Linear(256, 10),
+)
+loss_fn = nn.CrossEntropyLoss()
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+for epoch in range(5):
+    for images, labels in train_loader:
+        outputs = model(images)
+        loss = loss_fn(outputs, labels)
+        loss.backward()
+        optimizer.zero_grad()                 # bug 2 (the gradient check finds it)
+        optimizer.step()
+        accuracy = (outputs.argmax(dim=1, keepdim=True) == labels).float().mean()  # bug 3
+        writer.add_scalar("loss/train", loss.item(), step)
+        writer.add_scalar("accuracy/train", accuracy.item(), step)
+'''
+
+
+def capstone_model(fixed: bool = False) -> nn.Sequential:
+    """The capstone script's model: bug 1 (no nn.Flatten before the first Linear) unless fixed."""
+    layers = [nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)]
+    return nn.Sequential(nn.Flatten(), *layers) if fixed else nn.Sequential(*layers)
+
+
+def norms_when_step_runs(bug: str, model: nn.Module, images: torch.Tensor,
+                         labels: torch.Tensor) -> dict[str, float]:
+    """The gradient norm of every parameter when `optimizer.step()` runs (0 where it has none)."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    seen: dict[str, float] = {}
+
+    def look(*_):
+        seen.update({name: 0.0 if param.grad is None else param.grad.norm().item()
+                     for name, param in model.named_parameters()})
+
+    optimizer.register_step_pre_hook(look)
+    buggy_step(bug, model, images, labels, optimizer)
+    return seen

@@ -362,3 +362,56 @@ def scalar_curves(series: dict[str, list[tuple[int, float]]], y_title: str,
     if log_y:
         figure.update_yaxes(type="log")
     return _tidy(figure, 340)
+
+
+# ----------------------------------------------------------------------------- 2.2.3 debugging
+
+PALETTE = [BLUE, ORANGE, GREEN, RED, GREY, "#7b5ea8"]
+
+
+def gradient_norm_bars(norms: dict[str, float], title: str = "") -> go.Figure:
+    """One bar per named parameter on a log scale: the pulse. NaN or infinite norms are red marks."""
+    import math
+
+    names = list(norms)
+    finite = [value if math.isfinite(value) and value > 0 else None for value in norms.values()]
+    colors = [BLUE if name.endswith("weight") else GREY for name in names]
+    figure = go.Figure(go.Bar(x=names, y=finite, marker_color=colors,
+                              hovertemplate="%{x}: %{y:.3g}<extra></extra>"))
+    broken = [name for name, value in norms.items() if not math.isfinite(value)]
+    if broken:
+        figure.add_trace(go.Scatter(x=broken, y=[1] * len(broken), mode="markers+text",
+                                    text=["NaN"] * len(broken), textposition="top center",
+                                    marker=dict(color=RED, size=12, symbol="x"), showlegend=False))
+    figure.update_layout(title=title, xaxis_title="parameter (weights blue, biases grey)",
+                         yaxis_title="gradient norm (log scale)", yaxis_type="log",
+                         xaxis_type="category", showlegend=False)
+    return _tidy(figure, 330)
+
+
+def norm_heatmap(names: list[str], norms: torch.Tensor) -> go.Figure:
+    """Weight-gradient norms over the first steps: one row per layer, colour = log10(norm)."""
+    logs = torch.log10(norms.double().clamp_min(1e-30)).T  # [layers, steps]; NaN stays NaN
+    text = [["NaN" if v != v else "" for v in row] for row in logs.tolist()]
+    figure = go.Figure(go.Heatmap(
+        z=logs.tolist(), x=list(range(1, norms.shape[0] + 1)), y=names, text=text,
+        texttemplate="%{text}", colorscale="Viridis", colorbar=dict(title="log10 norm"),
+        hovertemplate="step %{x} · %{y}: 10^%{z:.1f}<extra></extra>"))
+    figure.update_layout(xaxis_title="training step (SGD on one batch)",
+                         yaxis_title="layer (first at the top)", yaxis_autorange="reversed")
+    return _tidy(figure, 120 + 26 * len(names))
+
+
+def scalar_curves(series: dict[str, list[tuple[int, float]]], y_title: str,
+                  log_y: bool = False, title: str | None = None) -> go.Figure:
+    """Scalars read back from TensorBoard event files, one line per run, by global step."""
+    figure = go.Figure()
+    for index, (name, points) in enumerate(series.items()):
+        figure.add_trace(go.Scatter(x=[step for step, _ in points], y=[value for _, value in points],
+                                    name=name, mode="lines+markers" if len(points) < 4 else "lines",
+                                    line=dict(color=PALETTE[index % len(PALETTE)], width=2)))
+    figure.update_layout(title=title, xaxis_title="training step", yaxis_title=y_title,
+                         legend=dict(orientation="h", y=-0.25, x=0))
+    if log_y:
+        figure.update_yaxes(type="log")
+    return _tidy(figure, 340)

@@ -169,7 +169,8 @@ def xray(model: nn.Module, input_size: tuple[int, ...]) -> XRay:
     except RuntimeError as error:
         cause = error.__cause__ or error
         executed = str(error).split("Executed layers up to:")[-1].strip()
-        raise ShapeMismatch(f"{cause} (layers that ran before it: {executed})") from error
+        where = "at the first layer" if executed == "[]" else f"after the layers {executed}"
+        raise ShapeMismatch(f"{cause} ({where})") from error
     rows = [{"layer": f"{info.var_name}: {info.class_name}", "output shape": str(info.output_size),
              "parameters": info.num_params}
             for info in stats.summary_list if info.depth > 0]
@@ -192,3 +193,26 @@ def three_layer_model() -> nn.Sequential:
     """The check's model: 784 -> 128 -> 64 -> 10."""
     return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64),
                          nn.ReLU(), nn.Linear(64, 10))
+
+
+# ----------------------------------------------------------------------------- the flight recorder
+
+
+def events_stamp(logdir: str | Path) -> tuple:
+    """Changes whenever the writer adds to an event file: a cache key for read_scalars."""
+    files = sorted(Path(logdir).glob("events.out.tfevents.*")) if Path(logdir).is_dir() else []
+    return tuple((f.name, f.stat().st_size) for f in files)
+
+
+def folder_zip(folder: str | Path) -> bytes:
+    """A run folder as a zip (event files, config, status, checkpoints), for the learner's machine."""
+    import io
+    import zipfile
+
+    folder = Path(folder)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                archive.write(path, Path(folder.name) / path.relative_to(folder))
+    return buffer.getvalue()

@@ -1,0 +1,539 @@
+"""Lesson 2.2.3 Debugging and Visualization: torchinfo, gradient checks, TensorBoard, the bug lab."""
+
+import pandas as pd
+import streamlit as st
+import torch
+
+from course import bugs, charts, data, diagnostics, models, ui
+from course.runs import jobs, panel
+from course.train import RunConfig
+
+ui.lesson_header("debugging-and-visualization")
+panel.job_runner()  # start the worker processes now, so they are warm by the first click
+
+st.markdown(
+    "No new theory today: this lesson gives you the **tools** to find out why training goes "
+    "wrong, on your own. Three instruments (torchinfo, the gradient check, TensorBoard) and one "
+    "habit: a checklist you follow instead of staring at the code and pressing restart."
+)
+ui.takeaway("Debugging is a systematic workflow, not random guessing.")
+
+space = panel.current_workspace()
+train_split = ui.split_or_error("mnist", train=True)
+STATES_DONE = ("done", "stopped", "failed", "cancelled", "interrupted", "missing")
+
+
+# --- helpers: runs and their event files ----------------------------------------------------
+def latest_run(config: RunConfig) -> str | None:
+    """The newest run of the workspace trained with exactly this config, if any."""
+    for run_id in space.run_ids()[::-1]:
+        try:
+            if jobs.run_config(space.run_dir(run_id)) == config:
+                return run_id
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_scalars(logdir: str, stamp: tuple) -> dict[str, list[tuple[int, float]]]:
+    """The run's scalars read back from its TensorBoard files; recomputed when a file grows."""
+    return diagnostics.read_scalars(logdir)
+
+
+def run_scalars(run_id: str) -> dict[str, list[tuple[int, float]]]:
+    logdir = jobs.events_dir(space.run_dir(run_id))
+    return cached_scalars(str(logdir), diagnostics.events_stamp(logdir))
+
+
+def run_state(run_id: str) -> str:
+    return panel.display_state(space.run_dir(run_id))["state"]
+
+
+def recorder_view(runs: dict[str, str], tags: list[str], key: str, log_y: bool = False) -> None:
+    """The runs' scalars read back from their event files, redrawn while any of them trains."""
+
+    def draw() -> bool:
+        states = {name: run_state(run_id) for name, run_id in runs.items()}
+        st.caption(" · ".join(f"**{name}**: {panel.STATE_LABELS.get(state, state)}"
+                              for name, state in states.items()))
+        scalars = {name: run_scalars(run_id) for name, run_id in runs.items()}
+        shown = [tag for tag in tags if any(tag in s for s in scalars.values())]
+        if not shown:
+            st.caption("The curves appear as soon as the runs have logged a few steps.")
+        for column, tag in zip(st.columns(max(1, len(shown))), shown, strict=False):
+            with column:
+                series = {name: s[tag] for name, s in scalars.items() if tag in s}
+                st.plotly_chart(charts.scalar_curves(series, tag, log_y=log_y and "loss" in tag,
+                                                     title=f"`{tag}`"), key=f"{key}.{tag}")
+        return any(state not in STATES_DONE for state in states.values())
+
+    @st.fragment(run_every=panel.POLL_SECONDS)
+    def live():
+        if not draw():
+            st.rerun()
+
+    if any(run_state(run_id) not in STATES_DONE for run_id in runs.values()):
+        live()
+    else:
+        draw()
+
+
+def final_value(run_id: str, tag: str) -> float | None:
+    points = run_scalars(run_id).get(tag)
+    return points[-1][1] if points else None
+
+
+# --- 1. The opening puzzle ------------------------------------------------------------------
+st.header("1. A silent failure")
+st.markdown(
+    "A colleague trained the course's simple MLP on 10,000 MNIST images. Their log says the loss "
+    "fell from **2.3 to about 0.5**: looks great. Then they checked the accuracy their loop "
+    "reports: **about 10%**, exactly what guessing gets on ten digits. Nothing crashed, no "
+    "error, no warning. Train their run yourself (it takes a few seconds) and look at both curves."
+)
+PUZZLE = bugs.puzzle_config()
+panel.train_button(space, PUZZLE, "debug.puzzle_train", text="🚀 Train the colleague's run",
+                   disabled=train_split is None)
+puzzle_run = latest_run(PUZZLE)
+if puzzle_run:
+    recorder_view({"colleague's run": puzzle_run}, ["loss/train", "accuracy/train"], "debug.puzzle")
+with st.expander("What could be going on? (think first, then open)"):
+    st.markdown(
+        "Your first guess might be *the model learned the class prior*: always predicting the "
+        "most common digit. But that cannot produce this loss: predicting the prior of ten "
+        "balanced classes costs ln 10 = **2.303**, no lower. A loss of 0.5 means the model puts "
+        "about 60% probability on the right digit. So the model learns; something else is "
+        "wrong. Keep the question open: by the end of the page you will have the three tools "
+        "that solve it (section 8)."
+    )
+ui.takeaway("Loss going down does not mean training is working: always watch accuracy too.")
+
+# --- 2. torchinfo ---------------------------------------------------------------------------
+st.header("2. torchinfo is an X-ray")
+st.markdown(
+    "`torchinfo.summary(model, input_size)` pushes one dummy batch through the model and "
+    "lists every layer's **output shape** and **parameter count**, with the total of trainable "
+    "parameters. It sees inside the model without training on any data, so shape mistakes "
+    "show up before the first epoch, not 20 minutes into it."
+)
+XRAY_MODELS = {
+    "Simple MLP (784-256-128-10)": models.simple_mlp,
+    "Improved MLP (BatchNorm + Dropout)": models.improved_mlp,
+    "The check's 3-layer model (784-128-64-10)": diagnostics.three_layer_model,
+}
+
+
+@st.fragment
+def xray_section():
+    left, right = st.columns([1, 2])
+    name = left.radio("Model", list(XRAY_MODELS), key="debug.xray_model")
+    batch = left.select_slider("Batch size in `input_size`", [1, 16, 32, 64, 128], value=64,
+                               key="debug.xray_batch")
+    left.code(f"summary(model, input_size=({batch}, 1, 28, 28))", language="python")
+    model = XRAY_MODELS[name]()
+    xray = diagnostics.xray(model, (batch, 1, 28, 28))
+    with right:
+        st.dataframe(pd.DataFrame(xray.rows), hide_index=True, column_config={
+            "parameters": st.column_config.NumberColumn(format="localized")})
+        counted = sum(p.numel() for p in model.parameters())
+        cols = st.columns(2)
+        cols[0].metric("Total trainable parameters (torchinfo)", f"{xray.trainable_params:,}")
+        cols[1].metric("sum(p.numel() for p in model.parameters())", f"{counted:,}")
+    st.caption("The batch size changes every output shape's first number and no parameter "
+               "count: parameters do not depend on how many images you feed.")
+
+
+xray_section()
+
+st.subheader("The shape-error lab")
+st.markdown("Two models with the most common bugs in PyTorch. torchinfo catches each one with a "
+            "dummy batch, before a single real image is trained on.")
+SHAPE_BUGS = {
+    "Missing nn.Flatten": (diagnostics.missing_flatten_model, models.simple_mlp,
+                           "The image arrives as [64, 1, 28, 28]; `nn.Linear` multiplies the last "
+                           "dimension (28) by its 784 inputs. Add `nn.Flatten()` first: "
+                           "[64, 1, 28, 28] → [64, 784]."),
+    "Wrong Linear in_features": (diagnostics.wrong_in_features_model, models.simple_mlp,
+                                 "The layer before hands over 128 features; the last Linear "
+                                 "expects 256. One number, between two adjacent layers: "
+                                 "`nn.Linear(128, 10)`."),
+}
+
+
+@st.fragment
+def shape_lab():
+    choice = st.segmented_control("Broken model", list(SHAPE_BUGS), default=list(SHAPE_BUGS)[0],
+                                  key="debug.shape_bug") or list(SHAPE_BUGS)[0]
+    broken, fixed, explanation = SHAPE_BUGS[choice]
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Broken**")
+        ui.show_source(broken)
+        try:
+            diagnostics.xray(broken(), (64, 1, 28, 28))
+            st.success("No error?")
+        except diagnostics.ShapeMismatch as error:
+            st.error(f"torchinfo stops with: `{error}`", icon="🩻")
+        st.markdown(explanation)
+    with right:
+        st.markdown("**Fixed**")
+        ui.show_source(fixed)
+        st.dataframe(pd.DataFrame(diagnostics.xray(fixed(), (64, 1, 28, 28)).rows),
+                     hide_index=True)
+
+
+shape_lab()
+ui.misconception("Shape errors mean I did something fundamentally wrong.",
+                 "They are the most common PyTorch error and almost always one mismatched "
+                 "number between two adjacent layers. Plumbing, not a flaw in your design.")
+ui.takeaway("torchinfo is an X-ray: see inside the model without running data. Shape errors "
+            "are plumbing problems, not design flaws.")
+
+# --- 3. Gradient check ----------------------------------------------------------------------
+st.header("3. Taking the pulse: gradient norms")
+st.markdown(
+    "After one `loss.backward()`, every parameter holds a gradient. `model.named_parameters()` "
+    "yields `(name, param)` pairs, so you can print the size (L2 norm) of each layer's "
+    "gradient **with its name** and see which layer is unhealthy. The course's rule of thumb "
+    f"for the first iteration: **healthy** when all layers are within 10-100× of each other; "
+    f"**vanishing** when the early layers are ~100,000× smaller than the late ones; "
+    f"**exploding** when any norm exceeds {diagnostics.EXPLODING_NORM:g} or is NaN."
+)
+ui.show_source(diagnostics.gradient_norms)
+
+
+@st.cache_data(show_spinner=False)
+def cached_pulse(kind: str) -> dict[str, float]:
+    """One backward pass of a pulse network on the first 64 MNIST training images."""
+    split = data.split_tensors("mnist", True)
+    images = data.normalize_batch(split.images[:64], "mnist")
+    return diagnostics.pulse(diagnostics.pulse_network(kind), images, split.labels[:64])
+
+
+@st.cache_data(show_spinner=False)
+def cached_heatmap(kind: str, steps: int) -> tuple[list[str], torch.Tensor]:
+    split = data.split_tensors("mnist", True)
+    images = data.normalize_batch(split.images[:64], "mnist")
+    return diagnostics.norms_over_steps(diagnostics.pulse_network(kind), images,
+                                        split.labels[:64], steps=steps)
+
+
+VERDICT_BOXES = {"healthy": st.success, "uneven": st.warning, "vanishing": st.error,
+                 "exploding": st.error}
+
+
+def show_pulse(kind: str) -> None:
+    norms = cached_pulse(kind)
+    st.markdown(f"**{kind.capitalize()}**: {diagnostics.PULSE_NETWORKS[kind]}")
+    st.plotly_chart(charts.gradient_norm_bars(norms), key=f"debug.pulse.{kind}")
+    verdict = diagnostics.gradient_verdict(norms)
+    VERDICT_BOXES[verdict.kind](f"**Verdict: {verdict.kind}.** {verdict.message}")
+
+
+@st.fragment
+def pulse_section():
+    if train_split is None:
+        return
+    unhealthy = st.segmented_control("Compare the healthy network with", ["vanishing", "exploding"],
+                                     default="vanishing", key="debug.pulse_kind") or "vanishing"
+    left, right = st.columns(2)
+    with left:
+        show_pulse("healthy")
+    with right:
+        show_pulse(unhealthy)
+    weights = diagnostics.weight_norms(cached_pulse("healthy"))
+    st.caption(f"The healthy network's weight gradients: "
+               f"{', '.join(f'{v:.2f}' for v in weights.values())}: balanced, all within "
+               f"{max(weights.values()) / min(weights.values()):.0f}× of each other. The "
+               "vanishing one spans seven orders of magnitude: its first layers barely move.")
+    st.subheader("The pulse over the first steps")
+    steps = st.slider("SGD steps (lr 0.05, one batch of 64)", 5, 50, 30, 5, key="debug.heat_steps")
+    kind = st.radio("Network", list(diagnostics.PULSE_NETWORKS), horizontal=True,
+                    key="debug.heat_kind", index=1)
+    names, norms = cached_heatmap(kind, steps)
+    st.plotly_chart(charts.norm_heatmap(names, norms), key="debug.heatmap")
+    st.caption("Healthy: one even colour down the column. Vanishing: a dark top (early layers) "
+               "and a bright bottom, every step. Exploding: huge norms on the first step, then "
+               "NaN: the weights have become infinite.")
+
+
+pulse_section()
+st.markdown("**In the training loop**: log the norms every N iterations, so the pulse is "
+            "recorded while training runs. This is the helper; the app's training workers call "
+            "the same idea on every run (the `grad_norm/...` curves further down).")
+ui.show_source(diagnostics.log_gradient_norms)
+st.code("for step, (images, labels) in enumerate(train_loader):\n"
+        "    ...\n    loss.backward()\n"
+        "    if step % 100 == 0:\n        log_gradient_norms(model, writer, step)\n"
+        "    optimizer.step()", language="python")
+st.markdown("**The telephone game (backprop, 1.3.1)**: the gradient is a message passed back "
+            "layer by layer. Each sigmoid multiplies it by at most 0.25; after ten layers the "
+            "first one hears a whisper. That is a vanishing gradient.")
+st.markdown("**Remedies by symptom**")
+st.dataframe(pd.DataFrame([
+    {"symptom": "vanishing (early layers ≪ late layers)",
+     "remedies": "ReLU instead of sigmoid/tanh · proper initialization (Kaiming/He) · "
+                 "batch norm · skip connections"},
+    {"symptom": "exploding (norm > 100 or NaN)",
+     "remedies": "lower the learning rate · gradient clipping "
+                 "(torch.nn.utils.clip_grad_norm_) · check the data (NaN, unnormalized inputs) "
+                 "· batch norm"},
+]), hide_index=True, width="stretch")
+ui.takeaway("Gradient checking is taking the pulse: balanced is healthy; a weak pulse in the "
+            "early layers is an early warning, found on the first iteration.")
+
+# --- 4. TensorBoard -------------------------------------------------------------------------
+st.header("4. TensorBoard is a flight recorder")
+st.markdown(
+    "`SummaryWriter` writes every number you give it into an event file, continuously, and "
+    "TensorBoard (a separate process, on `localhost:6006`) reads them back afterwards. It is two "
+    "logging lines in the loop. Every run you train in this app does exactly that: loss and "
+    "accuracy (train and test) and every layer's gradient norm go into the run's `tb/` folder."
+)
+st.code("from torch.utils.tensorboard import SummaryWriter\n"
+        "writer = SummaryWriter('runs/lr_0.001')        # one folder per experiment\n"
+        "...\nwriter.add_scalar('loss/train', loss.item(), step)\n"
+        "writer.add_scalar('accuracy/test', test_accuracy, step)", language="python")
+st.subheader("Compare three learning rates")
+st.markdown("Each run logs into its own directory; TensorBoard overlays them with zero plotting "
+            "code. Here the page does what TensorBoard does: it reads the three runs' event files "
+            "back with TensorBoard's own reader and draws them together.")
+LRS = {"lr 0.0001 (too small)": 1e-4, "lr 0.001 (the recipe)": 1e-3, "lr 0.1 (too large)": 1e-1}
+lr_configs = {name: RunConfig(train_subset=10_000, epochs=2, lr=lr) for name, lr in LRS.items()}
+panel.train_button(space, list(lr_configs.values()), "debug.lr_train",
+                   text="🚀 Train the three runs (10,000 images, 2 epochs each)",
+                   disabled=train_split is None)
+lr_runs = {name: run for name, config in lr_configs.items() if (run := latest_run(config))}
+if lr_runs:
+    recorder_view(lr_runs, ["loss/train", "accuracy/test"], "debug.lr", log_y=True)
+cards = st.columns(3)
+cards[0].info("**lr 0.0001: too small.** Every step is tiny: the loss creeps down and after two "
+              "epochs is still well above the recipe's. Not wrong, just slow.", icon="🐢")
+cards[1].success("**lr 0.001: about right.** The loss falls fast, then settles; test accuracy "
+                 "climbs above 90% within the first epoch.", icon="✅")
+cards[2].error("**lr 0.1: too large.** The steps overshoot: the loss jumps far above 2.3 and "
+               "accuracy stays near chance. Here the gradient norms explode too.", icon="💥")
+if lr_runs:
+    first = next(iter(lr_runs.values()))
+    folder = space.run_dir(first).parent
+    st.markdown("**Your own TensorBoard**: download a run and run TensorBoard on it.")
+    st.code(f"tensorboard --logdir {folder}    # on this server\n"
+            "tensorboard --logdir ./downloaded-run    # on your machine, after unzipping",
+            language="bash")
+    chosen = st.selectbox("Run folder to download", list(lr_runs), key="debug.zip_run")
+    st.download_button("⬇️ Run folder as .zip (event files, config, checkpoints)",
+                       data=lambda: diagnostics.folder_zip(space.run_dir(lr_runs[chosen])),
+                       file_name=f"{lr_runs[chosen]}.zip", mime="application/zip",
+                       key="debug.zip", on_click="ignore")
+ui.takeaway("TensorBoard is a flight recorder: it captures everything while training runs, and "
+            "you review it afterwards.")
+
+st.subheader("A suspiciously smooth loss curve")
+st.markdown("Real mini-batch loss is noisy: every step sees different images. A perfectly "
+            "smooth curve means the model sees the **same batch** every step: the classic "
+            "`images, labels = next(iter(train_loader))` written outside the loop.")
+smooth_configs = {"healthy": RunConfig(train_subset=5_000, epochs=2),
+                  "same batch every step": RunConfig(train_subset=5_000, epochs=2,
+                                                     bug="same-batch")}
+panel.train_button(space, list(smooth_configs.values()), "debug.smooth_train",
+                   text="🚀 Train both (5,000 images, 2 epochs)", disabled=train_split is None)
+smooth_runs = {name: run for name, config in smooth_configs.items() if (run := latest_run(config))}
+if smooth_runs:
+    recorder_view(smooth_runs, ["loss/train", "accuracy/test"], "debug.smooth", log_y=True)
+    st.caption("The buggy loss slides smoothly to ~0 (it memorises 64 images) while test "
+               "accuracy stays far below the healthy run's.")
+st.code(bugs.BUG_LINES["same-batch"][0] + "\n    ...   # the bug", language="python")
+
+# --- 5. The checklist -----------------------------------------------------------------------
+st.header("5. The 4-phase debugging checklist")
+st.markdown("1. **Before training**: torchinfo: shapes and parameter counts.\n"
+            "2. **First iteration**: gradient check: every layer's norm, named.\n"
+            "3. **During training**: TensorBoard: loss **and** accuracy, train **and** test.\n"
+            "4. **When something looks wrong**: diagnose by symptom.")
+SYMPTOMS = {
+    "Loss stuck (flat from the start)": ("Gradient check", "Look at the gradient norms: zero "
+                                         "(missing backward, zero_grad in the wrong place, "
+                                         "frozen parameters) or vanishing (sigmoid stack, bad "
+                                         "init). Fix the loop, or use ReLU / better init / batch "
+                                         "norm."),
+    "Loss becomes NaN": ("Gradient check", "Exploding gradients: lower the learning rate, clip "
+                         "gradients (clip_grad_norm_), check the data for NaN or unnormalized "
+                         "values, add batch norm."),
+    "Train accuracy good, test accuracy bad": ("TensorBoard (train vs test)", "Overfitting: "
+                                               "regularize (dropout, weight decay, batch norm), "
+                                               "more data; and check you are not evaluating in "
+                                               "train mode."),
+    "Loss going down, accuracy flat": ("Check the predictions", "Print the shapes of "
+                                       "`outputs.argmax(dim=1)` and `labels` and a few values "
+                                       "side by side: the accuracy code (or the labels) is "
+                                       "wrong, not the model."),
+    "Loss suspiciously smooth": ("TensorBoard (the raw per-step curve)", "The model sees the "
+                                 "same batch every step: iterate `for images, labels in "
+                                 "train_loader:` inside the epoch loop."),
+    "RuntimeError: mat1 and mat2 shapes cannot be multiplied": ("torchinfo", "Run "
+                                                                "`summary(model, input_size)`: "
+                                                                "find the two adjacent layers "
+                                                                "whose sizes disagree."),
+}
+
+
+@st.fragment
+def diagnosis():
+    symptom = st.selectbox("What do you see?", list(SYMPTOMS), index=None,
+                           placeholder="Pick a symptom", key="debug.symptom")
+    if symptom:
+        tool, fix = SYMPTOMS[symptom]
+        st.info(f"**Tool:** {tool}\n\n**Fix:** {fix}", icon="🩺")
+
+
+diagnosis()
+ui.misconception("When training fails I should reread the code and restart with a tweak.",
+                 "Guessing wastes runs. Each phase of the checklist narrows it down with a "
+                 "measurement: shapes, then gradients, then curves, then the symptom map.")
+
+# --- 6. Bug lab -----------------------------------------------------------------------------
+st.header("6. The bug lab")
+st.markdown("Inject one classic mistake into a real run and diagnose it from its curves and "
+            "gradient norms, beside a healthy run with the same settings. Predict what the "
+            "curves will do before you train.")
+LAB_BUGS = [name for name in bugs.BUGS if name != "silent-accuracy"]
+bug = st.radio("Bug to inject", LAB_BUGS, horizontal=True, key="debug.lab_bug",
+               format_func=lambda name: name.replace("-", " "))
+lab_model = "mlp-bn" if bug == "no-eval" else "mlp"
+lab_configs = {"healthy": RunConfig(model=lab_model, train_subset=5_000, epochs=2),
+               f"bug: {bug}": RunConfig(model=lab_model, train_subset=5_000, epochs=2, bug=bug)}
+st.code(bugs.BUG_LINES[bug][0], language="python")
+if lab_model == "mlp-bn":
+    st.caption("Trained with the improved MLP: the simple MLP has no Dropout or BatchNorm, so "
+               "`model.eval()` would change nothing.")
+panel.train_button(space, list(lab_configs.values()), f"debug.lab_train.{bug}",
+                   text="🧪 Train the buggy run and a healthy one", disabled=train_split is None)
+lab_runs = {name: run for name, config in lab_configs.items() if (run := latest_run(config))}
+if lab_runs:
+    recorder_view(lab_runs, ["loss/train", "accuracy/test", "grad_norm/1.weight"],
+                  f"debug.lab.{bug}", log_y=True)
+    st.caption("`grad_norm/1.weight` is the first Linear layer's gradient norm at the moment "
+               "`optimizer.step()` runs. A norm of 0 cannot be drawn on a log scale: no line "
+               "at all means no gradient.")
+with st.expander("Reveal: what this bug does and the fix"):
+    st.markdown(bugs.BUGS[bug])
+    left, right = st.columns(2)
+    left.markdown("**Buggy**")
+    left.code(bugs.BUG_LINES[bug][0], language="python")
+    right.markdown("**Fixed**")
+    right.code(bugs.BUG_LINES[bug][1], language="python")
+
+# --- 7. Checks ------------------------------------------------------------------------------
+st.header("7. Check your understanding")
+st.markdown("**Check 1.** A batch of 32 images goes into this 3-layer model:")
+ui.show_source(diagnostics.three_layer_model)
+ui.reveal("(a) what shape comes out of each Linear layer?",
+          "`[32, 128]`, then `[32, 64]`, then `[32, 10]`. `nn.Flatten` first turns "
+          "`[32, 1, 28, 28]` into `[32, 784]`; the batch dimension never changes.")
+ui.check_number("debug.q_params", "(b) how many trainable parameters does it have in total?",
+                109_386, "784·128+128 = 100,480; 128·64+64 = 8,256; 64·10+10 = 650; total "
+                "109,386. torchinfo's table in section 2 shows the same numbers.",
+                min_value=0, step=1)
+ui.reveal("(c) someone writes the second layer as `nn.Linear(256, 64)`. Where does it fail, "
+          "and with which error?",
+          "At the second Linear, on the first batch: `mat1 and mat2 shapes cannot be multiplied "
+          "(32x128 and 256x64)`. The first layer hands over 128 features; the second expects "
+          "256. torchinfo shows it before training.")
+ui.reveal("**Check 2.** A colleague's binary classifier is stuck at **52%** accuracy. What do "
+          "you do?",
+          "52% is chance for two classes: the model has learned nothing. Use all three tools. "
+          "**torchinfo**: are the shapes and the output layer right (2 logits, or 1 with "
+          "BCEWithLogits)? **Gradient check**: are the gradients flowing, or zero / vanishing "
+          "/ dead in the early layers? **TensorBoard**: loss and accuracy, train and test: is the "
+          "loss falling at all, and does train accuracy move while test does not?")
+
+# --- 8. Solving the puzzle ------------------------------------------------------------------
+st.header("8. Solving the opening puzzle")
+st.markdown("Back to the colleague's run: loss 2.3 → 0.5, accuracy 10%. Apply the checklist.")
+if train_split is not None:
+    split = train_split
+    images = data.normalize_batch(split.images[:64], "mnist")
+    labels = split.labels[:64]
+    st.markdown("**1. torchinfo**: the model is the course's simple MLP; shapes are fine.")
+    st.dataframe(pd.DataFrame(diagnostics.xray(models.simple_mlp(), (64, 1, 28, 28)).rows),
+                 hide_index=True)
+    st.markdown("**2. Gradient check**: the norms the worker recorded while the run trained "
+                "(read from its event files).")
+    if puzzle_run:
+        scalars = run_scalars(puzzle_run)
+        norms = {tag.split("/", 1)[1]: points[-1][1] for tag, points in scalars.items()
+                 if tag.startswith("grad_norm/")}
+        if norms:
+            st.plotly_chart(charts.gradient_norm_bars(norms), key="debug.puzzle_norms")
+            verdict = diagnostics.gradient_verdict(norms)
+            VERDICT_BOXES[verdict.kind](f"**Verdict: {verdict.kind}.** {verdict.message} "
+                                        "The gradients are fine: the model does learn.")
+        else:
+            st.caption("The gradient norms appear once the run has trained a few steps.")
+    else:
+        st.caption("Train the colleague's run in section 1 to see its recorded gradients.")
+    st.markdown("**3. TensorBoard**: loss down, accuracy flat. The symptom map says: **check the "
+                "predictions**. So print the shapes the accuracy line compares:")
+    outputs = models.simple_mlp()(images).detach()
+    predicted = outputs.argmax(dim=1, keepdim=True)
+    compared = predicted == labels
+    st.code(f"outputs.argmax(dim=1, keepdim=True).shape  →  {list(predicted.shape)}\n"
+            f"labels.shape                               →  {list(labels.shape)}\n"
+            f"(predictions == labels).shape              →  {list(compared.shape)}   # !",
+            language="text")
+    st.markdown(
+        "Broadcasting turned a comparison of 64 pairs into a **64 × 64 table**: every prediction "
+        "against every label. Whatever the model predicts, about one label in ten matches, so "
+        "the mean is ≈ 10%. The fix is one argument:")
+    st.code("\n".join(bugs.BUG_LINES["silent-accuracy"]), language="python")
+    if puzzle_run and (space.run_dir(puzzle_run) / jobs.FINAL_CHECKPOINT).exists():
+        from course.evaluation import load_run_model
+
+        model, _config = load_run_model(space.run_dir(puzzle_run))
+        test = ui.split_or_error("mnist", train=False)
+        if test is not None:
+            with torch.no_grad():
+                logits = model.eval()(data.normalize_batch(test.images[:2000], "mnist"))
+            right = bugs.batch_accuracy(logits, test.labels[:2000])
+            wrong = bugs.batch_accuracy(logits, test.labels[:2000], "silent-accuracy")
+            shown = st.columns(2)
+            shown[0].metric("The colleague's model, accuracy as their code computes it",
+                            f"{wrong:.1%}")
+            shown[1].metric("The same model, accuracy computed correctly", f"{right:.1%}")
+ui.takeaway("Loss going down does not mean training is working: a model can lower its loss "
+            "while the number you watch says nothing. Always monitor accuracy alongside loss, "
+            "and when they disagree, check the predictions.")
+
+# --- 9. Capstone ----------------------------------------------------------------------------
+st.header("9. Capstone: three bugs, three tools")
+st.markdown("This script has three bugs. Find each with the tool that finds it, then open the "
+            "answer.")
+st.code(bugs.CAPSTONE_SCRIPT, language="python")
+with st.expander("Bug 1: found by torchinfo"):
+    try:
+        diagnostics.xray(bugs.capstone_model(), (64, 1, 28, 28))
+    except diagnostics.ShapeMismatch as error:
+        st.error(f"`summary(model, input_size=(64, 1, 28, 28))` → `{error}`", icon="🩻")
+    st.markdown("No `nn.Flatten()`: add it as the first layer.")
+with st.expander("Bug 2: found by the gradient check"):
+    if train_split is not None:
+        seen = bugs.norms_when_step_runs("zero-grad-misplaced", bugs.capstone_model(fixed=True),
+                                         images, labels)
+        st.dataframe(pd.DataFrame({"parameter": list(seen), "gradient norm at optimizer.step()":
+                                   list(seen.values())}), hide_index=True)
+    st.markdown("Every norm is **0** when `optimizer.step()` runs: `zero_grad()` sits between "
+                "`backward()` and `step()` and wipes the gradients. Call it before `backward()`.")
+with st.expander("Bug 3: found by TensorBoard"):
+    st.markdown("The loss curve falls; the accuracy curve stays at ≈ 10%: the opening puzzle. "
+                "`keepdim=True` makes the predictions `[B, 1]`, which broadcasts against "
+                "`labels` `[B]` into a `[B, B]` table. Drop `keepdim=True`.")
+
+st.header("Your runs")
+panel.runs_panel(space, "debug.runs")
+panel.workspace_link(space, "debugging-and-visualization")
+st.subheader("Exercise (notebook)")
+st.markdown("Verify a model with torchinfo, diagnose a shape bug, implement the gradient check, "
+            "log to TensorBoard, compare three learning rates, and fix the three-bug script.")
+ui.foundations_link("Foundations links: vanishing and exploding gradients ↔ backprop's telephone "
+                    "game (1.3.1) · batch norm (1.3.6) · learning rate (1.2).")
