@@ -1,0 +1,113 @@
+"""Lesson 2.2.3 through AppTest: the X-ray, the pulse, the checks, and the LR comparison trained
+for real by the page's workers and read back from their TensorBoard event files."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from course import diagnostics
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PAGE = "pages/debugging-and-visualization.py"
+RUN_TIMEOUT_S = 180
+
+
+@pytest.fixture(scope="module", autouse=True)
+def runs_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("runs")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COURSE_RUNS_DIR", str(root))
+        yield root
+
+
+def open_page(ws: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    if ws is not None:
+        at.query_params["ws"] = ws
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def lesson(data_dir, monkeypatch) -> AppTest:
+    monkeypatch.chdir(PROJECT_ROOT)
+    return open_page()
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_page_renders_every_section_without_exception(lesson):
+    assert lesson.title[0].value == "Debugging and Visualization"
+    headers = [h.value for h in lesson.header]
+    for section in ("silent failure", "torchinfo", "pulse", "flight recorder", "checklist",
+                    "bug lab", "Check your understanding", "opening puzzle", "Capstone"):
+        assert any(section.lower() in h.lower() for h in headers), section
+
+
+def test_xray_total_matches_the_sum_of_parameter_sizes(lesson):
+    assert metric(lesson, "Total trainable parameters (torchinfo)") == "235,146"
+    assert metric(lesson, "sum(p.numel() for p in model.parameters())") == "235,146"
+    lesson.radio(key="debug.xray_model").set_value("The check's 3-layer model (784-128-64-10)").run()
+    assert metric(lesson, "Total trainable parameters (torchinfo)") == "109,386"
+
+
+def test_shape_lab_shows_the_real_errors(lesson):
+    errors = [e.value for e in lesson.error]
+    assert any("1792x28 and 784x256" in e for e in errors)
+    lesson.segmented_control(key="debug.shape_bug").set_value("Wrong Linear in_features").run()
+    assert any("64x128 and 256x10" in e.value for e in lesson.error)
+
+
+def test_pulse_verdicts_follow_the_course_thresholds(lesson):
+    assert any(s.value.startswith("**Verdict: healthy.**") for s in lesson.success)
+    assert any(e.value.startswith("**Verdict: vanishing.**") for e in lesson.error)
+    lesson.segmented_control(key="debug.pulse_kind").set_value("exploding").run()
+    assert any(e.value.startswith("**Verdict: exploding.**") for e in lesson.error)
+
+
+def test_parameter_check_asks_before_it_reveals(lesson):
+    assert not any("109,386" in s.value for s in lesson.success)
+    lesson.number_input(key="debug.q_params.guess").set_value(109_386)
+    lesson.button(key="debug.q_params.check").click().run()
+    assert any("109,386" in s.value for s in lesson.success)
+
+
+def test_symptom_map_gives_tool_and_fix(lesson):
+    lesson.selectbox(key="debug.symptom").set_value("Loss going down, accuracy flat").run()
+    assert any("Check the predictions" in i.value for i in lesson.info)
+
+
+def test_lr_comparison_trains_three_runs_and_overlays_their_event_files(lesson, runs_root):
+    lesson.button(key="debug.lr_train").click().run()
+    assert not lesson.exception, lesson.exception
+    token = lesson.query_params["ws"]
+    runs = sorted((runs_root / token / "runs").glob("run-*"))
+    assert len(runs) == 3
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while True:
+        states = [json.loads((run / "status.json").read_text()).get("state") for run in runs]
+        if all(state == "done" for state in states):
+            break
+        assert "failed" not in states, [json.loads((r / "status.json").read_text()) for r in runs]
+        assert time.monotonic() < deadline, states
+        time.sleep(2)
+    lesson.run()
+    assert not lesson.exception, lesson.exception
+    for run in runs:
+        scalars = diagnostics.read_scalars(run / "tb")
+        assert len(scalars["accuracy/test"]) == 2  # two epochs, one test point each
+    overlay = [spec for spec in (json.loads(e.proto.spec) for e in lesson.get("plotly_chart"))
+               if spec["layout"].get("title", {}).get("text") == "`loss/train`"]
+    assert overlay and len(overlay[0]["data"]) == 3
+    assert {trace["name"] for trace in overlay[0]["data"]} == {
+        "lr 0.0001 (too small)", "lr 0.001 (the recipe)", "lr 0.1 (too large)"}
+    assert lesson.get("download_button")
