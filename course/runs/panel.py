@@ -10,7 +10,6 @@ of the whole page; the panels poll the run folders from fragments while somethin
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +20,6 @@ from course.runs import jobs, workspace
 from course.train import RunConfig, differences
 
 POLL_SECONDS = 2.0  # four polling pages at 1 s cost the server ~0.6 cores; 2 s halves it
-DOUBLE_CLICK_SECONDS = 3.0  # the same Train submitted again this soon is the same click
 SEED_REPEATS = 3
 SHOWN_RUNS = 6  # the newest runs; the rest wait in an expander
 
@@ -112,17 +110,34 @@ def start_run(space: workspace.Workspace, config: RunConfig, label: str | None =
     return run_dir.name
 
 
+def twin_run(space: workspace.Workspace, config: RunConfig) -> str | None:
+    """A run of the workspace with exactly these settings that is waiting, training or done.
+
+    The engine is deterministic: the same settings and seed give the same numbers, so a second
+    click (or a double click) must not train the same run again.
+    """
+    for run_id in space.run_ids():
+        run_dir = space.run_dir(run_id)
+        if (jobs.run_config(run_dir) == config
+                and jobs.status(run_dir)["state"] in ("queued", "running", "done")):
+            return run_id
+    return None
+
+
 def _submit(space: workspace.Workspace, configs: list[RunConfig], key: str) -> None:
-    """The Train callback: a second click on the same settings within 3 s is the same click."""
-    signature = [config.to_dict() for config in configs]
-    last = st.session_state.get(f"{key}.last_submit")
-    if last and last[0] == signature and time.time() - last[1] < DOUBLE_CLICK_SECONDS:
-        return
-    st.session_state[f"{key}.last_submit"] = (signature, time.time())
-    created = [run_id for config in configs if (run_id := start_run(space, config))]
+    """The Train callback: one run per config, never a twin of a run that exists."""
+    created, twins = [], []
+    for config in configs:
+        twin = twin_run(space, config)
+        if twin:
+            twins.append(twin)
+        elif run_id := start_run(space, config):
+            created.append(run_id)
     st.session_state[f"{key}.created"] = created
-    if created:
-        st.session_state["runs.selected"] = created
+    if twins:
+        st.session_state[f"{key}.twins"] = twins
+    if created or twins:
+        st.session_state["runs.selected"] = created + twins
 
 
 def train_button(space: workspace.Workspace, configs: RunConfig | list[RunConfig], key: str,
@@ -131,6 +146,10 @@ def train_button(space: workspace.Workspace, configs: RunConfig | list[RunConfig
     configs = configs if isinstance(configs, list) else [configs]
     st.button(text, type="primary", key=key, disabled=disabled, help=help,
               on_click=_submit, args=(space, configs, key))
+    if st.session_state.pop(f"{key}.twins", None):
+        st.info("You already have this exact run (same settings, same seed): it is shown below. "
+                "The same seed gives the same numbers step for step; change the seed for a new "
+                "sample.", icon="♻️")
     return st.session_state.pop(f"{key}.created", [])
 
 

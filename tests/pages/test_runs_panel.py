@@ -1,0 +1,127 @@
+"""The shared "Your runs" panel, driven through AppTest on a minimal training page.
+
+One click on Train makes one run; a waiting run can be cancelled; Stop answers at once with
+"stopping…" and the run stops within a second; Delete frees the workspace's space; every run is
+listed with its settings. The page is the smallest one that uses the panel like a lesson does.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from course.runs import jobs, panel, workspace
+from course.train import RunConfig
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def page(data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("COURSE_TRAINING_SLOTS", "1")
+    monkeypatch.setattr("course.devices.usable_cores", lambda: 1)
+    panel.job_runner.clear()
+    at = AppTest.from_file(str(Path(__file__).parent / "runs_panel_page.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    yield at
+    for run_dir in (tmp_path / "runs").glob("*/runs/*"):
+        (run_dir / jobs.STOP_FILE).touch()
+    panel.job_runner().shutdown()
+    panel.job_runner.clear()
+
+
+def space_of(at: AppTest) -> workspace.Workspace:
+    return workspace.Workspace(at.session_state["workspace.token"])
+
+
+def wait_for(at: AppTest, condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, [e.message for e in at.exception]
+        if condition():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def texts(at: AppTest) -> str:
+    return " ".join(str(e.value) for e in [*at.markdown, *at.caption])
+
+
+def test_double_click_cancel_stop_and_delete_from_the_panel(page):
+    at = page
+    at.button(key="t.train").click().run()
+    at.button(key="t.train").click().run()  # a double click: still one run
+    space = space_of(at)
+    assert len(space.run_ids()) == 1
+    first = space.run_ids()[0]
+
+    at.number_input(key="t.epochs").set_value(1).run()
+    at.number_input(key="t.subset").set_value(1_000).run()
+    at.button(key="t.train").click().run()
+    second = [r for r in space.run_ids() if r != first][0]
+    # every run is listed with the settings that differ from the recipe
+    assert "simple MLP · epochs=30" in texts(at)
+    assert "simple MLP · epochs=1 · 1,000 images" in texts(at)
+
+    wait_for(at, lambda: jobs.status(space.run_dir(first))["state"] == "running"
+             and jobs.status(space.run_dir(first)).get("progress"), 180, "the first run to train")
+    assert jobs.status(space.run_dir(second))["state"] == "queued"
+    assert "Position 1 in the queue" in texts(at)
+
+    at.button(key=f"t.runs.cancel.{second}").click().run()
+    assert jobs.status(space.run_dir(second))["state"] == "cancelled"
+    assert not at.exception
+
+    at.button(key=f"t.runs.stop.{first}").click().run()
+    asked = time.monotonic()
+    assert "stopping…" in texts(at)
+    while jobs.status(space.run_dir(first))["state"] == "running":
+        assert time.monotonic() - asked < 5, "the run did not stop"
+        time.sleep(0.05)
+    assert time.monotonic() - asked < 1.5  # one training step and the final save
+    assert jobs.status(space.run_dir(first))["state"] == "stopped"
+    at.run()
+    assert "⏹️ stopped" in texts(at)
+
+    used = space.used_bytes()
+    at.button(key=f"t.runs.delete.{first}").click().run()
+    assert first not in space.run_ids()
+    assert space.used_bytes() < used
+    at.button(key=f"t.runs.delete.{second}").click().run()
+    assert space.run_ids() == []
+    assert "No runs yet" in texts(at)
+    assert not at.exception
+
+
+def test_a_finished_run_offers_three_seeds_and_the_run_is_deterministic(page):
+    at = page
+    at.number_input(key="t.epochs").set_value(1).run()
+    at.number_input(key="t.subset").set_value(1_000).run()
+    at.button(key="t.train").click().run()
+    space = space_of(at)
+    first = space.run_ids()[0]
+    wait_for(at, lambda: jobs.status(space.run_dir(first))["state"] == "done", 300,
+             "the run to finish")
+    at.button(key=f"t.runs.seeds.{first}").click().run()
+    seeded = [r for r in space.run_ids() if r != first]
+    assert sorted(jobs.run_config(space.run_dir(r)).seed for r in seeded) == [1, 2, 3]
+    selected = at.session_state["runs.selected"]
+    assert selected[0] == first and sorted(selected[1:]) == sorted(seeded)
+    for run_id in seeded:
+        at.button(key=f"t.runs.cancel.{run_id}").click().run()
+    assert not at.exception
+
+
+def test_describe_names_every_setting_that_differs_from_the_recipe():
+    assert panel.describe(RunConfig()) == "simple MLP"
+    assert panel.describe(RunConfig(model="mlp", dropout=0.5)) == "simple MLP"  # no dropout there
+    label = panel.describe(RunConfig(model="mlp-bn", dropout=0.5, weight_decay=1e-4,
+                                     train_subset=1_000, batch_size=128, seed=2))
+    assert label == "improved MLP · B=128 · p=0.5 · wd=0.0001 · seed=2 · 1,000 images"
