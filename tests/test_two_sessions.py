@@ -35,7 +35,7 @@ def open_trainer(runs_root: Path) -> AppTest:
 
 
 def finished(at: AppTest) -> bool:
-    return any("✅ finished" in str(text.value) for text in at.markdown)
+    return any("finished after" in str(caption.value) for caption in at.caption)
 
 
 def running_now(runs_root: Path) -> int:
