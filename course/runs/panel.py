@@ -420,6 +420,7 @@ def run_view(space: workspace.Workspace, key: str) -> None:
             if len(members) >= 2:
                 members[0]["band"] = _band(members)
         st.plotly_chart(charts.step_curves(runs, smoothing, log_y), key=f"{key}.steps")
+        health(runs[0]["name"], runs[0]["record"])
         if len(picked) > 1:
             st.markdown("**What differs between these runs**")
             table = differing_settings({name: configs[choices[name]] for name in picked})
@@ -440,6 +441,42 @@ def run_view(space: workspace.Workspace, key: str) -> None:
         live()
     else:
         draw()
+
+
+def health_table(telemetry: dict) -> pd.DataFrame:
+    """One row per layer: gradient norm, log10 update-to-data ratio, share of dead ReLU units."""
+    latest = telemetry.get("latest", {})
+    rows = [{"parameter": name, "gradient norm": norm,
+             "update / weight (log10)": latest.get("update_ratio", {}).get(name)}
+            for name, norm in latest.get("grad_norm", {}).items()]
+    rows += [{"parameter": f"ReLU {name} (dead units)", "dead ReLU share": share}
+             for name, share in latest.get("dead_relu", {}).items()]
+    return pd.DataFrame(rows)
+
+
+def health(name: str, record: dict) -> None:
+    """The run's network-health readings: its first loss and the newest per-layer numbers."""
+    telemetry = record.get("telemetry") or {}
+    if not telemetry:
+        return
+    with st.expander(f"🩺 Network health of {name}"):
+        first = telemetry.get("initial_loss")
+        if first is not None:
+            verdict = ("a fair start" if abs(first - 2.303) < 0.3 else
+                       "a confident wrong start: check the initialisation and the last layer")
+            st.markdown(f"**Loss before training:** {first:.3f} against ln(10) = 2.303 for ten "
+                        f"equally likely classes: {verdict}.")
+        if telemetry.get("latest"):
+            st.markdown(f"**At step {telemetry['latest']['step']:,}** (sampled every "
+                        f"{jobs.TELEMETRY_EVERY} steps; `tensorboard --logdir` on the run's "
+                        "`tb/` folder shows every reading):")
+            st.dataframe(health_table(telemetry), hide_index=True, column_config={
+                "gradient norm": st.column_config.NumberColumn(format="%.2e"),
+                "update / weight (log10)": st.column_config.NumberColumn(format="%.2f"),
+                "dead ReLU share": st.column_config.NumberColumn(format="percent")})
+            st.caption("An update ratio near −3 (each step changes a weight by about a "
+                       "thousandth of its size) is a common rule of thumb, not a law: much lower "
+                       "and the layer barely learns, much higher and training is unstable.")
 
 
 def _seed_verdict(configs: dict[str, RunConfig], runs: list[dict], ids: list[str]) -> None:
