@@ -250,7 +250,7 @@ def _run_row(space: workspace.Workspace, run_id: str, key: str) -> str:
     state = record["state"]
     config = jobs.run_config(run_dir)
     with st.container(border=True):
-        about, actions = st.columns([3, 2], vertical_alignment="center")
+        about = st.container()
         about.markdown(f"**{jobs.run_label(run_dir) or describe(config)}**  \n"
                        f":gray[{STATE_LABELS.get(state, state)} · {run_id[-6:]}]")
         if state == "running":
@@ -261,7 +261,7 @@ def _run_row(space: workspace.Workspace, run_id: str, key: str) -> str:
             about.caption(f"Position {position or '?'} in the queue: {job_runner().slots} runs "
                           "can train at once on this server.")
         elif state == "starting":
-            about.caption("starting… (the worker is loading the data and building the model)")
+            about.caption("The worker is loading the data and building the model.")
         elif state == "stopping":
             about.caption("stopping… it keeps the weights of the last finished step")
         elif state == "failed":
@@ -272,30 +272,30 @@ def _run_row(space: workspace.Workspace, run_id: str, key: str) -> str:
                           "Resume continues from the last finished epoch.")
         else:
             about.caption(_summary(record))
-        buttons = actions.columns(3)
+        row = st.container(horizontal=True, gap="small")
         if state == "running":
-            buttons[0].button("⏹️ Stop", key=f"{key}.stop.{run_id}", on_click=_stop,
+            row.button("⏹️ Stop", key=f"{key}.stop.{run_id}", on_click=_stop,
                               args=(run_dir,), help="Stops within a second; keeps the weights.")
         elif state in ("queued", "starting"):
-            buttons[0].button("🚫 Cancel", key=f"{key}.cancel.{run_id}", on_click=_cancel,
+            row.button("🚫 Cancel", key=f"{key}.cancel.{run_id}", on_click=_cancel,
                               args=(run_dir,), help="Takes the run out of the queue.")
         elif state in ("interrupted", "stopped") and len(record.get("history", [])) < config.epochs:
-            buttons[0].button("▶️ Resume", key=f"{key}.resume.{run_id}", on_click=_resume,
+            row.button("▶️ Resume", key=f"{key}.resume.{run_id}", on_click=_resume,
                               args=(run_dir,), help="Continues from the last finished epoch.")
         elif state == "done":
-            buttons[0].button("🎲 ×3 seeds", key=f"{key}.seeds.{run_id}",
+            row.button("🎲 Repeat with 3 seeds", key=f"{key}.seeds.{run_id}",
                               on_click=_repeat_with_seeds, args=(space, run_id),
                               help="Train the same settings with 3 other seeds, to see how much "
                                    "of a difference is luck.")
         checkpoint = _checkpoint_file(run_dir) if state not in jobs.ACTIVE_STATES else None
         if checkpoint is not None:
-            buttons[1].download_button("⬇️ .pt", data=checkpoint.read_bytes,
+            row.download_button("⬇️ Checkpoint", data=checkpoint.read_bytes,
                                        file_name=f"{run_id}.pt", key=f"{key}.download.{run_id}",
                                        mime="application/octet-stream", on_click="ignore",
                                        help="Download the checkpoint (weights, optimizer, "
                                             "history, config).")
         if state not in ("queued", "starting", "running", "stopping"):
-            buttons[2].button("🗑️", key=f"{key}.delete.{run_id}", on_click=_delete,
+            row.button("🗑️ Delete", key=f"{key}.delete.{run_id}", on_click=_delete,
                               args=(space, run_id), help="Delete this run and free its space.")
     return state
 
@@ -419,8 +419,11 @@ def run_view(space: workspace.Workspace, key: str) -> None:
                        and c["steps"]]
             if len(members) >= 2:
                 members[0]["band"] = _band(members)
-        st.plotly_chart(charts.step_curves(runs, smoothing, log_y), key=f"{key}.steps")
-        health(runs[0]["name"], runs[0]["record"])
+        if any(c["steps"] for c in runs):
+            st.plotly_chart(charts.step_curves(runs, smoothing, log_y), key=f"{key}.steps")
+            health(runs[0]["name"], runs[0]["record"])
+        else:
+            st.info("Starting… the curves appear after the first ten training steps.", icon="⏳")
         if len(picked) > 1:
             st.markdown("**What differs between these runs**")
             table = differing_settings({name: configs[choices[name]] for name in picked})
@@ -489,7 +492,8 @@ def _seed_verdict(configs: dict[str, RunConfig], runs: list[dict], ids: list[str
     groups = [(name, values) for name, values in groups if len(values) >= 2]
     if len(groups) < 2:
         if len(seed_groups(configs)) > 1:
-            st.caption("Is a difference real or luck? Use **🎲 ×3 seeds** on each setting, then "
+            st.caption("Is a difference real or luck? Use **🎲 Repeat with 3 seeds** on each "
+                       "setting, then "
                        "select all their runs: the comparison appears here.")
         return
     (first_name, first), (second_name, second) = groups[:2]
