@@ -291,13 +291,14 @@ weight_decay = settings[2].select_slider(
 subset = settings[2].select_slider("Training images", [1_000, 5_000, 20_000, 60_000],
                                    value=ui.nearest([1_000, 5_000, 20_000, 60_000],
                                                     shared.train_subset or 60_000),
-                                   key="mnist.subset")
+                                   format_func="{:,}".format, key="mnist.subset")
 config = train.RunConfig(model=kind, epochs=epochs, batch_size=batch_size, lr=lr,
                          dropout=dropout if kind == "mlp-bn" else RECIPE.dropout,
                          weight_decay=weight_decay, seed=int(seed),
                          train_subset=None if subset == 60_000 else subset)
 panel.config_to_url(config, RECIPE)
-st.caption(f"This run: **{panel.describe(config)}**")
+st.caption(f"This run: **{panel.describe(config)}**"
+           + (" (the course's recipe)" if config == RECIPE else ""))
 new_runs = panel.train_button(space, config, "mnist.train", disabled=train_split is None)
 if new_runs:
     st.session_state["mnist.current"] = new_runs[-1]
@@ -389,12 +390,6 @@ def per_model(name, compute):
     return slot["value"]
 
 
-def epoch_snapshots(run_dir) -> dict:
-    """{epoch: weights file} kept by the worker; none for runs trained before it kept them."""
-    snapshots = getattr(jobs, "epoch_snapshots", None)
-    return snapshots(run_dir) if snapshots else {}
-
-
 @st.fragment
 def learned_templates(model):
     """The first layer's weight rows as one composed image; the order is this fragment's only input."""
@@ -456,9 +451,9 @@ def error_analysis(model, probs, matrix):
     with scores_column:
         st.markdown("**Precision, recall and F1 per class** (%)")
         scores = metrics.precision_recall_f1(matrix)
-        st.dataframe(pd.DataFrame({"class": names, **{name: (values * 100).round(1).tolist()
-                                                       for name, values in scores.items()}}),
-                     hide_index=True)
+        st.dataframe(pd.DataFrame({"class": names, **{name: (values * 100).tolist()
+                                                       for name, values in scores.items()}})
+                     .round(1), hide_index=True)
     st.caption("Precision: of the images predicted as this digit, the share that are it. Recall: "
                "of the images that are this digit, the share found. F1 is their harmonic mean.")
     if st.toggle("Show the training set's top losses (checks all 60,000 images)",
@@ -477,7 +472,7 @@ def error_analysis(model, probs, matrix):
 @st.fragment
 def confusion_over_epochs(run_dir, config):
     """A slider over the run's saved epochs redraws the matrix and the per-class accuracy."""
-    snapshots = epoch_snapshots(run_dir)
+    snapshots = jobs.epoch_snapshots(run_dir)
     if not snapshots:
         st.info("This run kept no per-epoch weights, so there is nothing to step through. "
                 "Runs trained now keep one snapshot per epoch.")
