@@ -175,7 +175,7 @@ def puzzle_config():
 
 # The capstone: a script with three bugs, each found by one of the lesson's three tools.
 CAPSTONE_SCRIPT = '''\
-model = nn.Sequential(                        # bug 1 (torchinfo finds it)
+model = nn.Sequential(
     nn.Linear(784, 256), nn.ReLU(),
     nn.Linear(256, 10),
 )
@@ -187,9 +187,9 @@ for epoch in range(5):
         outputs = model(images)
         loss = loss_fn(outputs, labels)
         loss.backward()
-        optimizer.zero_grad()                 # bug 2 (the gradient check finds it)
+        optimizer.zero_grad()
         optimizer.step()
-        accuracy = (outputs.argmax(dim=1, keepdim=True) == labels).float().mean()  # bug 3
+        accuracy = (outputs.argmax(dim=1, keepdim=True) == labels).float().mean()
         writer.add_scalar("loss/train", loss.item(), step)
         writer.add_scalar("accuracy/train", accuracy.item(), step)
 '''

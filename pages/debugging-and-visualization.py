@@ -79,9 +79,9 @@ def recorder_view(runs: dict[str, str], tags: list[str], key: str, log_y: bool =
         draw()
 
 
-def final_value(run_id: str, tag: str) -> float | None:
-    points = run_scalars(run_id).get(tag)
-    return points[-1][1] if points else None
+def xray_table(rows: list[dict]) -> None:
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
+        "parameters": st.column_config.NumberColumn(format="localized")})
 
 
 # --- 1. The opening puzzle ------------------------------------------------------------------
@@ -130,12 +130,11 @@ def xray_section():
     name = left.radio("Model", list(XRAY_MODELS), key="debug.xray_model")
     batch = left.select_slider("Batch size in `input_size`", [1, 16, 32, 64, 128], value=64,
                                key="debug.xray_batch")
-    left.code(f"summary(model, input_size=({batch}, 1, 28, 28))", language="python")
+    left.code(f"summary(model,\n        input_size=({batch}, 1, 28, 28))", language="python")
     model = XRAY_MODELS[name]()
     xray = diagnostics.xray(model, (batch, 1, 28, 28))
     with right:
-        st.dataframe(pd.DataFrame(xray.rows), hide_index=True, column_config={
-            "parameters": st.column_config.NumberColumn(format="localized")})
+        xray_table(xray.rows)
         counted = sum(p.numel() for p in model.parameters())
         cols = st.columns(2)
         cols[0].metric("Total trainable parameters (torchinfo)", f"{xray.trainable_params:,}")
@@ -179,8 +178,7 @@ def shape_lab():
     with right:
         st.markdown("**Fixed**")
         ui.show_source(fixed)
-        st.dataframe(pd.DataFrame(diagnostics.xray(fixed(), (64, 1, 28, 28)).rows),
-                     hide_index=True)
+        xray_table(diagnostics.xray(fixed(), (64, 1, 28, 28)).rows)
 
 
 shape_lab()
@@ -270,16 +268,14 @@ st.code("for step, (images, labels) in enumerate(train_loader):\n"
 st.markdown("**The telephone game (backprop, 1.3.1)**: the gradient is a message passed back "
             "layer by layer. Each sigmoid multiplies it by at most 0.25; after ten layers the "
             "first one hears a whisper. That is a vanishing gradient.")
-st.markdown("**Remedies by symptom**")
-st.dataframe(pd.DataFrame([
-    {"symptom": "vanishing (early layers ≪ late layers)",
-     "remedies": "ReLU instead of sigmoid/tanh · proper initialization (Kaiming/He) · "
-                 "batch norm · skip connections"},
-    {"symptom": "exploding (norm > 100 or NaN)",
-     "remedies": "lower the learning rate · gradient clipping "
-                 "(torch.nn.utils.clip_grad_norm_) · check the data (NaN, unnormalized inputs) "
-                 "· batch norm"},
-]), hide_index=True, width="stretch")
+remedy_left, remedy_right = st.columns(2)
+remedy_left.markdown("**Remedies for vanishing** (early layers ≪ late layers)\n"
+                     "- ReLU instead of sigmoid or tanh\n- proper initialization (Kaiming/He)\n"
+                     "- batch norm\n- skip connections")
+remedy_right.markdown("**Remedies for exploding** (a norm above 100, or NaN)\n"
+                      "- lower the learning rate\n"
+                      "- gradient clipping: `torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)`\n"
+                      "- check the data (NaN, unnormalized inputs)\n- batch norm")
 ui.takeaway("Gradient checking is taking the pulse: balanced is healthy; a weak pulse in the "
             "early layers is an early warning, found on the first iteration.")
 
@@ -306,14 +302,16 @@ panel.train_button(space, list(lr_configs.values()), "debug.lr_train",
                    disabled=train_split is None)
 lr_runs = {name: run for name, config in lr_configs.items() if (run := latest_run(config))}
 if lr_runs:
-    recorder_view(lr_runs, ["loss/train", "accuracy/test"], "debug.lr", log_y=True)
+    recorder_view(lr_runs, ["loss/train", "accuracy/test", "dead_relu/2"], "debug.lr", log_y=True)
 cards = st.columns(3)
 cards[0].info("**lr 0.0001: too small.** Every step is tiny: the loss creeps down and after two "
               "epochs is still well above the recipe's. Not wrong, just slow.", icon="🐢")
 cards[1].success("**lr 0.001: about right.** The loss falls fast, then settles; test accuracy "
                  "climbs above 90% within the first epoch.", icon="✅")
-cards[2].error("**lr 0.1: too large.** The steps overshoot: the loss jumps far above 2.3 and "
-               "accuracy stays near chance. Here the gradient norms explode too.", icon="💥")
+cards[2].error("**lr 0.1: too large.** The first steps overshoot: the loss jumps far above 2.3, "
+               "then sticks near it, and accuracy stays near chance. `dead_relu/2` shows why: "
+               "after a few big steps almost every ReLU of the first layer outputs 0 for every "
+               "image, so no gradient flows back through it.", icon="💥")
 if lr_runs:
     first = next(iter(lr_runs.values()))
     folder = space.run_dir(first).parent
@@ -398,6 +396,15 @@ st.markdown("Inject one classic mistake into a real run and diagnose it from its
             "gradient norms, beside a healthy run with the same settings. Predict what the "
             "curves will do before you train.")
 LAB_BUGS = [name for name in bugs.BUGS if name != "silent-accuracy"]
+LAB_SYMPTOMS = [
+    "The loss falls, then levels off high; accuracy ends well below the healthy run's",
+    "The loss stays at 2.30 from the first step: nothing is learned",
+    "Training looks like the healthy run; only test accuracy is a little lower",
+    "Test accuracy stays near chance (10%) although training runs",
+    "The train loss slides smoothly to ~0 while test accuracy stays far below the healthy run's",
+]
+LAB_ANSWERS = {"relu-on-logits": 0, "softmax-before-ce": 0, "zero-grad-misplaced": 1, "no-eval": 2,
+               "sorted-data": 3, "same-batch": 4}
 bug = st.radio("Bug to inject", LAB_BUGS, horizontal=True, key="debug.lab_bug",
                format_func=lambda name: name.replace("-", " "))
 lab_model = "mlp-bn" if bug == "no-eval" else "mlp"
@@ -407,6 +414,9 @@ st.code(bugs.BUG_LINES[bug][0], language="python")
 if lab_model == "mlp-bn":
     st.caption("Trained with the improved MLP: the simple MLP has no Dropout or BatchNorm, so "
                "`model.eval()` would change nothing.")
+ui.check_choice(f"debug.lab_check.{bug}", "what will this bug do to the run?", LAB_SYMPTOMS,
+                LAB_ANSWERS[bug], "Train both runs and read it off the curves: "
+                + bugs.BUGS[bug])
 panel.train_button(space, list(lab_configs.values()), f"debug.lab_train.{bug}",
                    text="🧪 Train the buggy run and a healthy one", disabled=train_split is None)
 lab_runs = {name: run for name, config in lab_configs.items() if (run := latest_run(config))}
@@ -414,8 +424,8 @@ if lab_runs:
     recorder_view(lab_runs, ["loss/train", "accuracy/test", "grad_norm/1.weight"],
                   f"debug.lab.{bug}", log_y=True)
     st.caption("`grad_norm/1.weight` is the first Linear layer's gradient norm at the moment "
-               "`optimizer.step()` runs. A norm of 0 cannot be drawn on a log scale: no line "
-               "at all means no gradient.")
+               "`optimizer.step()` runs, recorded every 50 steps. A run with no line there had "
+               "no gradient at all when the optimizer stepped.")
 with st.expander("Reveal: what this bug does and the fix"):
     st.markdown(bugs.BUGS[bug])
     left, right = st.columns(2)
@@ -456,8 +466,7 @@ if train_split is not None:
     images = data.normalize_batch(split.images[:64], "mnist")
     labels = split.labels[:64]
     st.markdown("**1. torchinfo**: the model is the course's simple MLP; shapes are fine.")
-    st.dataframe(pd.DataFrame(diagnostics.xray(models.simple_mlp(), (64, 1, 28, 28)).rows),
-                 hide_index=True)
+    xray_table(diagnostics.xray(models.simple_mlp(), (64, 1, 28, 28)).rows)
     st.markdown("**2. Gradient check**: the norms the worker recorded while the run trained "
                 "(read from its event files).")
     if puzzle_run:
@@ -486,7 +495,8 @@ if train_split is not None:
         "Broadcasting turned a comparison of 64 pairs into a **64 × 64 table**: every prediction "
         "against every label. Whatever the model predicts, about one label in ten matches, so "
         "the mean is ≈ 10%. The fix is one argument:")
-    st.code("\n".join(bugs.BUG_LINES["silent-accuracy"]), language="python")
+    buggy, fixed = bugs.BUG_LINES["silent-accuracy"]
+    st.code(f"{buggy}   # reads ≈ 10%\n{fixed}   # the fix", language="python")
     if puzzle_run and (space.run_dir(puzzle_run) / jobs.FINAL_CHECKPOINT).exists():
         from course.evaluation import load_run_model
 
@@ -529,7 +539,6 @@ with st.expander("Bug 3: found by TensorBoard"):
                 "`keepdim=True` makes the predictions `[B, 1]`, which broadcasts against "
                 "`labels` `[B]` into a `[B, B]` table. Drop `keepdim=True`.")
 
-st.header("Your runs")
 panel.runs_panel(space, "debug.runs")
 panel.workspace_link(space, "debugging-and-visualization")
 st.subheader("Exercise (notebook)")
