@@ -125,3 +125,43 @@ def test_describe_names_every_setting_that_differs_from_the_recipe():
     label = panel.describe(RunConfig(model="mlp-bn", dropout=0.5, weight_decay=1e-4,
                                      train_subset=1_000, batch_size=128, seed=2))
     assert label == "improved MLP · B=128 · p=0.5 · wd=0.0001 · seed=2 · 1,000 images"
+
+
+def test_a_shared_address_restores_the_run_settings_and_follows_changes(data_dir, tmp_path,
+                                                                       monkeypatch):
+    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
+    at = AppTest.from_file(str(Path(__file__).parents[2] / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("pages/mnist-project.py")
+    for name, value in {"model": "mlp-bn", "epochs": "3", "batch_size": "128", "lr": "0.003",
+                        "dropout": "0.5", "weight_decay": "0.0001", "train_subset": "5000",
+                        "seed": "7"}.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.radio(key="mnist.model").value.startswith("Improved MLP")
+    assert at.slider(key="mnist.epochs").value == 3
+    assert at.select_slider(key="mnist.batch").value == 128
+    assert at.select_slider(key="mnist.lr").value == 3e-3
+    assert at.slider(key="mnist.dropout").value == 0.5
+    assert at.select_slider(key="mnist.wd.mlp-bn").value == 1e-4
+    assert at.select_slider(key="mnist.subset").value == 5_000
+    assert at.number_input(key="mnist.seed_value").value == 7
+    at.slider(key="mnist.epochs").set_value(4).run()
+    assert at.query_params["epochs"] == ["4"] or at.query_params["epochs"] == "4"
+    at.select_slider(key="mnist.subset").set_value(60_000).run()
+    assert "train_subset" not in at.query_params  # back at the recipe's value: out of the link
+
+
+def test_settings_out_of_range_in_the_address_fall_back_to_the_recipe(data_dir, tmp_path,
+                                                                     monkeypatch):
+    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
+    at = AppTest.from_file(str(Path(__file__).parents[2] / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("pages/mnist-project.py")
+    at.query_params["epochs"] = "900"
+    at.query_params["lr"] = "abc"
+    at.run()
+    assert not at.exception
+    assert at.slider(key="mnist.epochs").value == 5
+    assert any("out of range" in str(w.value) for w in at.warning)
