@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
 
 from tqdm import tqdm
 
-from course import data, devices
-from course.models import MODEL_KINDS
-from course.runs import jobs
-from course.train import SCHEDULES, RunConfig
+from course import devices
+
+devices.wait_passively()  # before the imports below load torch and its OpenMP
+
+from course import data  # noqa: E402
+from course.models import MODEL_KINDS  # noqa: E402
+from course.runs import jobs  # noqa: E402
+from course.train import SCHEDULES, RunConfig  # noqa: E402
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:
@@ -61,13 +66,15 @@ def prepare_run_dir(arguments: argparse.Namespace) -> Path:
         return folder
     folder = arguments.run_dir
     folder.mkdir(parents=True, exist_ok=True)
-    if (folder / jobs.EPOCH_CHECKPOINT).exists():
+    if any((folder / name).exists() for name in (jobs.EPOCH_CHECKPOINT, jobs.FINAL_CHECKPOINT)):
         raise ValueError(f"{folder} already holds a run; use --resume {folder} to continue it")
     return jobs.create_run(folder, config_from(arguments))
 
 
 def train(arguments: argparse.Namespace) -> dict:
-    devices.configure_threads(arguments.threads)
+    threads = devices.configure_threads(arguments.threads)
+    if not (arguments.threads or os.environ.get("COURSE_TORCH_THREADS")):
+        devices.follow_free_cores(threads)  # the default adapts to the load; an explicit count holds
     folder = prepare_run_dir(arguments)
     config = jobs.run_config(folder)
     bar = tqdm(total=None, unit="step", disable=arguments.json, file=sys.stderr)

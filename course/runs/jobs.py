@@ -84,9 +84,11 @@ def status(run_dir: Path) -> dict:
 def _worker_init(threads: int) -> None:
     import torch
 
+    from course import devices
     from course.runs import memory
 
     torch.set_num_threads(max(1, threads))
+    devices.follow_free_cores(threads)  # fewer threads while other processes hold a core
     memory.return_freed_memory()
 
 
@@ -132,6 +134,11 @@ def execute(run_dir: str, on_event=None) -> str:
         if (folder / EPOCH_CHECKPOINT).exists():
             run.restore(load_checkpoint(folder / EPOCH_CHECKPOINT))
             record["resumed_from_epoch"] = run.completed_epochs
+        elif (folder / FINAL_CHECKPOINT).exists():  # a finished run keeps only final.pt
+            final = load_checkpoint(folder / FINAL_CHECKPOINT)
+            if final.epoch >= run.config.epochs:  # resuming it trains nothing
+                run.restore(final)
+                record["resumed_from_epoch"] = run.completed_epochs
         step_offset = run.completed_epochs * len(run.train_loader)
         log = recorder.TensorBoardLog(folder, purge_step=step_offset or None)
         if not run.completed_epochs:
@@ -173,6 +180,8 @@ def execute(run_dir: str, on_event=None) -> str:
                 last_write = now
         run.save(folder / FINAL_CHECKPOINT)
         record["state"] = _stopped_state(stop_flag) if stopped else "done"
+        if record["state"] == "done":  # final.pt holds the same epoch: keep the quota for runs
+            (folder / EPOCH_CHECKPOINT).unlink(missing_ok=True)
     except (DatasetUnavailable, CheckpointError, ValueError) as error:
         record.update(state="failed", error=str(error))
     except Exception as error:  # the learner sees a sentence; the log keeps the traceback
@@ -205,6 +214,9 @@ def pool_context() -> multiprocessing.context.BaseContext:
     The fork server is a fresh single-threaded interpreter. Spawn, where there is no fork server,
     imports everything again in every worker.
     """
+    from course.devices import wait_passively
+
+    wait_passively()  # inherited by the fork server (or spawned workers) before they load torch
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
