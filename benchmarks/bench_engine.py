@@ -233,6 +233,93 @@ def run_cli(command: list[str]) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
+# ----------------------------------------------------------------------------- a shared machine
+
+BUSY_LOOP = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end: pass"
+SHARED_TARGET = 1.5  # a run with one core taken by another process: at most 1.5x its idle time
+
+
+def busy_core(seconds: float = 300) -> subprocess.Popen:
+    """Another process that keeps one core busy (bounded: it ends by itself)."""
+    return subprocess.Popen([sys.executable, "-c", BUSY_LOOP.format(seconds=seconds)])
+
+
+def cli_epoch_seconds(subset: int | None) -> float:
+    """The CLI's default run (its own thread choice), one epoch: training seconds."""
+    command = [sys.executable, "-m", "course", "train", "--epochs", "1", "--device", "cpu", "--json"]
+    if subset:
+        command += ["--train-subset", str(subset)]
+    environment = {k: v for k, v in os.environ.items() if k != "COURSE_TORCH_THREADS"}
+    completed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True,
+                               env=environment)
+    return json.loads(completed.stdout.strip().splitlines()[-1])["train_seconds"]
+
+
+def app_epoch_seconds(runner, folder: Path, subset: int | None) -> float:
+    """One epoch as the app trains it: a run submitted to the worker pool, timed by the worker."""
+    from course.runs import jobs
+
+    folder.mkdir(parents=True)
+    jobs.create_run(folder, RunConfig(epochs=1, device="cpu", train_subset=subset))
+    runner.submit(folder)
+    while jobs.status(folder).get("state") in jobs.ACTIVE_STATES:
+        time.sleep(0.2)
+    record = jobs.status(folder)
+    if record.get("state") != "done":
+        raise RuntimeError(f"the app run ended {record.get('state')}: {record.get('error')}")
+    return record["history"][-1]["seconds"]
+
+
+def shared_machine(repeats: int, subset: int | None) -> dict[str, list[tuple[float, float]]]:
+    """(idle, one core busy) epoch seconds, back to back, for the CLI and the app's runs."""
+    import tempfile
+
+    from course.runs import jobs
+
+    os.environ["COURSE_TRAINING_SLOTS"] = "1"
+    runner = jobs.JobRunner()  # COURSE_TRAINING_SLOTS=1: one worker with every usable core
+    pairs: dict[str, list[tuple[float, float]]] = {"command line": [], "app, 1 training slot": []}
+    try:
+        runner.warm()
+        with tempfile.TemporaryDirectory(prefix="bench-shared-") as scratch:
+            app_epoch_seconds(runner, Path(scratch) / "warm", 1000)  # the pool's first run
+            for repeat in range(repeats):
+                for setup in pairs:
+                    def measure(condition: str, setup=setup, repeat=repeat) -> float:
+                        if setup == "command line":
+                            return cli_epoch_seconds(subset)
+                        return app_epoch_seconds(runner, Path(scratch) / f"{repeat}-{condition}",
+                                                 subset)
+
+                    wait_for_idle_cores()
+                    idle = measure("idle")
+                    hog = busy_core()
+                    try:
+                        time.sleep(0.5)
+                        busy = measure("busy")
+                    finally:
+                        hog.kill()
+                        hog.wait()
+                    pairs[setup].append((idle, busy))
+                    print(f"  {setup}: idle {idle:.2f} s, one core busy {busy:.2f} s", flush=True)
+    finally:
+        runner.shutdown()
+    return pairs
+
+
+def shared_machine_rows(repeats: int, subset: int | None, judged: bool) -> list[tuple]:
+    rows = []
+    what = f"1 epoch on {subset:,} images" if subset else "1 epoch"
+    for setup, pairs in shared_machine(repeats, subset).items():
+        ratio = statistics.median(busy / idle for idle, busy in pairs)
+        rows.append((f"{setup} ({what}): idle / one core busy, median s; ratio of pairs",
+                     f"{statistics.median(p[0] for p in pairs):.2f} / "
+                     f"{statistics.median(p[1] for p in pairs):.2f} s; {ratio:.2f}x "
+                     f"(pairs {', '.join(f'{busy / idle:.2f}' for idle, busy in pairs)})",
+                     f"<= {SHARED_TARGET:g}x", verdict(ratio <= SHARED_TARGET if judged else None)))
+    return rows
+
+
 def replace_option(args: list[str], option: str, value: str) -> list[str]:
     args = list(args)
     if option in args:
@@ -290,6 +377,8 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     parser.add_argument("--max-wait", type=float, default=60.0,
                         help="seconds to wait for idle cores before each timing (0: never wait)")
+    parser.add_argument("--shared", action="store_true",
+                        help="only the shared-machine rows: idle vs one core busy, CLI and app")
     parser.add_argument("--repeats", type=int, default=None,
                         help="timings per figure (default 3, 1 with --quick)")
     return parser.parse_args(argv)
@@ -307,6 +396,14 @@ def main(argv=None) -> int:
           f"threads {threads}  usable cores {devices.usable_cores()}  "
           f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}  load {load_before:.2f}"
           f"{'  (quick: nothing judged)' if quick else ''}", flush=True)
+
+    if arguments.shared:
+        rows = shared_machine_rows(repeats, 10_000 if quick else None, judged=not quick)
+        print()
+        print_table(rows)
+        print(f"\nload average {load_before:.2f} before, {load_average():.2f} after; timings "
+              f"started on busy cores after waiting {QUIET['max_wait']:g} s: {QUIET['busy']}")
+        return 0
 
     rows = []
     times = engine_versus_textbook(repeats, steps)
@@ -352,6 +449,8 @@ def main(argv=None) -> int:
         torch.set_num_threads(threads)
         rows.append((f"  same recipe on {other_threads} thread(s) (not judged)",
                      f"{accuracy:.2%} in {seconds:.1f} s", "", ""))
+
+    rows += shared_machine_rows(repeats, 10_000 if quick else None, judged=not quick)
 
     if arguments.search and not quick:
         for kind, settings in FASTEST.items():

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 
 import pytest
 import torch
+from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from course import devices
 
@@ -94,3 +98,54 @@ def test_resolve_device_cuda_without_a_gpu_is_a_clear_error(requested):
         return
     with pytest.raises(ValueError, match="no GPU is available.*--device cpu"):
         devices.resolve_device(requested)
+
+
+# ----------------------------------------------------------------------------- sharing the cores
+
+
+def test_wait_passively_asks_for_sleeping_openmp_threads_unless_already_chosen():
+    fresh, chosen = {}, {"OMP_WAIT_POLICY": "ACTIVE"}
+    devices.wait_passively(fresh)
+    devices.wait_passively(chosen)
+
+    assert fresh == {"OMP_WAIT_POLICY": "PASSIVE"}
+    assert chosen == {"OMP_WAIT_POLICY": "ACTIVE"}
+
+
+def test_the_command_line_sets_the_wait_policy_before_torch_is_loaded():
+    # devices itself must not import torch, or the policy would come too late
+    script = ("import sys, os; import course.devices; torch_first = 'torch' in sys.modules; "
+              "import course.__main__; print(torch_first, os.environ.get('OMP_WAIT_POLICY'))")
+    environment = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           env=environment, check=True, timeout=120).stdout.split()
+
+    assert shown == ["False", "PASSIVE"]
+
+
+@pytest.mark.parametrize(("free", "ceiling", "threads"), [
+    (2.0, 2, 2), (1.6, 2, 2), (1.0, 2, 1), (0.3, 2, 1), (-1.0, 2, 1), (15.0, 4, 4), (3.4, 8, 3)])
+def test_threads_follow_the_cores_other_processes_leave_free(free, ceiling, threads):
+    assert devices.threads_for(free, ceiling) == threads
+
+
+def test_an_optimizer_step_drops_to_one_thread_while_other_processes_fill_every_core(
+        restore_threads):
+    loop = "import time\nend = time.monotonic() + 8\nwhile time.monotonic() < end: pass"
+    hogs = [subprocess.Popen([sys.executable, "-c", loop]) for _ in range(os.cpu_count() or 1)]
+    weight = torch.nn.Parameter(torch.ones(3))
+    optimizer = torch.optim.SGD([weight], lr=0.1)
+    torch.set_num_threads(2)
+    governor = devices.FreeCoreThreads(ceiling=2, interval=0.5)
+    handle = register_optimizer_step_post_hook(governor)
+    try:
+        time.sleep(1.5)  # the hogs fill the cores while this process sleeps
+        weight.sum().backward()
+        optimizer.step()
+    finally:
+        handle.remove()
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+    assert torch.get_num_threads() == 1
