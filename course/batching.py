@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import math
 import time
 
@@ -118,41 +120,79 @@ def gradient_noise(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
     return sum(distances) / len(distances)
 
 
-def compare_batch_sizes(images: torch.Tensor, labels: torch.Tensor, sizes=(8, 64, 512),
-                        seed: int = 0, progress=None) -> list[dict]:
-    """One epoch per batch size on the same images: memory, speed, gradient noise, accuracy.
+def batch_size_row(images: torch.Tensor, labels: torch.Tensor, batch_size: int,
+                   updates: int | None = None, seed: int = 0) -> dict:
+    """Train a fresh MLP at one batch size; measure memory, speed, gradient noise, generalization.
 
-    images: float [N, 1, 28, 28] already normalised; labels int64 [N]. The last fifth of the
-    images is held out for accuracy.
+    images: float [N, 1, 28, 28] already normalised; labels int64 [N]. The first four fifths
+    train, the last fifth is held out. updates=None trains one epoch (a fixed-epoch budget);
+    a number trains exactly that many updates, epoch after epoch (an equal-updates budget).
     """
     cut = len(labels) * 4 // 5
-    train = TensorDataset(images[:cut], labels[:cut])
-    held_x, held_y = images[cut:], labels[cut:]
-    rows = []
-    for position, batch_size in enumerate(sizes):
-        model = mlp_for_images(seed)
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-        noise = gradient_noise(model, images[:cut], labels[:cut], batch_size, seed=seed)
-        loader = DataLoader(train, batch_size=batch_size, shuffle=True,
-                            generator=torch.Generator().manual_seed(seed))
-        start = time.perf_counter()
+    train_x, train_y = images[:cut], labels[:cut]
+    model = mlp_for_images(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    noise = gradient_noise(model, train_x, train_y, batch_size, seed=seed)
+    loader = DataLoader(TensorDataset(train_x, train_y), batch_size=batch_size, shuffle=True,
+                        generator=torch.Generator().manual_seed(seed))
+    target = len(loader) if updates is None else updates
+    done, seen = 0, 0
+    start = time.perf_counter()
+    while done < target:
         for x, y in loader:
             loss = nn.functional.cross_entropy(model(x), y)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        seconds = time.perf_counter() - start
-        with torch.no_grad():
-            accuracy = (model(held_x).argmax(dim=1) == held_y).float().mean().item()
-        rows.append({
-            "batch size": batch_size,
-            "updates per epoch": len(loader),
-            "activation memory (KB)": activation_bytes(model, images[:batch_size]) / 1024,
-            "seconds per epoch": seconds,
-            "samples / s": cut / seconds,
-            "gradient noise": noise,
-            "held-out accuracy": accuracy,
-        })
+            done, seen = done + 1, seen + len(y)
+            if done == target:
+                break
+    seconds = time.perf_counter() - start
+    with torch.no_grad():
+        train_accuracy = (model(train_x).argmax(dim=1) == train_y).float().mean().item()
+        held_accuracy = (model(images[cut:]).argmax(dim=1) == labels[cut:]).float().mean().item()
+    return {
+        "batch size": batch_size,
+        "updates per epoch": len(loader),
+        "updates made": done,
+        "epochs": seen / cut,
+        "activation memory (KB)": activation_bytes(model, images[:batch_size]) / 1024,
+        "seconds": seconds,
+        "samples / s": seen / seconds,
+        "gradient noise": noise,
+        "train accuracy": train_accuracy,
+        "held-out accuracy": held_accuracy,
+        "gap (train − held-out)": train_accuracy - held_accuracy,
+    }
+
+
+def compare_batch_sizes(images: torch.Tensor, labels: torch.Tensor, sizes=(8, 64, 512),
+                        updates: int | None = None, seed: int = 0, progress=None) -> list[dict]:
+    """batch_size_row for each size on the same images; progress(fraction, text) after each."""
+    rows = []
+    for position, batch_size in enumerate(sizes):
+        rows.append(batch_size_row(images, labels, batch_size, updates, seed))
         if progress:
             progress((position + 1) / len(sizes), f"batch size {batch_size} done")
     return rows
+
+
+def fastest(rows: list[dict]) -> dict:
+    """The row that pushed the most samples per second through training."""
+    return max(rows, key=lambda row: row["samples / s"])
+
+
+def source_diff(before, after) -> str:
+    """A diff of two functions' sources, ignoring indentation (as `git diff -w` shows it)."""
+    old = inspect.getsource(before).splitlines()
+    new = inspect.getsource(after).splitlines()
+    matcher = difflib.SequenceMatcher(a=[line.strip() for line in old],
+                                      b=[line.strip() for line in new], autojunk=False)
+    lines = []
+    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+        if tag == "equal":
+            lines += [f"  {line}" for line in new[b0:b1]]
+            continue
+        lines += [f"- {line}" for line in old[a0:a1]]
+        lines += [f"+ {line}" for line in new[b0:b1]]
+    return "\n".join(lines)

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from course import batching, data
+from course import batching, data, loops
 from course.teaching_datasets import SimpleDataset, SortedDataset
 
 # --- How many batches -------------------------------------------------------------------------
@@ -175,8 +175,8 @@ def test_compare_batch_sizes_on_real_mnist_returns_one_row_per_size(mnist_subset
     assert [row["batch size"] for row in rows] == [8, 64, 512]
     assert [row["updates per epoch"] for row in rows] == [math.ceil(1600 / b) for b in (8, 64, 512)]
     for row in rows:
-        for key in ("activation memory (KB)", "seconds per epoch", "samples / s",
-                    "gradient noise", "held-out accuracy"):
+        for key in ("activation memory (KB)", "seconds", "samples / s",
+                    "gradient noise", "train accuracy", "held-out accuracy"):
             assert row[key] > 0, key
         assert row["held-out accuracy"] <= 1
     memory = [row["activation memory (KB)"] for row in rows]
@@ -192,3 +192,62 @@ def test_compare_batch_sizes_memory_matches_activation_bytes(mnist_subset):
     expected = batching.activation_bytes(batching.mlp_for_images(), images[:16]) / 1024
     assert row["activation memory (KB)"] == expected
     assert row["updates per epoch"] == len(DataLoader(range(400), batch_size=16))
+
+
+def test_batch_size_row_with_equal_updates_trains_exactly_that_many_steps(mnist_subset):
+    images, labels = mnist_subset
+    row = batching.batch_size_row(images, labels, 64, updates=60)
+    assert row["updates per epoch"] == 25 and row["updates made"] == 60
+    assert row["epochs"] == pytest.approx(60 * 64 / 1600)
+    assert row["gap (train − held-out)"] == pytest.approx(row["train accuracy"]
+                                                         - row["held-out accuracy"])
+
+
+def test_more_updates_on_the_same_images_fit_the_training_images_better(mnist_subset):
+    images, labels = mnist_subset
+    one_epoch = batching.batch_size_row(images, labels, 512)
+    many = batching.batch_size_row(images, labels, 512, updates=200)
+    assert one_epoch["updates made"] == 4
+    assert many["train accuracy"] > one_epoch["train accuracy"] + 0.2
+    assert many["gap (train − held-out)"] > one_epoch["gap (train − held-out)"]
+
+
+def test_batch_size_row_is_deterministic_apart_from_timing(mnist_subset):
+    images, labels = mnist_subset
+    timing = {"seconds", "samples / s"}
+    first, second = (batching.batch_size_row(images[:500], labels[:500], 32) for _ in range(2))
+    assert {k: v for k, v in first.items() if k not in timing} == {
+        k: v for k, v in second.items() if k not in timing}
+
+
+def test_fastest_picks_the_row_with_the_most_samples_per_second():
+    rows = [{"batch size": 8, "samples / s": 900.0}, {"batch size": 64, "samples / s": 2500.0},
+            {"batch size": 512, "samples / s": 1800.0}]
+    assert batching.fastest(rows)["batch size"] == 64
+
+
+def test_source_diff_marks_the_signature_and_the_dataloader_line_only():
+    diff = batching.source_diff(loops.train_on_tensors, loops.train_on_dataloader).splitlines()
+    changed = [line for line in diff if line[0] in "+-"]
+    assert changed == [
+        "- def train_on_tensors(model, x, y, loss_fn, optimizer, epochs):",
+        "+ def train_on_dataloader(model, train_loader, loss_fn, optimizer, epochs):",
+        "+         for x, y in train_loader:",
+    ]
+    body = [line[2:].strip() for line in diff if line.startswith("  ")]
+    assert "predictions = model(x)" in body and "optimizer.step()" in body
+
+
+def test_source_diff_of_a_function_with_itself_marks_nothing():
+    assert all(line.startswith("  ")
+               for line in batching.source_diff(loops.train_on_tensors,
+                                                loops.train_on_tensors).splitlines())
+
+
+def test_a_shorter_shuffle_race_is_the_start_of_a_longer_one():
+    """The page trains the race once, to the most epochs, and shows its first `epochs` epochs."""
+    dataset = SortedDataset(n=512)
+    for shuffle in (False, True):
+        short = batching.shuffle_race(dataset, shuffle=shuffle, epochs=3)
+        long = batching.shuffle_race(dataset, shuffle=shuffle, epochs=5)
+        assert len(short) == 3 * 16 and short == long[:len(short)]

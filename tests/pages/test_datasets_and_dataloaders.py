@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -44,6 +45,21 @@ def explore(at: AppTest, n: int, batch: int, drop_last: bool) -> AppTest:
     return at
 
 
+def answer_explorer_checks(at: AppTest) -> AppTest:
+    """Commit both predictions (one of them wrong): the explorer may then show its answers."""
+    at.number_input(key="dl.q_iterations.guess").set_value(12)
+    at.button(key="dl.q_iterations.check").click().run()
+    at.radio(key="dl.q_last_batch.choice").set_value("[4, 1]")
+    at.button(key="dl.q_last_batch.check").click().run()
+    assert not at.exception
+    return at
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    return [json.loads(chart.proto.spec)["layout"].get("title", {}).get("text")
+            for chart in at.get("plotly_chart")]
+
+
 def table_with(at: AppTest, column: str):
     return next(frame.value for frame in at.dataframe if column in frame.value.columns)
 
@@ -55,17 +71,40 @@ def checked(at: AppTest, prefix: str) -> list[str]:
 
 # --- Rendering on real data -------------------------------------------------------------------
 
-def test_lesson_renders_with_13_iterations_by_default(lesson):
+def test_explorer_hides_its_answers_until_both_checks_are_answered(lesson):
     assert lesson.title[0].value == "Datasets and DataLoaders"
+    assert not lesson.error
+    assert "Iterations per epoch" not in [m.label for m in lesson.metric]
+    assert not [c for c in lesson.caption if "= 13" in c.value]
+    assert not [f for f in lesson.dataframe if "x.shape" in f.value.columns]
+    assert any("give away both answers" in i.value for i in lesson.info)
+    lesson.number_input(key="dl.q_iterations.guess").set_value(13)
+    lesson.button(key="dl.q_iterations.check").click().run()
+    assert "Iterations per epoch" not in [m.label for m in lesson.metric]  # one check is not both
+    lesson.radio(key="dl.q_last_batch.choice").set_value("[8, 1]")
+    lesson.button(key="dl.q_last_batch.check").click().run()
+    assert not lesson.exception
     assert metric(lesson, "Iterations per epoch") == "13"
     assert "ceil(100 / 8) = 13" in [c.value for c in lesson.caption]
-    assert not lesson.error
 
 
-def test_lesson_shows_a_real_mnist_batch_and_dataset(lesson):
-    assert [metric(lesson, label) for label in ("batch: images in this batch",
-                                                "channels: 1 = grayscale", "height in pixels",
-                                                "width in pixels")] == ["64", "1", "28", "28"]
+def test_explorer_shows_other_loaders_before_the_checks(lesson):
+    explore(lesson, 100, 7, drop_last=False)
+    assert metric(lesson, "Iterations per epoch") == "15"
+
+
+def test_mnist_batch_shape_is_revealed_only_after_the_shape_check(lesson):
+    labels = ("batch: images in this batch", "channels: 1 = grayscale", "height in pixels",
+              "width in pixels")
+    assert not [m for m in lesson.metric if m.label in labels]
+    assert not [c for c in lesson.caption if "images.shape" in c.value]
+    lesson.radio(key="dl.q_shape.choice").set_value(SHAPE_OPTIONS[0])
+    lesson.button(key="dl.q_shape.check").click().run()
+    assert not lesson.exception
+    assert [metric(lesson, label) for label in labels] == ["64", "1", "28", "28"]
+
+
+def test_lesson_shows_a_real_mnist_dataset(lesson):
     assert metric(lesson, "len(train_data)") == "60,000"
     assert metric(lesson, "one image") == "[1, 28, 28]"
     counts = ", ".join(f"{d}: {c:,}" for d, c in enumerate(
@@ -85,11 +124,20 @@ def test_lesson_shows_the_collation_error_and_its_fix(lesson):
 def test_explorer_shows_938_iterations_for_mnist_with_batch_64(lesson):
     explore(lesson, 60_000, 64, drop_last=False)
     assert metric(lesson, "Iterations per epoch") == "938"
-    assert "ceil(60000 / 64) = 938" in [c.value for c in lesson.caption]
-    assert "Showing the first 200 of 938 batches." in [c.value for c in lesson.caption]
+    assert "ceil(60,000 / 64) = 938" in [c.value for c in lesson.caption]
+    assert "938 iterations in one epoch (bars: the first 199 and the last)" in chart_titles(lesson)
+
+
+def test_explorer_title_counts_every_iteration_at_large_n(lesson):
+    explore(lesson, 100_000, 1, drop_last=False)
+    assert metric(lesson, "Iterations per epoch") == "100,000"
+    assert "ceil(100,000 / 1) = 100,000" in [c.value for c in lesson.caption]
+    titles = [t for t in chart_titles(lesson) if t and "iterations in one epoch" in t]
+    assert titles == ["100,000 iterations in one epoch (bars: the first 199 and the last)"]
 
 
 def test_explorer_drop_last_drops_the_partial_batch(lesson):
+    answer_explorer_checks(lesson)
     explore(lesson, 100, 8, drop_last=True)
     assert metric(lesson, "Iterations per epoch") == "12"
     assert "floor(100 / 8) = 12" in [c.value for c in lesson.caption]
@@ -98,10 +146,11 @@ def test_explorer_drop_last_drops_the_partial_batch(lesson):
 
 
 def test_explorer_live_loader_table_matches_the_metric(lesson):
+    answer_explorer_checks(lesson)
     explore(lesson, 100, 8, drop_last=False)
     table = table_with(lesson, "x.shape")
-    assert table["iteration"].tolist() == [1, 2, 3, 12, 13]
-    assert table["x.shape"].tolist() == ["[8, 1]"] * 4 + ["[4, 1]"]
+    assert table["iteration"].tolist() == ["1", "2", "3", "…", "12", "13"]
+    assert table["x.shape"].tolist() == ["[8, 1]"] * 3 + ["…", "[8, 1]", "[4, 1]"]
     assert any("yielded **13** batches" in m.value for m in lesson.markdown)
 
 
@@ -148,11 +197,14 @@ def test_run_both_loops_recovers_w_2_and_b_1(lesson):
     assert not lesson.exception
     results = table_with(lesson, "w")
     assert list(results.index) == ["raw tensors", "DataLoader"]
+    assert results["updates"].tolist() == [200, 260]
+    # both judged on the same yardstick, all 100 points: close to the noise variance 0.01
+    assert results["loss on all 100 points"].tolist() == pytest.approx([0.01, 0.01], abs=0.01)
     assert results["w"].tolist() == pytest.approx([2.0, 2.0], abs=0.1)
     assert results["b"].tolist() == pytest.approx([1.0, 1.0], abs=0.1)
 
 
-def test_batch_size_button_trains_on_2000_images_and_shows_a_table(lesson):
+def test_batch_size_button_trains_on_1600_of_2000_images_and_shows_a_table(lesson):
     lesson.select_slider(key="dl.bs_subset").set_value(2000)
     lesson.button(key="dl.bs_run").click().run()
     assert not lesson.exception
@@ -160,7 +212,34 @@ def test_batch_size_button_trains_on_2000_images_and_shows_a_table(lesson):
     sizes = rows["batch size"].tolist()
     assert sizes == [8, 64, 512]
     assert rows["updates per epoch"].tolist() == [math.ceil(1600 / b) for b in sizes]
-    assert (rows.drop(columns=["batch size", "updates per epoch"]) > 0).all().all()
+    assert rows["updates made"].tolist() == rows["updates per epoch"].tolist()
+    assert rows["epochs"].tolist() == [1.0, 1.0, 1.0]
+    positive = ["activation memory (KB)", "seconds", "samples / s", "gradient noise",
+                "train accuracy", "held-out accuracy"]
+    assert (rows[positive] > 0).all().all()
+    assert any("2,000 images (1,600 to train, 400 held out)" in m.value for m in lesson.markdown)
+    caption = next(m.value for m in lesson.markdown if "**Speed** in your measurement" in m.value)
+    fastest = rows.loc[rows["samples / s"].idxmax(), "batch size"]
+    assert f"B={fastest} trained fastest" in caption
+    assert "fixed-epoch budget" in caption and "Generalization" in caption
+
+
+def test_batch_size_button_clicked_twice_replays_the_cache_without_an_error(lesson):
+    for _ in range(2):
+        lesson.button(key="dl.bs_run").click().run()
+        assert not lesson.exception
+        assert table_with(lesson, "batch size")["batch size"].tolist() == [8, 64, 512]
+
+
+def test_equal_updates_budget_gives_every_batch_size_200_updates(lesson):
+    lesson.radio(key="dl.bs_budget").set_value("200 updates each (equal-updates budget)")
+    lesson.multiselect(key="dl.bs_sizes").set_value([16, 64])
+    lesson.button(key="dl.bs_run").click().run()
+    assert not lesson.exception
+    rows = table_with(lesson, "batch size")
+    assert rows["updates made"].tolist() == [200, 200]
+    assert rows["epochs"].tolist() == pytest.approx([200 * 16 / 1600, 200 * 64 / 1600])
+    assert any("equal-updates budget" in m.value for m in lesson.markdown)
 
 
 # --- No dataset ---------------------------------------------------------------------------------
@@ -173,15 +252,19 @@ def empty_root(tmp_path, monkeypatch):
     st.cache_resource.clear()
 
 
-def test_lesson_without_data_shows_the_missing_files_and_keeps_the_explorer(empty_root,
-                                                                            monkeypatch):
+def test_lesson_without_data_shows_the_missing_files_once_and_keeps_the_explorer(empty_root,
+                                                                                 monkeypatch):
     at = open_lesson(monkeypatch)
     errors = [e.value for e in at.error]
-    assert errors, "the learner should be told why the MNIST sections are missing"
+    assert len(errors) == 1, "the missing-dataset message appears once, not once per section"
     for path in data.required_files("mnist", empty_root):
-        assert all(str(path) in error for error in errors)
-    assert all("COURSE_DATA_DIR" in error for error in errors)
-    assert metric(at, "Iterations per epoch") == "13"
+        assert str(path) in errors[0]
+    assert "COURSE_DATA_DIR" in errors[0]
+    pointers = [c.value for c in at.caption if "needs the MNIST files" in c.value]
+    assert len(pointers) == 5  # MNIST batch, torchvision MNIST, transforms, lazy folder, batch size
     assert not [b for b in at.button if b.key == "dl.bs_run"]
+    assert [m.label for m in at.metric] == []  # the explorer waits for the checks at N=100, B=8
     explore(at, 60_000, 64, drop_last=False)
     assert metric(at, "Iterations per epoch") == "938"
+    at.button(key="dl.run_loops").click().run()
+    assert not at.exception and table_with(at, "w") is not None
