@@ -277,3 +277,29 @@ def test_workers_fork_from_a_server_that_preloaded_torch_and_the_data():
 
     assert context.get_start_method() == "forkserver"
     assert "course.runs.preload" in __import__("multiprocessing").forkserver._forkserver._preload_modules
+
+
+def test_a_finished_run_keeps_only_its_final_checkpoint_and_resuming_it_trains_nothing(tmp_path,
+                                                                                     data_dir):
+    folder = new_run(tmp_path, "done", SMALL)
+    assert jobs.execute(str(folder)) == "done"
+    assert not (folder / jobs.EPOCH_CHECKPOINT).exists()
+    final = load_checkpoint(folder / jobs.FINAL_CHECKPOINT)
+    steps = jobs.status(folder)["steps"]
+
+    assert jobs.execute(str(folder)) == "done"
+
+    again = load_checkpoint(folder / jobs.FINAL_CHECKPOINT)
+    assert torch.equal(again.model_state["1.weight"], final.model_state["1.weight"])
+    assert jobs.status(folder)["steps"] == steps
+    assert jobs.status(folder)["history"] == final.history
+
+
+def test_cancel_takes_a_waiting_run_out_of_the_queue_for_good(tmp_path):
+    folder = new_run(tmp_path, "waiting", SMALL)
+    pool = jobs.JobRunner(slots=1)  # never submitted to: its workers never start
+    pool.cancel(folder)
+    pool.shutdown()
+    assert jobs.status(folder)["state"] == "cancelled"
+    assert jobs.execute(str(folder)) == "cancelled"  # a worker that picks it up trains nothing
+    assert not (folder / jobs.FINAL_CHECKPOINT).exists()
