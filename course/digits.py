@@ -1,8 +1,9 @@
 """Turn a learner's drawing or photo into an MNIST-style input, one visible step at a time.
 
-MNIST digits are white ink on black, scaled so the longest side is 20 px and pasted into a
-28×28 frame so the centre of mass sits in the middle. A model trained on MNIST only
-recognises a drawing that went through the same steps.
+A photo first loses its paper: uneven light, grey paper and noise would otherwise reach the
+model as a grey rectangle. MNIST digits are white ink on black, scaled so the longest side is
+20 px and pasted into a 28×28 frame so the centre of mass sits in the middle. A model trained
+on MNIST only recognises a drawing that went through the same steps.
 """
 
 from __future__ import annotations
@@ -20,10 +21,16 @@ MNIST_MEAN, MNIST_STD = NORMALIZATION["mnist"]
 LUMA = (0.299, 0.587, 0.114)  # how bright red, green and blue look to the eye (ITU-R BT.601)
 
 
+EMPTY_CANVAS = "Draw a digit first: the canvas is still empty."
+NO_DIGIT_IN_PHOTO = ("No digit found in the photo: write one digit in dark ink on plain paper, "
+                     "let it fill most of the picture, and take the photo in even light.")
+WORKING_SIZE = 512  # longest side a photo is worked on at: the model only ever sees 20×20 of it
+
+
 class EmptyDrawing(ValueError):
     """The image holds no ink, so there is no digit to recognise."""
 
-    def __init__(self, message: str = "Draw a digit first: the canvas is still empty."):
+    def __init__(self, message: str = EMPTY_CANVAS):
         super().__init__(message)
 
 
@@ -32,7 +39,13 @@ def to_grayscale(image) -> torch.Tensor:
     if isinstance(image, bytes | bytearray):
         image = Image.open(io.BytesIO(image))
     if isinstance(image, Image.Image):
-        image = ImageOps.exif_transpose(image).convert("RGBA")  # phone photos come rotated
+        image = ImageOps.exif_transpose(image)  # phone photos come rotated
+        if image.mode not in ("L", "LA", "RGB", "RGBA"):  # palette, CMYK, 16-bit, ...
+            image = image.convert("RGBA")
+        factor = max(image.size) // WORKING_SIZE
+        if factor > 1:  # a 12-megapixel photo: average it down in PIL first, it is 50× faster
+            image = image.reduce(factor)
+        image = image.convert("RGBA")
     array = np.array(image)  # a copy: torch wants a writable array
     pixels = torch.as_tensor(array).float() / (255.0 if array.dtype == np.uint8 else 1.0)
     if pixels.ndim == 2:
@@ -43,10 +56,107 @@ def to_grayscale(image) -> torch.Tensor:
     return gray * alpha + (1 - alpha)
 
 
+def shrink(gray: torch.Tensor, longest: int = WORKING_SIZE) -> torch.Tensor:
+    """A phone photo scaled down (antialiased) so its longest side is `longest`; small images as they are."""
+    height, width = gray.shape
+    if max(height, width) <= longest:
+        return gray
+    scale = longest / max(height, width)
+    size = (max(1, round(height * scale)), max(1, round(width * scale)))
+    return F.interpolate(gray[None, None], size=size, mode="area")[0, 0]
+
+
 def invert_if_light_background(gray: torch.Tensor) -> torch.Tensor:
-    """MNIST digits are white on black; drawings and photos are dark on light, so flip those."""
-    border = torch.cat([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    return 1 - gray if border.median() > 0.5 else gray
+    """MNIST digits are white on black; drawings and photos are dark on light, so flip those.
+
+    The ink is the few pixels far from the paper's typical brightness: when the darkest ones lie
+    further below the median than the brightest lie above it, the ink is dark. This holds on
+    grey paper too, where a fixed "brighter than 0.5" rule does not.
+    """
+    sample = gray.flatten()[:: max(1, gray.numel() // 100_000)]  # quantile wants few values
+    low, middle, high = torch.quantile(sample, torch.tensor([0.001, 0.5, 0.999]))
+    return 1 - gray if middle - low > high - middle else gray
+
+
+def max_filter(image: torch.Tensor, size: int) -> torch.Tensor:
+    """Each pixel replaced by the largest value in the size×size square around it (size odd)."""
+    rows = F.max_pool2d(image[None, None], (1, size), stride=1, padding=(0, size // 2))
+    return F.max_pool2d(rows, (size, 1), stride=1, padding=(size // 2, 0))[0, 0]
+
+
+def smooth_surface(height: int, width: int) -> torch.Tensor:
+    """[height, width, 10]: the cubic polynomials in x and y that a smooth fall of light is made of."""
+    y = torch.linspace(-1, 1, height)[:, None].expand(height, width)
+    x = torch.linspace(-1, 1, width)[None, :].expand(height, width)
+    return torch.stack([torch.ones_like(x), x, y, x * x, x * y, y * y,
+                        x**3, x * x * y, x * y * y, y**3], dim=-1)
+
+
+def paper_background(inverted: torch.Tensor, rounds: int = 6) -> torch.Tensor:
+    """The paper's own brightness under uneven light, with the ink left out.
+
+    Light from a lamp or a window falls off smoothly across a page, so a cubic surface in x and
+    y fits the paper; the ink sits above that surface and is dropped from the fit, round by
+    round, as whatever stands more than 2.5 robust standard deviations above it.
+    """
+    small = F.adaptive_avg_pool2d(inverted[None, None], (min(64, inverted.shape[0]),
+                                                         min(64, inverted.shape[1])))[0, 0]
+    features = smooth_surface(*small.shape).reshape(-1, 10).double()
+    values = small.flatten().double()
+    residual = values - values.median()  # the first guess: flat paper, the majority's brightness
+    paper = torch.ones_like(values, dtype=torch.bool)
+    for _ in range(rounds):
+        spread = 1.4826 * residual[paper].abs().median()
+        paper = residual <= 2.5 * spread + 1e-4
+        fit = torch.linalg.lstsq(features[paper], values[paper, None]).solution
+        residual = values - (features @ fit)[:, 0]
+    return (smooth_surface(*inverted.shape).double() @ fit)[..., 0].float().clamp(0, 1)
+
+
+def otsu_threshold(values: torch.Tensor, bins: int = 256) -> float:
+    """Otsu's threshold: the cut that best splits the values into two groups (ink and paper)."""
+    low, high = float(values.min()), float(values.max())
+    if high - low < 1e-6:
+        return high
+    counts = torch.histc(values.double(), bins=bins, min=low, max=high)
+    centres = low + (torch.arange(bins, dtype=torch.float64) + 0.5) * (high - low) / bins
+    below, below_sum = counts.cumsum(0), (counts * centres).cumsum(0)
+    above, above_sum = counts.sum() - below, (counts * centres).sum() - below_sum
+    between = below * above * (below_sum / below - above_sum / above) ** 2  # between-class variance
+    between = torch.nan_to_num(between[:-1], nan=0.0)
+    tied = torch.nonzero(between >= between.max() * (1 - 1e-9)).flatten()  # an empty gap ties
+    best = (int(tied[0]) + int(tied[-1])) / 2  # cut in the middle of the gap
+    return low + (best + 1) * (high - low) / bins
+
+
+def separate_digit(inverted: torch.Tensor, empty_message: str = EMPTY_CANVAS) -> torch.Tensor:
+    """The ink alone on black: the uneven light evened out, the contrast stretched, the paper set to 0.
+
+    Ink is what Otsu's threshold puts on the bright side and what also stands clear of the
+    paper's noise (5 robust standard deviations). The stroke's soft edge stays: fainter pixels
+    above the noise are kept where they join the ink, growing out from it up to one MNIST pixel
+    (a 28th of the image). Raises EmptyDrawing when nothing is ink.
+    """
+    background = paper_background(inverted)
+    above_paper = inverted - background
+    paper = above_paper.median()
+    noise = 1.4826 * (above_paper - paper).abs().median()  # median absolute deviation, as a std
+    flat = above_paper.clamp(min=0)
+    ink = flat > max(otsu_threshold(flat), float(paper + 5 * noise))
+    if int(ink.sum()) < max(12, flat.numel() // 5000):
+        raise EmptyDrawing(empty_message)
+    above_noise = flat > paper + 3 * noise
+    keep = ink
+    for _ in range(max(flat.shape) // 28):
+        grown = (max_filter(keep.float(), 3) > 0) & above_noise
+        if torch.equal(grown, keep):
+            break
+        keep = grown
+    # Ink darkens the light that falls on it by a fraction, so divide by the paper's own light:
+    # a stroke in the dim corner then counts as much as one under the lamp.
+    darkness = flat / (1 - background).clamp(min=0.05)
+    brightest = torch.quantile(darkness[ink][:: max(1, int(ink.sum()) // 100_000)], 0.99)
+    return (darkness / brightest).clamp(0, 1) * keep
 
 
 def crop_to_stroke(gray: torch.Tensor, threshold: float = 0.1) -> torch.Tensor:
@@ -95,21 +205,23 @@ def normalize(image28: torch.Tensor, mean: float = MNIST_MEAN, std: float = MNIS
     return ((image28 - mean) / std).reshape(1, 1, *image28.shape[-2:])
 
 
-def preprocess_steps(image) -> list[tuple[str, torch.Tensor]]:
+def preprocess_steps(image, photo: bool = False) -> list[tuple[str, torch.Tensor]]:
     """Every intermediate image with its label, so a page can show the pipeline as a strip.
 
     All steps are [H, W] in [0, 1] except the last, the model's [1, 1, 28, 28] input.
-    Raises EmptyDrawing when there is no ink.
+    Raises EmptyDrawing when there is no ink (worded for a photo when `photo`).
     """
-    gray = to_grayscale(image)
+    gray = shrink(to_grayscale(image))
     inverted = invert_if_light_background(gray)
-    cropped = crop_to_stroke(inverted)
+    separated = separate_digit(inverted, NO_DIGIT_IN_PHOTO if photo else EMPTY_CANVAS)
+    cropped = crop_to_stroke(separated)
     boxed = scale_to_box(cropped)
     centred = center_by_mass(boxed)
-    return [("grayscale", gray), ("inverted", inverted), ("cropped", cropped),
-            ("20×20", boxed), ("centred 28×28", centred), ("normalized", normalize(centred))]
+    return [("grayscale", gray), ("inverted", inverted), ("ink only", separated),
+            ("cropped", cropped), ("20×20", boxed), ("centred 28×28", centred),
+            ("normalized", normalize(centred))]
 
 
-def preprocess(image) -> torch.Tensor:
+def preprocess(image, photo: bool = False) -> torch.Tensor:
     """The model's [1, 1, 28, 28] input for a drawing or photo of one digit."""
-    return preprocess_steps(image)[-1][1]
+    return preprocess_steps(image, photo)[-1][1]

@@ -211,7 +211,7 @@ def own_digit_section(model, model_name: str | None, key: str) -> None:
     try:
         image = Image.open(io.BytesIO(raw))
         image.load()
-        steps = digits.preprocess_steps(image)
+        steps = digits.preprocess_steps(image, photo=source != "Draw")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         st.error("That file is not an image this page can read. Try a PNG or JPEG.")
         return

@@ -30,8 +30,10 @@ SCRIPT = textwrap.dedent("""
         st.write("no drawing yet")
     else:
         st.write(f"image size: {Image.open(io.BytesIO(png)).size}")
-        centred = dict(digits.preprocess_steps(png))["centred 28×28"]
-        st.write(f"ink pixels: {int((centred > 0.1).sum())}")
+        steps = dict(digits.preprocess_steps(png))
+        st.write(f"ink pixels: {int((steps['centred 28×28'] > 0.1).sum())}")
+        drawn, kept = int((steps["inverted"] > 0).sum()), int((steps["ink only"] > 0).sum())
+        st.write(f"paper step kept {kept} of {drawn} drawn pixels")
 """)
 
 
@@ -87,6 +89,9 @@ def test_mouse_stroke_reaches_python_as_png_with_ink(browser, canvas_url):
         ink.wait_for(timeout=60_000)
         assert int(ink.inner_text().split(":")[1]) > 0
         assert page.get_by_text("image size: (280, 280)").count() == 1
+        # A canvas is already clean: separating ink from paper must not drop its antialiased edge.
+        kept = page.get_by_text(re.compile(r"paper step kept \d+ of \d+")).inner_text().split()
+        assert int(kept[3]) == int(kept[5]) > 1000, kept
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "canvas.png"))
 

@@ -53,14 +53,17 @@ def test_white_on_black_input_is_not_inverted():
     assert torch.equal(digits.invert_if_light_background(gray), gray)
 
 
+def dark_on_light(digit: torch.Tensor) -> Image.Image:
+    """An MNIST digit (28×28 in [0, 1]) as a learner's 280×280 canvas: black ink on white."""
+    big = F.interpolate(digit[None, None], size=(280, 280), mode="bilinear")[0, 0]
+    return Image.fromarray(((1 - big.clamp(0, 1)) * 255).round().to(torch.uint8).numpy())
+
+
 def test_real_mnist_digit_survives_upscale_invert_and_preprocess(data_dir):
     test_split = data.split_tensors("mnist", False)
     similarities = []
     for index in range(20):
-        original = test_split.images[index].float() / 255.0
-        big = F.interpolate(original[None, None], size=(280, 280), mode="bilinear")[0, 0]
-        dark_on_light = ((1 - big.clamp(0, 1)) * 255).round().to(torch.uint8).numpy()
-        processed = digits.preprocess(Image.fromarray(dark_on_light))
+        processed = digits.preprocess(dark_on_light(test_split.images[index].float() / 255.0))
         expected = data.normalize_batch(test_split.images[index:index + 1])
         similarities.append(F.cosine_similarity(processed.flatten(), expected.flatten(), dim=0).item())
     # A one-pixel shift of a thin stroke already costs ~0.1, so 0.8 means "the same digit, in place".
@@ -101,3 +104,120 @@ def test_crop_keeps_only_the_ink():
     gray = torch.zeros(100, 100)
     gray[30:60, 40:45] = 1.0
     assert digits.crop_to_stroke(gray).shape == (30, 5)
+
+
+# --- Photos: the paper must go before the digit is cropped -------------------------------------
+
+def paper_photo(ink: torch.Tensor | None = None, seed: int = 0) -> bytes:
+    """A JPEG of grey paper under uneven, warm light with camera noise; `ink` (28×28 in [0, 1],
+    white on black as in MNIST) written on it in dark pen, about half the photo's height."""
+    generator = torch.Generator().manual_seed(seed)
+    height, width = 480, 640
+    rows = torch.linspace(-1, 1, height)[:, None]
+    cols = torch.linspace(-1, 1, width)[None, :]
+    paper = 0.38 + 0.34 * (cols + 1) / 2 - 0.08 * (rows**2 + cols**2)  # light from the right, dim corners
+    if ink is not None:
+        stroke = torch.zeros(height, width)
+        stroke[100:380, 200:480] = F.interpolate(ink[None, None], size=(280, 280), mode="bilinear",
+                                                 align_corners=False)[0, 0].clamp(0, 1)
+        paper = paper * (1 - 0.75 * stroke)  # pen absorbs most of the light that falls on it
+    noisy = paper + 0.03 * torch.randn(height, width, generator=generator)
+    rgb = torch.stack([noisy, noisy * 0.96, noisy * 0.88], dim=-1).clamp(0, 1)  # warm lamp
+    buffer = io.BytesIO()
+    Image.fromarray((rgb * 255).round().to(torch.uint8).numpy()).save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def stroke_iou(first: torch.Tensor, second: torch.Tensor, level: float = 0.3) -> float:
+    a, b = first > level, second > level
+    return float((a & b).sum() / (a | b).sum())
+
+
+@pytest.fixture(scope="module")
+def class_means(data_dir) -> torch.Tensor:
+    """[10, 784]: the mean normalised MNIST training image of each digit, a template classifier."""
+    train = data.split_tensors("mnist", True)
+    images = data.normalize_batch(train.images[:20_000]).flatten(1)
+    labels = train.labels[:20_000]
+    return torch.stack([images[labels == digit].mean(0) for digit in range(10)])
+
+
+def template_guess(model_input: torch.Tensor, class_means: torch.Tensor) -> int:
+    return int(F.cosine_similarity(model_input.flatten()[None], class_means, dim=1).argmax())
+
+
+@pytest.fixture(scope="module")
+def threes(data_dir, class_means) -> list[torch.Tensor]:
+    """Real MNIST test threes that the template classifier reads right when clean."""
+    test = data.split_tensors("mnist", False)
+    found = []
+    for index in torch.nonzero(test.labels == 3).flatten()[:40].tolist():
+        clean = data.normalize_batch(test.images[index:index + 1])
+        if template_guess(clean, class_means) == 3:
+            found.append(test.images[index].float() / 255.0)
+    return found[:5]
+
+
+def test_three_on_unevenly_lit_grey_paper_comes_out_as_the_three(threes, class_means):
+    assert len(threes) == 5
+    for seed, three in enumerate(threes):
+        photo = paper_photo(three, seed=seed)
+        steps = dict(digits.preprocess_steps(photo, photo=True))
+        reference = dict(digits.preprocess_steps(dark_on_light(three)))  # the same digit, clean
+        assert stroke_iou(steps["centred 28×28"], reference["centred 28×28"]) > 0.6
+        assert template_guess(steps["normalized"], class_means) == 3
+        # The paper is gone: almost all of the cropped box that is not stroke is black.
+        assert (steps["ink only"] == 0).float().mean() > 0.85
+
+
+def test_without_the_paper_step_the_photo_would_be_a_grey_rectangle(threes):
+    inverted = digits.invert_if_light_background(digits.to_grayscale(paper_photo(threes[0])))
+    # What the old pipeline cropped to: the whole photo, because the paper itself reads as ink.
+    assert digits.crop_to_stroke(inverted).shape == inverted.shape
+    separated = digits.separate_digit(inverted)
+    assert digits.crop_to_stroke(separated).shape[0] < 0.7 * inverted.shape[0]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_blank_photo_says_no_digit_was_found(seed):
+    with pytest.raises(digits.EmptyDrawing, match="No digit found in the photo"):
+        digits.preprocess_steps(paper_photo(seed=seed), photo=True)
+
+
+def test_empty_canvas_and_blank_photo_are_worded_for_each():
+    white = Image.new("RGB", (280, 280), "white")
+    with pytest.raises(digits.EmptyDrawing, match="Draw a digit first: the canvas is still empty"):
+        digits.preprocess_steps(white)
+    with pytest.raises(digits.EmptyDrawing, match="No digit found in the photo"):
+        digits.preprocess_steps(white, photo=True)
+
+
+def test_clean_canvas_drawing_keeps_every_ink_pixel():
+    steps = dict(digits.preprocess_steps(white_canvas_with_one()))
+    inverted, separated = steps["inverted"], steps["ink only"]
+    assert torch.equal(separated > 0, inverted > 0)  # nothing lost, nothing added
+    assert torch.allclose(separated, inverted)
+
+
+def test_preprocess_strip_shows_the_paper_step_after_inverting():
+    names = [name for name, _ in digits.preprocess_steps(white_canvas_with_one())]
+    assert names == ["grayscale", "inverted", "ink only", "cropped", "20×20", "centred 28×28",
+                     "normalized"]
+
+
+def test_otsu_splits_two_groups_between_them():
+    values = torch.cat([torch.full((900,), 0.2), torch.full((100,), 0.8)])
+    values += 0.01 * torch.randn(1000, generator=torch.Generator().manual_seed(0))
+    assert 0.3 < digits.otsu_threshold(values) < 0.7
+
+
+def test_dark_ink_on_grey_paper_is_inverted():
+    gray = torch.full((100, 100), 0.45)  # darker than the old "paper is brighter than 0.5" rule
+    gray[20:80, 45:55] = 0.1
+    assert digits.invert_if_light_background(gray)[50, 50] == pytest.approx(0.9)
+
+
+def test_large_photos_are_worked_on_at_a_modest_size():
+    big = torch.rand(3000, 4000)
+    assert digits.shrink(big).shape == (384, 512)
+    assert digits.shrink(torch.rand(280, 280)).shape == (280, 280)
