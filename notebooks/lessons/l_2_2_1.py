@@ -12,8 +12,9 @@ INTRO = markdown(
     doesn't fit in one tensor: it has to be loaded, transformed, batched and shuffled. This
     notebook practises the missing piece between the training loop and real data. A **Dataset is
     the menu**: it says how many items there are and how to get one. A **DataLoader is the
-    kitchen**: it shuffles, batches and serves them to the training loop, and the loop itself
-    stays the same.
+    kitchen**: it batches the items, shuffles them when you pass `shuffle=True` (the default,
+    `shuffle=False`, keeps the stored order) and serves them to the training loop, and the loop
+    itself stays the same.
 
     Each exercise has a brief, **your cell** (fill in the `# TODO`s), a solution (try first!) and
     a **check** cell. Run the check after your own attempt. Running the solution replaces your
@@ -340,10 +341,16 @@ E4 = exercise(
 
 BATCH_SIZE_TAKEAWAY = markdown(
     """
-    **What to notice.** A bigger batch gives fewer, steadier updates per epoch: 512 finishes the
-    epoch fastest but has taken only 12 steps, so its loss is still high; 8 takes 750 noisy
-    steps. Batch size also sets how much memory one step needs, and it changes how well the
-    model generalises. It matters.
+    **What to notice.** Read your own table. A bigger batch gives fewer, steadier updates per
+    epoch: 512 has taken only 12 steps, so its loss is still high, while 8 has taken 750 noisy
+    ones. Now the seconds: this `Subset` of torchvision's MNIST opens and transforms every image
+    one at a time in Python, whatever the batch size, and that per-sample work dominates the
+    epoch, so the times sit much closer together than 750 against 12 steps suggests. Bigger is
+    not simply faster: when we measured, batch 64 finished the epoch first, not 512. Batch size
+    also sets how much memory one step needs. And with one epoch each, the loss mostly counts
+    updates: before saying one batch size generalizes better (does better on images it never
+    trained on), compare at an equal number of updates, or compare the gap between training
+    and held-out accuracy. It matters.
     """
 )
 
