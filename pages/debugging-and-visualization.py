@@ -1,5 +1,7 @@
 """Lesson 2.2.3 Debugging and Visualization: torchinfo, gradient checks, TensorBoard, the bug lab."""
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 import torch
@@ -79,6 +81,24 @@ def recorder_view(runs: dict[str, str], tags: list[str], key: str, log_y: bool =
         draw()
 
 
+MODEL_BUILDERS = {
+    "simple": models.simple_mlp, "improved": models.improved_mlp,
+    "three-layer": diagnostics.three_layer_model,
+    "missing-flatten": diagnostics.missing_flatten_model,
+    "wrong-in-features": diagnostics.wrong_in_features_model,
+    "capstone": bugs.capstone_model,
+}
+
+
+@st.cache_data(show_spinner=False)
+def cached_xray(model: str, batch: int = 64) -> tuple[diagnostics.XRay | None, str | None]:
+    """torchinfo's X-ray of a named model, or the shape error it stops with."""
+    try:
+        return diagnostics.xray(MODEL_BUILDERS[model](), (batch, 1, 28, 28)), None
+    except diagnostics.ShapeMismatch as error:
+        return None, str(error)
+
+
 def xray_table(rows: list[dict]) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
         "parameters": st.column_config.NumberColumn(format="localized")})
@@ -118,9 +138,9 @@ st.markdown(
     "show up before the first epoch, not 20 minutes into it."
 )
 XRAY_MODELS = {
-    "Simple MLP (784-256-128-10)": models.simple_mlp,
-    "Improved MLP (BatchNorm + Dropout)": models.improved_mlp,
-    "The check's 3-layer model (784-128-64-10)": diagnostics.three_layer_model,
+    "Simple MLP (784-256-128-10)": "simple",
+    "Improved MLP (BatchNorm + Dropout)": "improved",
+    "The check's 3-layer model (784-128-64-10)": "three-layer",
 }
 
 
@@ -131,11 +151,10 @@ def xray_section():
     batch = left.select_slider("Batch size in `input_size`", [1, 16, 32, 64, 128], value=64,
                                key="debug.xray_batch")
     left.code(f"summary(model,\n        input_size=({batch}, 1, 28, 28))", language="python")
-    model = XRAY_MODELS[name]()
-    xray = diagnostics.xray(model, (batch, 1, 28, 28))
+    xray, _ = cached_xray(XRAY_MODELS[name], batch)
     with right:
         xray_table(xray.rows)
-        counted = sum(p.numel() for p in model.parameters())
+        counted = sum(p.numel() for p in MODEL_BUILDERS[XRAY_MODELS[name]]().parameters())
         cols = st.columns(2)
         cols[0].metric("Total trainable parameters (torchinfo)", f"{xray.trainable_params:,}")
         cols[1].metric("sum(p.numel() for p in model.parameters())", f"{counted:,}")
@@ -149,11 +168,12 @@ st.subheader("The shape-error lab")
 st.markdown("Two models with the most common bugs in PyTorch. torchinfo catches each one with a "
             "dummy batch, before a single real image is trained on.")
 SHAPE_BUGS = {
-    "Missing nn.Flatten": (diagnostics.missing_flatten_model, models.simple_mlp,
+    "Missing nn.Flatten": ("missing-flatten", diagnostics.missing_flatten_model, models.simple_mlp,
                            "The image arrives as [64, 1, 28, 28]; `nn.Linear` multiplies the last "
                            "dimension (28) by its 784 inputs. Add `nn.Flatten()` first: "
                            "[64, 1, 28, 28] → [64, 784]."),
-    "Wrong Linear in_features": (diagnostics.wrong_in_features_model, models.simple_mlp,
+    "Wrong Linear in_features": ("wrong-in-features", diagnostics.wrong_in_features_model,
+                                 models.simple_mlp,
                                  "The layer before hands over 128 features; the last Linear "
                                  "expects 256. One number, between two adjacent layers: "
                                  "`nn.Linear(128, 10)`."),
@@ -164,21 +184,17 @@ SHAPE_BUGS = {
 def shape_lab():
     choice = st.segmented_control("Broken model", list(SHAPE_BUGS), default=list(SHAPE_BUGS)[0],
                                   key="debug.shape_bug") or list(SHAPE_BUGS)[0]
-    broken, fixed, explanation = SHAPE_BUGS[choice]
+    name, broken, fixed, explanation = SHAPE_BUGS[choice]
     left, right = st.columns(2)
     with left:
         st.markdown("**Broken**")
         ui.show_source(broken)
-        try:
-            diagnostics.xray(broken(), (64, 1, 28, 28))
-            st.success("No error?")
-        except diagnostics.ShapeMismatch as error:
-            st.error(f"torchinfo stops with: `{error}`", icon="🩻")
+        st.error(f"torchinfo stops with: `{cached_xray(name)[1]}`", icon="🩻")
         st.markdown(explanation)
     with right:
         st.markdown("**Fixed**")
         ui.show_source(fixed)
-        xray_table(diagnostics.xray(fixed(), (64, 1, 28, 28)).rows)
+        xray_table(cached_xray("simple")[0].rows)
 
 
 shape_lab()
@@ -215,6 +231,41 @@ def cached_heatmap(kind: str, steps: int) -> tuple[list[str], torch.Tensor]:
     images = data.normalize_batch(split.images[:64], "mnist")
     return diagnostics.norms_over_steps(diagnostics.pulse_network(kind), images,
                                         split.labels[:64], steps=steps)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def both_accuracies(run_dir: str, stamp: float) -> tuple[float | None, float | None]:
+    """The puzzle model's accuracy on 2,000 test images: the buggy way and the right way."""
+    from course.evaluation import load_run_model
+
+    model, _config = load_run_model(Path(run_dir))
+    try:
+        test = data.split_tensors("mnist", False)
+    except data.DatasetUnavailable:
+        return None, None
+    with torch.no_grad():
+        logits = model.eval()(data.normalize_batch(test.images[:2000], "mnist"))
+    return (bugs.batch_accuracy(logits, test.labels[:2000], "silent-accuracy"),
+            bugs.batch_accuracy(logits, test.labels[:2000]))
+
+
+@st.cache_data(show_spinner=False)
+def comparison_shapes() -> tuple[list[int], list[int], list[int]]:
+    """The shapes the buggy accuracy line compares, on a real batch through the simple MLP."""
+    split = data.split_tensors("mnist", True)
+    with torch.no_grad():
+        outputs = models.simple_mlp()(data.normalize_batch(split.images[:64], "mnist"))
+    predicted = outputs.argmax(dim=1, keepdim=True)
+    labels = split.labels[:64]
+    return list(predicted.shape), list(labels.shape), list((predicted == labels).shape)
+
+
+@st.cache_data(show_spinner=False)
+def capstone_norms() -> dict[str, float]:
+    split = data.split_tensors("mnist", True)
+    return bugs.norms_when_step_runs("zero-grad-misplaced", bugs.capstone_model(fixed=True),
+                                     data.normalize_batch(split.images[:64], "mnist"),
+                                     split.labels[:64])
 
 
 VERDICT_BOXES = {"healthy": st.success, "uneven": st.warning, "vanishing": st.error,
@@ -462,11 +513,8 @@ ui.reveal("**Check 2.** A colleague's binary classifier is stuck at **52%** accu
 st.header("8. Solving the opening puzzle")
 st.markdown("Back to the colleague's run: loss 2.3 → 0.5, accuracy 10%. Apply the checklist.")
 if train_split is not None:
-    split = train_split
-    images = data.normalize_batch(split.images[:64], "mnist")
-    labels = split.labels[:64]
     st.markdown("**1. torchinfo**: the model is the course's simple MLP; shapes are fine.")
-    xray_table(diagnostics.xray(models.simple_mlp(), (64, 1, 28, 28)).rows)
+    xray_table(cached_xray("simple")[0].rows)
     st.markdown("**2. Gradient check**: the norms the worker recorded while the run trained "
                 "(read from its event files).")
     if puzzle_run:
@@ -484,12 +532,10 @@ if train_split is not None:
         st.caption("Train the colleague's run in section 1 to see its recorded gradients.")
     st.markdown("**3. TensorBoard**: loss down, accuracy flat. The symptom map says: **check the "
                 "predictions**. So print the shapes the accuracy line compares:")
-    outputs = models.simple_mlp()(images).detach()
-    predicted = outputs.argmax(dim=1, keepdim=True)
-    compared = predicted == labels
-    st.code(f"outputs.argmax(dim=1, keepdim=True).shape  →  {list(predicted.shape)}\n"
-            f"labels.shape                               →  {list(labels.shape)}\n"
-            f"(predictions == labels).shape              →  {list(compared.shape)}   # !",
+    predicted, truth, compared = comparison_shapes()
+    st.code(f"outputs.argmax(dim=1, keepdim=True).shape  →  {predicted}\n"
+            f"labels.shape                               →  {truth}\n"
+            f"(predictions == labels).shape              →  {compared}   # !",
             language="text")
     st.markdown(
         "Broadcasting turned a comparison of 64 pairs into a **64 × 64 table**: every prediction "
@@ -497,16 +543,10 @@ if train_split is not None:
         "the mean is ≈ 10%. The fix is one argument:")
     buggy, fixed = bugs.BUG_LINES["silent-accuracy"]
     st.code(f"{buggy}   # reads ≈ 10%\n{fixed}   # the fix", language="python")
-    if puzzle_run and (space.run_dir(puzzle_run) / jobs.FINAL_CHECKPOINT).exists():
-        from course.evaluation import load_run_model
-
-        model, _config = load_run_model(space.run_dir(puzzle_run))
-        test = ui.split_or_error("mnist", train=False)
-        if test is not None:
-            with torch.no_grad():
-                logits = model.eval()(data.normalize_batch(test.images[:2000], "mnist"))
-            right = bugs.batch_accuracy(logits, test.labels[:2000])
-            wrong = bugs.batch_accuracy(logits, test.labels[:2000], "silent-accuracy")
+    final = space.run_dir(puzzle_run) / jobs.FINAL_CHECKPOINT if puzzle_run else None
+    if final is not None and final.exists():
+        wrong, right = both_accuracies(str(final.parent), final.stat().st_mtime)
+        if right is not None:
             shown = st.columns(2)
             shown[0].metric("The colleague's model, accuracy as their code computes it",
                             f"{wrong:.1%}")
@@ -521,15 +561,12 @@ st.markdown("This script has three bugs. Find each with the tool that finds it, 
             "answer.")
 st.code(bugs.CAPSTONE_SCRIPT, language="python")
 with st.expander("Bug 1: found by torchinfo"):
-    try:
-        diagnostics.xray(bugs.capstone_model(), (64, 1, 28, 28))
-    except diagnostics.ShapeMismatch as error:
-        st.error(f"`summary(model, input_size=(64, 1, 28, 28))` → `{error}`", icon="🩻")
+    st.error(f"`summary(model, input_size=(64, 1, 28, 28))` → `{cached_xray('capstone')[1]}`",
+             icon="🩻")
     st.markdown("No `nn.Flatten()`: add it as the first layer.")
 with st.expander("Bug 2: found by the gradient check"):
     if train_split is not None:
-        seen = bugs.norms_when_step_runs("zero-grad-misplaced", bugs.capstone_model(fixed=True),
-                                         images, labels)
+        seen = capstone_norms()
         st.dataframe(pd.DataFrame({"parameter": list(seen), "gradient norm at optimizer.step()":
                                    list(seen.values())}), hide_index=True)
     st.markdown("Every norm is **0** when `optimizer.step()` runs: `zero_grad()` sits between "
