@@ -106,9 +106,17 @@ def train(arguments: argparse.Namespace) -> dict:
     }
 
 
+def fetch_dataset(name: str) -> None:
+    """Download a missing dataset before training, so that its absence is told in this terminal."""
+    if data.missing_files(name):
+        data.load_dataset(name)  # raises DatasetUnavailable when it cannot be downloaded
+
+
 def main(argv=None) -> int:
     arguments = parse_arguments(argv)
     try:
+        if not arguments.resume:  # a resumed run found its data before
+            fetch_dataset(arguments.dataset)
         if arguments.run_dir or arguments.resume:
             result = train(arguments)
         else:  # nothing to keep: train in a scratch folder that disappears afterwards
@@ -116,7 +124,11 @@ def main(argv=None) -> int:
                 arguments.run_dir = Path(scratch)
                 result = train(arguments)
                 result["run_dir"] = None
-    except (ValueError, data.DatasetUnavailable) as error:
+    except data.DatasetUnavailable as error:
+        message = data.unavailable_message(error.name, error.root, then="run the command again")
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if arguments.json:

@@ -34,6 +34,13 @@ CLASS_NAMES = {
 class DatasetUnavailable(RuntimeError):
     """The dataset's files are missing and could not be downloaded."""
 
+    def __init__(self, name: str, root: Path):
+        self.name, self.root = name, Path(root)
+        super().__init__(unavailable_message(name, self.root))
+
+    def __reduce__(self):  # rebuilt from name and root when it crosses a process boundary
+        return type(self), (self.name, self.root)
+
 
 def data_root() -> Path:
     """COURSE_DATA_DIR when set, else a per-user cache folder."""
@@ -67,15 +74,22 @@ def missing_files(name: str, root: Path | None = None) -> list[Path]:
     return [path for path in required_files(name, root) if not path.exists()]
 
 
-def unavailable_message(name: str, root: Path | None = None) -> str:
+def unavailable_message(name: str, root: Path | None = None, then: str = "try again",
+                        markdown: bool = False) -> str:
+    """What to do about a missing dataset; `then` is the last step where the learner is.
+
+    The page says "reload the page", a terminal "run the command again". With `markdown` the
+    paths are code spans, safe from markdown's emphasis and escapes; either way they stand in a
+    list of their own, apart from the sentences around them.
+    """
     root = Path(root or data_root())
-    missing = missing_files(name, root)
-    listing = "\n".join(f"  - {path}" for path in missing)
+    quote = (lambda text: f"`{text}`") if markdown else str
+    listing = "\n".join(f"- {quote(path)}" for path in missing_files(name, root))
     return (
         f"The {name} dataset is not available: torchvision could not download it "
-        f"(no internet?) and these files are missing under {root}:\n{listing}\n"
-        "Copy the uncompressed files there, or point COURSE_DATA_DIR at a folder that "
-        f"holds {_dataset_class(name).__name__}/raw/, then reload the page."
+        f"(no internet?) and these files are missing under {quote(root)}:\n\n{listing}\n\n"
+        f"Copy the uncompressed files there, or point {quote('COURSE_DATA_DIR')} at a folder that "
+        f"holds {quote(f'{_dataset_class(name).__name__}/raw/')}, then {then}."
     )
 
 
@@ -86,7 +100,7 @@ def load_dataset(name: str, train: bool = True, transform=None, root: Path | Non
     try:
         return cls(str(root), train=train, download=True, transform=transform)
     except (RuntimeError, OSError) as error:
-        raise DatasetUnavailable(unavailable_message(name, root)) from error
+        raise DatasetUnavailable(name, root) from error
 
 
 def dataset_status(name: str, root: Path | None = None) -> dict:

@@ -184,6 +184,72 @@ def test_unavailable_message_lists_only_the_files_still_missing(empty_root, data
     assert data.dataset_status("mnist", empty_root)["present"] == 2
 
 
+def test_missing_files_stand_in_a_list_apart_from_the_sentences(empty_root):
+    message = data.unavailable_message("mnist", empty_root)
+    intro, listing, advice = message.split("\n\n")
+    assert intro.endswith(f"missing under {empty_root}:")
+    assert listing.splitlines() == [f"- {path}" for path in data.required_files("mnist", empty_root)]
+    assert advice.startswith("Copy the uncompressed files there") and advice.endswith("then try again.")
+
+
+def test_the_message_ends_where_the_learner_is(empty_root):
+    page = data.unavailable_message("mnist", empty_root, then="reload the page", markdown=True)
+    assert page.endswith("holds `MNIST/raw/`, then reload the page.")
+    for path in data.required_files("mnist", empty_root):
+        assert f"- `{path}`\n" in page + "\n"  # code spans: markdown leaves paths alone
+    terminal = data.unavailable_message("mnist", empty_root, then="run the command again")
+    assert terminal.endswith("then run the command again.") and "`" not in terminal
+
+
+def test_dataset_unavailable_keeps_name_and_root_and_survives_pickling(empty_root):
+    import pickle
+
+    with pytest.raises(data.DatasetUnavailable) as caught:
+        data.load_dataset("fashion-mnist", train=False, root=empty_root)
+    copy = pickle.loads(pickle.dumps(caught.value))  # as it would cross to a worker and back
+    assert (copy.name, copy.root) == ("fashion-mnist", empty_root)
+    assert str(copy) == str(caught.value)
+
+
+def test_command_line_tells_a_terminal_to_run_the_command_again(empty_root, capsys):
+    from course.__main__ import main
+
+    assert main(["train", "--epochs", "1", "--train-subset", "100"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: The mnist dataset is not available")
+    assert error.rstrip().endswith("then run the command again.")
+    assert "reload the page" not in error
+    assert str(empty_root / "MNIST" / "raw" / "train-images-idx3-ubyte") in error
+
+
+@pytest.mark.parametrize("page", ["pages/datasets-and-dataloaders.py", "pages/mnist-project.py"])
+def test_page_without_data_shows_the_full_message_exactly_once(page, empty_root, tmp_path,
+                                                               monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from course import ui
+
+    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root)
+    ui._cached_split.clear()
+    app = AppTest.from_file(str(root / "app.py"), default_timeout=120)
+    app.switch_page(page)
+    for _ in range(2):  # the first run and a rerun alike
+        app.run()
+        assert not app.exception
+        full = [error.value for error in app.error if "dataset is not available" in error.value]
+        assert len(full) == 1, f"{page}: the full message should appear once, not {len(full)} times"
+        assert full[0].endswith("then reload the page.")
+        for path in data.required_files("mnist", empty_root):
+            assert f"- `{path}`" in full[0]
+        pointers = [c.value for c in app.caption if "needs the mnist dataset too" in c.value]
+        assert all(pointer.count("\n") == 0 for pointer in pointers)  # later sections: one line
+        if page == "pages/mnist-project.py":  # it asks for the training and the test split
+            assert len(pointers) == 1
+    ui._cached_split.clear()
+
+
 @pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
 def test_dataset_status_on_empty_root_is_not_ready(empty_root, name):
     status = data.dataset_status(name, root=empty_root)
