@@ -53,12 +53,12 @@ def batch_ranges(ranges: dict[str, list[tuple[float, float]]]) -> go.Figure:
     return _tidy(figure, 300)
 
 
-def log_ticks(values: list[float]) -> list[float]:
-    """1, 2 and 5 times each power of ten that falls inside the values' range."""
+def log_ticks(values: list[float], steps: tuple[int, ...] = (1, 2, 5)) -> list[float]:
+    """`steps` times each power of ten that falls inside the values' range."""
     low, high = min(values), max(values)
     ticks = []
     for power in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
-        ticks += [m * 10.0 ** power for m in (1, 2, 5) if low <= m * 10.0 ** power <= high]
+        ticks += [m * 10.0 ** power for m in steps if low <= m * 10.0 ** power <= high]
     return ticks
 
 
@@ -83,12 +83,14 @@ def curves(series: dict[str, list[float]], x_title: str = "training step",
 def pixel_histograms(before: torch.Tensor, after: torch.Tensor, bins: int = 50) -> go.Figure:
     """Distribution of pixel values after ToTensor alone and after Normalize, binned in torch."""
     figure = make_subplots(rows=1, cols=2, subplot_titles=(
-        f"ToTensor(): [0, 1], mean {before.mean():.3f}, std {before.std():.3f}",
-        f"+ Normalize: mean {after.mean():.3f}, std {after.std():.3f}"))
+        f"ToTensor(): values in [0, 1]<br>mean {before.mean():.3f}, std {before.std():.3f}",
+        f"+ Normalize<br>mean {after.mean():.3f}, std {after.std():.3f}"))
+    tallest = 0.0
     for column, (values, color) in enumerate(((before, GREY), (after, BLUE)), start=1):
         values = values.detach().float().flatten()
         low, high = values.min().item(), values.max().item()
         counts = torch.histc(values, bins=bins, min=low, max=high)
+        tallest = max(tallest, counts.max().item())
         width = (high - low) / bins
         centres = [low + width * (i + 0.5) for i in range(bins)]
         figure.add_trace(go.Bar(x=centres, y=counts.tolist(), width=width, marker_color=color,
@@ -96,16 +98,19 @@ def pixel_histograms(before: torch.Tensor, after: torch.Tensor, bins: int = 50) 
                                 hovertemplate="pixel value ≈ %{x:.2f}: %{y:,} pixels<extra></extra>"),
                          row=1, col=column)
         figure.update_xaxes(title_text="pixel value", row=1, col=column)
+    ticks = log_ticks([1, tallest], steps=(1,))  # powers of ten only, written out in full
     figure.update_layout(bargap=0)
-    figure.update_yaxes(type="log", title_text="pixels (log scale)", row=1, col=1)
-    figure.update_yaxes(type="log", row=1, col=2)
-    return _tidy(figure, 300)
+    figure.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{t:,.0f}" for t in ticks])
+    figure.update_yaxes(title_text="pixels (log scale)", row=1, col=1)
+    figure = _tidy(figure, 320)
+    figure.update_layout(margin=dict(t=60))
+    return figure
 
 
 def batch_size_comparison(rows: list[dict]) -> go.Figure:
     """Memory, speed, gradient noise and train / held-out accuracy for each batch size."""
     panels = ["activation memory (KB)", "samples / s", "gradient noise",
-              "accuracy: train (light) vs held-out (dark)"]
+              "accuracy: train | held-out"]
     figure = make_subplots(rows=2, cols=2, subplot_titles=panels, vertical_spacing=0.2)
     labels = [f"B={row['batch size']}" for row in rows]
     for index, (metric, color, fmt) in enumerate((("activation memory (KB)", BLUE, ",.0f"),

@@ -310,6 +310,16 @@ def describe_comparison(rows: list[dict], budget_updates: int | None) -> str:
     return "\n\n".join(lines)
 
 
+def comparison_table(rows: list[dict]) -> pd.DataFrame:
+    """The rows as a table for people: whole KB and samples/s, accuracies in percent."""
+    table = pd.DataFrame(rows).drop(columns=["updates per epoch"])
+    for column in ("activation memory (KB)", "samples / s"):
+        table[column] = table[column].round().astype(int)
+    for column in ("train accuracy", "held-out accuracy", "gap (train − held-out)"):
+        table[column] = table[column] * 100
+    return table
+
+
 @st.fragment
 def batch_size_lab(root: str) -> None:
     subset = st.select_slider(
@@ -343,18 +353,17 @@ def batch_size_lab(root: str) -> None:
                 f"{budget_text}.")
     st.plotly_chart(comparison_figure(tuple(tuple(row.items()) for row in rows)),
                     key="dl.bs_chart")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
+    st.dataframe(comparison_table(rows), hide_index=True, column_config={
         "batch size": st.column_config.NumberColumn(format="%d"),
-        "updates per epoch": st.column_config.NumberColumn(format="localized"),
-        "updates made": st.column_config.NumberColumn(format="localized"),
+        "updates made": st.column_config.NumberColumn("updates", format="localized"),
         "epochs": st.column_config.NumberColumn(format="%.2f"),
-        "activation memory (KB)": st.column_config.NumberColumn(format="localized"),
+        "activation memory (KB)": st.column_config.NumberColumn("memory (KB)", format="localized"),
         "seconds": st.column_config.NumberColumn(format="%.2f"),
         "samples / s": st.column_config.NumberColumn(format="localized"),
-        "gradient noise": st.column_config.NumberColumn(format="%.2f"),
-        "train accuracy": st.column_config.NumberColumn(format="percent"),
-        "held-out accuracy": st.column_config.NumberColumn(format="percent"),
-        "gap (train − held-out)": st.column_config.NumberColumn(format="percent"),
+        "gradient noise": st.column_config.NumberColumn("noise", format="%.2f"),
+        "train accuracy": st.column_config.NumberColumn("train acc.", format="%.1f%%"),
+        "held-out accuracy": st.column_config.NumberColumn("held-out acc.", format="%.1f%%"),
+        "gap (train − held-out)": st.column_config.NumberColumn("gap", format="%+.1f%%"),
     })
     st.markdown(describe_comparison(rows, result["updates"]))
 
@@ -458,10 +467,13 @@ check("choice", "dl.q_shuffle", "you iterate the same `DataLoader(..., shuffle=T
       ["The same order as epoch 1", "A new random order", "Sorted by target", "Reversed"], 1,
       "With shuffle=True the indices are re-shuffled at the start of every epoch, so each "
       "epoch's batches are new random samples.")
-first_batches = batching.first_batch_per_epoch(SimpleDataset(n=100), batch_size=8, epochs=2)
-st.markdown("One shuffling DataLoader, iterated twice: the first batch of each epoch differs.")
-st.dataframe(pd.DataFrame({f"epoch {e + 1}, first batch y": [round(v, 2) for v in batch.tolist()]
-                           for e, batch in enumerate(first_batches)}), hide_index=True)
+if answered("dl.q_shuffle"):
+    first_batches = batching.first_batch_per_epoch(SimpleDataset(n=100), batch_size=8, epochs=2)
+    st.markdown("One shuffling DataLoader, iterated twice: the first batch of each epoch differs.")
+    st.dataframe(pd.DataFrame({f"epoch {e + 1}, first batch y": [round(v, 2) for v in batch.tolist()]
+                               for e, batch in enumerate(first_batches)}), hide_index=True)
+else:
+    st.caption("Answer the check, and one shuffling DataLoader shows you two epochs' first batches.")
 ui.takeaway("shuffle=True is how you get random sampling in practice: a fresh random poll "
             "every batch, a fresh order every epoch.")
 

@@ -185,6 +185,16 @@ def test_shape_check_accepts_64_grayscale_images_and_rejects_64_channels(lesson)
         "with 1 channel (grayscale) of 28×28 pixels."]
 
 
+def test_two_epochs_first_batches_show_only_after_the_shuffle_check(lesson):
+    column = "epoch 2, first batch y"
+    assert not [f for f in lesson.dataframe if column in f.value.columns]
+    lesson.radio(key="dl.q_shuffle.choice").set_value("The same order as epoch 1")
+    lesson.button(key="dl.q_shuffle.check").click().run()
+    assert not lesson.exception
+    table = table_with(lesson, column)
+    assert len(table) == 8 and table[column].tolist() != table["epoch 1, first batch y"].tolist()
+
+
 def test_shape_check_without_a_choice_asks_for_a_prediction(lesson):
     lesson.button(key="dl.q_shape.check").click().run()
     assert checked(lesson, "Pick an answer first")
@@ -211,8 +221,10 @@ def test_batch_size_button_trains_on_1600_of_2000_images_and_shows_a_table(lesso
     rows = table_with(lesson, "batch size")
     sizes = rows["batch size"].tolist()
     assert sizes == [8, 64, 512]
-    assert rows["updates per epoch"].tolist() == [math.ceil(1600 / b) for b in sizes]
-    assert rows["updates made"].tolist() == rows["updates per epoch"].tolist()
+    assert rows["updates made"].tolist() == [math.ceil(1600 / b) for b in sizes]
+    assert rows["activation memory (KB)"].tolist() == [57, 458, 3668]  # whole KB, no noise
+    held_out = rows["held-out accuracy"]
+    assert ((held_out > 10) & (held_out <= 100)).all(), "accuracies are shown in percent"
     assert rows["epochs"].tolist() == [1.0, 1.0, 1.0]
     positive = ["activation memory (KB)", "seconds", "samples / s", "gradient noise",
                 "train accuracy", "held-out accuracy"]
