@@ -63,7 +63,8 @@ def recorder_view(runs: dict[str, str], tags: list[str], key: str, log_y: bool =
         shown = [tag for tag in tags if any(tag in s for s in scalars.values())]
         if not shown:
             st.caption("The curves appear as soon as the runs have logged a few steps.")
-        for column, tag in zip(st.columns(max(1, len(shown))), shown, strict=False):
+        columns = [column for _ in range(0, len(shown), 2) for column in st.columns(2)]
+        for column, tag in zip(columns, shown, strict=False):  # two charts a row: readable
             with column:
                 series = {name: s[tag] for name, s in scalars.items() if tag in s}
                 st.plotly_chart(charts.scalar_curves(series, tag, log_y=log_y and "loss" in tag,
@@ -461,7 +462,7 @@ bug = st.radio("Bug to inject", LAB_BUGS, horizontal=True, key="debug.lab_bug",
 lab_model = "mlp-bn" if bug == "no-eval" else "mlp"
 lab_configs = {"healthy": RunConfig(model=lab_model, train_subset=5_000, epochs=2),
                f"bug: {bug}": RunConfig(model=lab_model, train_subset=5_000, epochs=2, bug=bug)}
-st.code(bugs.BUG_LINES[bug][0], language="python")
+st.code(bugs.BUG_LINES[bug][0], language="python", wrap_lines=True)
 if lab_model == "mlp-bn":
     st.caption("Trained with the improved MLP: the simple MLP has no Dropout or BatchNorm, so "
                "`model.eval()` would change nothing.")
