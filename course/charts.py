@@ -365,5 +365,5 @@ def scalar_curves(series: dict[str, list[tuple[int, float]]], y_title: str,
     figure.update_layout(title=title, xaxis_title="training step", yaxis_title=y_title,
                          legend=dict(orientation="h", y=-0.25, x=0))
     if log_y:
-        figure.update_yaxes(type="log")
+        figure.update_yaxes(type="log", dtick="D2")  # label 1, 2 and 5 of each decade only
     return _tidy(figure, 340)
