@@ -66,7 +66,7 @@ def page(browser, mnist_app_url):
 def click_confusion_cell(page, true_class: int, predicted_class: int):
     """Click the centre of a cell, where the heatmap's invisible marker for it sits."""
     matrix = page.locator('[data-testid="stPlotlyChart"]').filter(
-        has=page.locator("text.xtitle", has_text="predicted"))
+        has=page.locator("text.xtitle", has_text="predicted")).first  # the clickable one
     matrix.scroll_into_view_if_needed()
     plot_area = matrix.locator(".nsewdrag").first.bounding_box()  # axes span -0.5 .. 9.5
     x = plot_area["x"] + (predicted_class + 0.5) / 10 * plot_area["width"]
@@ -101,12 +101,11 @@ def test_train_watch_draw_and_click_a_confusion_cell(page, mnist_app_url):
 
     started = time.monotonic()
     page.get_by_role("button", name="🚀 Train").click()
-    # The run panel polls itself: no reload, no click, until the caption says it finished.
-    page.get_by_text(re.compile(r"finished after 1 epoch")).wait_for(timeout=TRAIN_TIMEOUT_MS)
+    # The run panel polls itself: no reload, no click, until the finished run is evaluated.
+    page.get_by_text("Test accuracy", exact=True).first.wait_for(timeout=TRAIN_TIMEOUT_MS)
     trained_in = time.monotonic() - started
-    page.get_by_text("Test accuracy").first.wait_for(timeout=120_000)
     wait_until_idle(page)
-    page.get_by_text("Test accuracy").first.scroll_into_view_if_needed()
+    page.get_by_text("Test accuracy", exact=True).first.scroll_into_view_if_needed()
     shoot(page, "trained")
     print(f"1 epoch on 60,000 images: shown finished {trained_in:.1f} s after the click")
 
@@ -131,7 +130,7 @@ def test_train_watch_draw_and_click_a_confusion_cell(page, mnist_app_url):
 def test_cleared_cell_filter_stays_cleared_on_the_next_rerun(page):
     """After "Clear cell filter", toggling "Mistakes only" must not bring the cell back."""
     page.reload(wait_until="domcontentloaded")  # a fresh session on the trained workspace
-    page.get_by_text("Test accuracy").first.wait_for(timeout=120_000)
+    page.get_by_text("Test accuracy", exact=True).first.wait_for(timeout=120_000)
     wait_until_idle(page)
     click_confusion_cell(page, 7, 2)
     page.get_by_role("button", name="Clear cell filter").click()
@@ -146,5 +145,32 @@ def test_cleared_cell_filter_stays_cleared_on_the_next_rerun(page):
         "the cleared cell filter came back: the chart's selection still holds the clicked cell"
     )
     assert page.get_by_role("button", name="Clear cell filter").count() == 0
-    wrong = page.get_by_text(re.compile(r"^true \d: \d+%$"))
+    wrong = page.get_by_text(re.compile(r"^true \d: (<)?[\d.]+%$"))
     assert wrong.count() == 24, f"24 mistakes from every class expected, saw {wrong.count()}"
+
+
+def test_picking_a_gallery_image_shows_its_activations(page):
+    """Pick image #5 of the gallery: its picture, saliency map and activations appear."""
+    page.reload(wait_until="domcontentloaded")
+    page.get_by_text("Test accuracy", exact=True).first.wait_for(timeout=120_000)
+    wait_until_idle(page)
+    picker = page.locator('[data-testid="stSelectbox"]').filter(
+        has_text="Look inside the network for gallery image")
+    picker.scroll_into_view_if_needed()
+    picker.locator("input").click()
+    option = page.get_by_role("option", name=re.compile(r"^#5 · true \d · predicted \d$"))
+    picked = option.inner_text()
+    option.click()
+    true_label = re.search(r"true (\d)", picked).group(1)
+    caption = page.get_by_text(re.compile(rf"^test image [\d,]+: true {true_label}$"))
+    caption.wait_for(timeout=60_000)
+    wait_until_idle(page)
+    assert page.get_by_text(re.compile(r"^\d+ of 256 first-layer units are active")).count() == 1
+    assert page.get_by_text(re.compile(r"^saliency: ∂ logit \d / ∂ pixel$")).count() == 1
+    assert picker.locator("input").input_value() == picked
+    for width in (1400, 900):
+        page.set_viewport_size({"width": width, "height": 1000})
+        wait_until_idle(page)
+        picker.scroll_into_view_if_needed()
+        shoot(page, f"inspect-{width}")
+    assert page.locator('[data-testid="stException"]').count() == 0
