@@ -189,6 +189,12 @@ def wrong_in_features_model() -> nn.Sequential:
                          nn.ReLU(), nn.Linear(256, 10))
 
 
+def fixed_model() -> nn.Sequential:
+    """Both shape bugs fixed: Flatten first, and each Linear takes what the layer before gives."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128),
+                         nn.ReLU(), nn.Linear(128, 10))
+
+
 def three_layer_model() -> nn.Sequential:
     """The check's model: 784 -> 128 -> 64 -> 10."""
     return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64),

@@ -68,7 +68,7 @@ def recorder_view(runs: dict[str, str], tags: list[str], key: str, log_y: bool =
             with column:
                 series = {name: s[tag] for name, s in scalars.items() if tag in s}
                 st.plotly_chart(charts.scalar_curves(series, tag, log_y=log_y and "loss" in tag,
-                                                     title=f"`{tag}`"), key=f"{key}.{tag}")
+                                                     title=tag), key=f"{key}.{tag}")
         return any(state not in STATES_DONE for state in states.values())
 
     @st.fragment(run_every=panel.POLL_SECONDS)
@@ -87,7 +87,7 @@ MODEL_BUILDERS = {
     "three-layer": diagnostics.three_layer_model,
     "missing-flatten": diagnostics.missing_flatten_model,
     "wrong-in-features": diagnostics.wrong_in_features_model,
-    "capstone": bugs.capstone_model,
+    "capstone": bugs.capstone_model, "fixed": diagnostics.fixed_model,
 }
 
 
@@ -169,12 +169,11 @@ st.subheader("The shape-error lab")
 st.markdown("Two models with the most common bugs in PyTorch. torchinfo catches each one with a "
             "dummy batch, before a single real image is trained on.")
 SHAPE_BUGS = {
-    "Missing nn.Flatten": ("missing-flatten", diagnostics.missing_flatten_model, models.simple_mlp,
+    "Missing nn.Flatten": ("missing-flatten", diagnostics.missing_flatten_model,
                            "The image arrives as [64, 1, 28, 28]; `nn.Linear` multiplies the last "
                            "dimension (28) by its 784 inputs. Add `nn.Flatten()` first: "
                            "[64, 1, 28, 28] → [64, 784]."),
     "Wrong Linear in_features": ("wrong-in-features", diagnostics.wrong_in_features_model,
-                                 models.simple_mlp,
                                  "The layer before hands over 128 features; the last Linear "
                                  "expects 256. One number, between two adjacent layers: "
                                  "`nn.Linear(128, 10)`."),
@@ -185,17 +184,14 @@ SHAPE_BUGS = {
 def shape_lab():
     choice = st.segmented_control("Broken model", list(SHAPE_BUGS), default=list(SHAPE_BUGS)[0],
                                   key="debug.shape_bug") or list(SHAPE_BUGS)[0]
-    name, broken, fixed, explanation = SHAPE_BUGS[choice]
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Broken**")
-        ui.show_source(broken)
-        st.error(f"torchinfo stops with: `{cached_xray(name)[1]}`", icon="🩻")
-        st.markdown(explanation)
-    with right:
-        st.markdown("**Fixed**")
-        ui.show_source(fixed)
-        xray_table(cached_xray("simple")[0].rows)
+    name, broken, explanation = SHAPE_BUGS[choice]
+    st.markdown("**Broken**")
+    ui.show_source(broken)
+    st.error(f"torchinfo stops with: `{cached_xray(name)[1]}`", icon="🩻")
+    st.markdown(explanation)
+    st.markdown("**Fixed**")
+    ui.show_source(diagnostics.fixed_model)
+    xray_table(cached_xray("fixed")[0].rows)
 
 
 shape_lab()
@@ -355,6 +351,8 @@ panel.train_button(space, list(lr_configs.values()), "debug.lr_train",
 lr_runs = {name: run for name, config in lr_configs.items() if (run := latest_run(config))}
 if lr_runs:
     recorder_view(lr_runs, ["loss/train", "accuracy/test", "dead_relu/2"], "debug.lr", log_y=True)
+    st.caption("`dead_relu/2` is the share of the first ReLU layer's units that output 0 for "
+               "every image of a batch: a dead unit passes no gradient back.")
 cards = st.columns(3)
 cards[0].info("**lr 0.0001: too small.** Every step is tiny: the loss creeps down and after two "
               "epochs is still well above the recipe's. Not wrong, just slow.", icon="🐢")

@@ -110,3 +110,5 @@ def test_xray_catches_both_shape_bugs_before_any_training():
         diagnostics.xray(diagnostics.missing_flatten_model(), (64, 1, 28, 28))
     with pytest.raises(diagnostics.ShapeMismatch, match=r"64x128 and 256x10"):
         diagnostics.xray(diagnostics.wrong_in_features_model(), (64, 1, 28, 28))
+    fixed = diagnostics.xray(diagnostics.fixed_model(), (64, 1, 28, 28))
+    assert fixed.rows[-1]["output shape"] == "[64, 10]" and fixed.total_params == 235_146

@@ -106,7 +106,7 @@ def test_lr_comparison_trains_three_runs_and_overlays_their_event_files(lesson, 
         scalars = diagnostics.read_scalars(run / "tb")
         assert len(scalars["accuracy/test"]) == 2  # two epochs, one test point each
     overlay = [spec for spec in (json.loads(e.proto.spec) for e in lesson.get("plotly_chart"))
-               if spec["layout"].get("title", {}).get("text") == "`loss/train`"]
+               if spec["layout"].get("title", {}).get("text") == "loss/train"]
     assert overlay and len(overlay[0]["data"]) == 3
     assert {trace["name"] for trace in overlay[0]["data"]} == {
         "lr 0.0001 (too small)", "lr 0.001 (the recipe)", "lr 0.1 (too large)"}
