@@ -291,8 +291,10 @@ def pulse_section():
     weights = diagnostics.weight_norms(cached_pulse("healthy"))
     st.caption(f"The healthy network's weight gradients: "
                f"{', '.join(f'{v:.2f}' for v in weights.values())}: balanced, all within "
-               f"{max(weights.values()) / min(weights.values()):.0f}× of each other. The "
-               "vanishing one spans seven orders of magnitude: its first layers barely move.")
+               f"{max(weights.values()) / min(weights.values()):.0f}× of each other (the "
+               "course's worked example shows ~0.03 in every layer: the exact size depends on "
+               "the model and the batch; the balance is what counts). The vanishing one spans "
+               "seven orders of magnitude: its first layers barely move.")
     st.subheader("The pulse over the first steps")
     steps = st.slider("SGD steps (lr 0.05, one batch of 64)", 5, 50, 30, 5, key="debug.heat_steps")
     kind = st.radio("Network", list(diagnostics.PULSE_NETWORKS), horizontal=True,
@@ -442,7 +444,8 @@ ui.misconception("When training fails I should reread the code and restart with 
 
 # --- 6. Bug lab -----------------------------------------------------------------------------
 st.header("6. The bug lab")
-st.markdown("Inject one classic mistake into a real run and diagnose it from its curves and "
+st.markdown("**Common failure patterns**: most broken training runs come from a handful of "
+            "one-line mistakes. Inject one into a real run and diagnose it from its curves and "
             "gradient norms, beside a healthy run with the same settings. Predict what the "
             "curves will do before you train.")
 LAB_BUGS = [name for name in bugs.BUGS if name != "silent-accuracy"]
