@@ -75,6 +75,9 @@ def use_app_navigation() -> None:
     if PagesManager.uses_pages_directory and not under_apptest:
         PagesManager.uses_pages_directory = False
         st.rerun()
+    loading = st.session_state.pop("app.loading", None)  # app.py's first-visit notice
+    if loading is not None:
+        loading.empty()
 
 
 def colab_url(notebook_name: str) -> str | None:
@@ -96,13 +99,13 @@ def lesson_header(slug: str) -> lessons.Lesson:
     st.caption(" → ".join(f"“{step}”" for step in module.arc))
     notebook = lessons.PROJECT_ROOT / "notebooks" / lesson.notebook_name
     if notebook.exists():
-        left, right, _ = st.columns([1, 1, 2])
-        left.download_button("⬇️ Exercise notebook", notebook.read_bytes(),
-                             file_name=lesson.notebook_name,
-                             mime="application/x-ipynb+json", key=f"{slug}.notebook")
+        buttons = st.container(horizontal=True)  # side by side, each as wide as its label
+        buttons.download_button("⬇️ Exercise notebook", notebook.read_bytes(),
+                                file_name=lesson.notebook_name, width="content",
+                                mime="application/x-ipynb+json", key=f"{slug}.notebook")
         url = colab_url(lesson.notebook_name)
         if url:  # without a GitHub repository a Colab link would lead nowhere: download only
-            right.link_button("Open the notebook in Colab", url)
+            buttons.link_button("Open the notebook in Colab", url, width="content")
     return lesson
 
 
@@ -188,7 +191,8 @@ def prediction_gallery(images, labels, probabilities, indices, columns: int = 8,
             predicted = int(probabilities[index].argmax())
             truth = int(labels[index])
             confidence = float(probabilities[index, predicted])
-            column.image(images[index].numpy(), width=72, clamp=True,
+            # "stretch": a fixed 72 px overflows its column at a 900 px window
+            column.image(images[index].numpy(), width="stretch", clamp=True,
                          caption=f"#{row_number * columns + position + 1}")
             if predicted == truth:
                 column.markdown(f":green[**{predicted}** · {confidence:.0%}]")
