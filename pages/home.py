@@ -33,10 +33,16 @@ st.header("Exercise notebooks")
 st.markdown(
     "Every lesson has a notebook with its exercises (guided, supported, then independent), "
     "named `notebooks/{series}-{module}-{lesson}-{slug}.ipynb`, for example "
-    "`2-1-1-tensors.ipynb`. Each lesson page offers it as a download and as an "
-    "**Open in Colab** link of the form "
-    "`https://colab.research.google.com/github/{user}/{repo}/blob/main/notebooks/{filename}.ipynb`."
+    "`2-1-1-tensors.ipynb`. Each lesson page offers it as a download and, once the course "
+    "knows its GitHub repository, as an **Open in Colab** link of the form "
+    "`https://colab.research.google.com/github/{user}/{repo}/blob/main/notebooks/{filename}.ipynb`. "
+    "Each exercise has your cell, a check to run after it, and a folded solution to open "
+    "when you are stuck."
 )
+repository = lessons.repository()
+st.caption(f"Colab links point at `{repository}`." if repository else
+           "No GitHub repository is known, so the pages offer the download only: set "
+           "`COURSE_REPOSITORY=owner/name`, or clone the course from GitHub.")
 ready = [lesson for lesson in lessons.all_lessons()
          if (lessons.PROJECT_ROOT / "notebooks" / lesson.notebook_name).exists()]
 st.caption("Notebooks available now: " + (", ".join(f"`{lesson.notebook_name}`" for lesson in ready)

@@ -76,3 +76,11 @@ def test_home_without_course_data_dir_names_the_default_cache_folder(tmp_path, m
     table = at.dataframe[0].value
     assert table["set by"].tolist() == ["default cache folder"] * 2
     assert table["folder"].tolist() == [str(tmp_path / "pytorch-course-lab" / "data")] * 2
+
+
+def test_home_says_where_colab_links_point_or_why_there_are_none(data_dir, monkeypatch):
+    monkeypatch.setenv("COURSE_REPOSITORY", "alice/torch-course")
+    assert "Colab links point at `alice/torch-course`." in shown_text(run_home(monkeypatch))
+    monkeypatch.delenv("COURSE_REPOSITORY")
+    monkeypatch.setattr(lessons, "repository", lambda: None)  # as in a checkout with no GitHub remote
+    assert "the pages offer the download only" in shown_text(run_home(monkeypatch))
