@@ -338,6 +338,7 @@ def gradient_norm_bars(norms: dict[str, float], title: str = "") -> go.Figure:
     figure.update_layout(title=title, xaxis_title="parameter (weights blue, biases grey)",
                          yaxis_title="gradient norm (log scale)", yaxis_type="log",
                          xaxis_type="category", showlegend=False)
+    figure.update_yaxes(**_log_ticks([v for v in finite if v is not None]))
     return _tidy(figure, 330)
 
 
@@ -365,5 +366,20 @@ def scalar_curves(series: dict[str, list[tuple[int, float]]], y_title: str,
     figure.update_layout(title=title, xaxis_title="training step", yaxis_title=y_title,
                          legend=dict(orientation="h", y=-0.25, x=0))
     if log_y:
-        figure.update_yaxes(type="log", dtick="D2")  # label 1, 2 and 5 of each decade only
+        figure.update_yaxes(type="log", **_log_ticks([v for points in series.values()
+                                                       for _, v in points]))
     return _tidy(figure, 340)
+
+
+def _log_ticks(values: list[float]) -> dict:
+    """Ticks at 1, 2 and 5 of every decade the values span (only 1 over many decades), in full."""
+    import math
+
+    positive = [v for v in values if v > 0 and math.isfinite(v)]
+    if not positive:
+        return {}
+    low, high = math.floor(math.log10(min(positive))), math.ceil(math.log10(max(positive)))
+    steps = (1, 2, 5) if high - low <= 3 else (1,)
+    ticks = [m * 10.0 ** k for k in range(low, high + 1) for m in steps
+             if min(positive) / 2 <= m * 10.0 ** k <= max(positive) * 2 or steps == (1,)]
+    return {"tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks]}
