@@ -111,3 +111,12 @@ def test_lr_comparison_trains_three_runs_and_overlays_their_event_files(lesson, 
     assert {trace["name"] for trace in overlay[0]["data"]} == {
         "lr 0.0001 (too small)", "lr 0.001 (the recipe)", "lr 0.1 (too large)"}
     assert lesson.get("download_button")
+
+
+def test_capstone_bugs_are_each_shown_by_their_tool(lesson):
+    assert any("1792x28 and 784x256" in e.value and e.value.startswith("`summary(")
+               for e in lesson.error)
+    norms = next(frame.value for frame in lesson.dataframe
+                 if "gradient norm at optimizer.step()" in frame.value.columns)
+    assert len(norms) == 4 and (norms["gradient norm at optimizer.step()"] == 0).all()
+    assert any("[64, 64]" in code.value for code in lesson.code)  # the puzzle's broadcast
