@@ -215,7 +215,7 @@ def test_run_both_loops_recovers_w_2_and_b_1(lesson):
 
 
 def test_batch_size_button_trains_on_1600_of_2000_images_and_shows_a_table(lesson):
-    lesson.select_slider(key="dl.bs_subset").set_value(2000)
+    lesson.select_slider(key="dl.bs_subset").set_value("2,000 (1,600 to train, 400 held out)")
     lesson.button(key="dl.bs_run").click().run()
     assert not lesson.exception
     rows = table_with(lesson, "batch size")
