@@ -200,7 +200,7 @@ def per_class_bars(accuracies, class_names: list[str]) -> go.Figure:
     # Labels inside the bars' tops: outside, a 98% label sits on the 100% gridline.
     figure = go.Figure(go.Bar(x=class_names, y=values, marker_color=BLUE,
                               text=[f"{v:.1%}" for v in values], textposition="inside",
-                              insidetextanchor="end", textfont=dict(color="white")))
+                              insidetextanchor="end", textangle=0, textfont=dict(color="white")))
     figure.update_layout(yaxis_range=[max(0.0, min(values) - 0.08), 1.0], yaxis_title="accuracy",
                          xaxis_type="category", xaxis_title="true class",
                          yaxis_tickformat=".0%")
@@ -311,7 +311,7 @@ def confused_pairs_bars(pairs: list[tuple[int, int, int]], class_names: list[str
     labels = [f"true {class_names[t]} → predicted {class_names[p]}" for t, p, _ in pairs]
     counts = [count for _, _, count in pairs]
     figure = go.Figure(go.Bar(x=counts[::-1], y=labels[::-1], orientation="h", marker_color=RED,
-                              text=counts[::-1], textposition="auto"))
+                              text=counts[::-1], textposition="auto", textangle=0))
     figure.update_layout(xaxis_title="test images", yaxis_type="category")
     return _tidy(figure, 60 + 28 * max(1, len(pairs)))
 

@@ -345,7 +345,9 @@ else:
                    "`python scripts/reference_comparison.py` to make it.")
 if histories:
     st.plotly_chart(charts.history_curves(histories), key="mnist.compare_chart")
-    st.dataframe(scissors_table(histories), hide_index=True)
+    table = scissors_table(histories)
+    st.dataframe(table, hide_index=True, column_config={
+        name: st.column_config.NumberColumn(format="%.2f") for name in table.columns[1:]})
 elif len(finished) >= 2:
     st.info("Pick at least one run.")
 st.caption("Why is test accuracy often *above* train accuracy, even for the simple MLP with no "
@@ -402,7 +404,7 @@ def learned_templates(model):
         return {"largest weight norm first": charts.diverging_image(interpret.tile(ranked), zoom=2),
                 "as in the layer": charts.diverging_image(interpret.tile(images), zoom=2)}
 
-    st.image(per_model("templates", grid)[order], width="stretch",
+    st.image(per_model("templates", grid)[order], width=640,
              caption="Each square is one hidden unit's 784 weights as a 28×28 image, scaled by "
                      "its own largest weight: red pixels push the unit up, blue pixels push it "
                      "down, white ones are ignored.")
@@ -422,14 +424,14 @@ def inspect_gallery_image(model, probs, indices):
     gradient = interpret.saliency(model, image)
     predicted = int(layers["logits"].argmax())
     pictures = st.columns(3)
-    pictures[0].image(test_split.images[index].numpy(), width=168, clamp=True,
+    pictures[0].image(test_split.images[index].numpy(), width="stretch", clamp=True,
                       caption=f"test image {index:,}: true {int(labels[index])}")
-    pictures[1].image(charts.diverging_image(gradient, zoom=6), width=168,
+    pictures[1].image(charts.diverging_image(gradient, zoom=6), width="stretch",
                       caption=f"saliency: ∂ logit {predicted} / ∂ pixel")
     first = layers[next(iter(layers))]
     strongest = first.argsort(descending=True)[:8]
     pictures[2].image(charts.diverging_image(interpret.tile(interpret.templates(model)[strongest],
-                                                            columns=4), zoom=3), width=168,
+                                                            columns=4), zoom=3), width="stretch",
                       caption="templates of the 8 most active first-layer units")
     st.plotly_chart(charts.activation_bars(layers, predicted), key="mnist.activations")
     active = int((first > 0).sum())
