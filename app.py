@@ -8,11 +8,37 @@ st.set_page_config(page_title="PyTorch Course Lab", page_icon="🔥", layout="wi
 
 pages = {"Course": [st.Page("pages/home.py", title="Home", icon="🏠", url_path="home",
                             default=True)]}
+headings = {"home": "PyTorch Course Lab"}
 for module in lessons.MODULES:
-    available = [st.Page(str(lesson.page_path), title=f"{lesson.code} {lesson.title}",
-                         url_path=lesson.slug)
-                 for lesson in module.lessons if lesson.available]
+    available = [lesson for lesson in module.lessons if lesson.available]
     if available:
-        pages[module.label] = available
+        pages[module.label] = [st.Page(str(lesson.page_path), title=f"{lesson.code} {lesson.title}",
+                                       url_path=lesson.slug) for lesson in available]
+        headings |= {lesson.slug: lesson.title for lesson in available}
 
-st.navigation(pages).run()
+
+@st.cache_resource
+def pages_shown() -> set:
+    """Pages this server has rendered at least once (shared by every session, only grows)."""
+    return set()
+
+
+# On top, not in the sidebar: until a fresh server's first st.navigation call (a deep link runs
+# the page file directly), Streamlit lists pages/ in the sidebar by raw file name, so
+# .streamlit/config.toml hides the sidebar list.
+page = st.navigation(pages, position="top")
+slug = page.url_path or "home"  # the default page answers at "/" too
+first_visit = slug not in pages_shown()
+if first_visit:  # it imports PyTorch and loads data first: its title and a notice at once
+    st.session_state["app.heading"] = heading = st.empty()  # the page's header replaces it
+    heading.title(headings.get(slug, page.title))
+    notice = st.empty()
+    notice.info("Loading PyTorch and the data for this page's first visit since the server "
+                "started: a few seconds…", icon="⏳")
+try:
+    page.run()
+finally:
+    if first_visit:
+        notice.empty()
+        st.session_state.pop("app.heading", heading).empty()
+        pages_shown().add(slug)

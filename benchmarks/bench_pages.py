@@ -369,7 +369,7 @@ def cold_start(browser, serve, url: str, title: str) -> dict:
 
 
 def pages_to_measure(slugs: list[str] | None) -> list[dict]:
-    pages = [{"url": "home", "title": "PyTorch Course Lab", "slug": "home"}]
+    pages = [{"url": "", "title": "PyTorch Course Lab", "slug": "home"}]  # "/": what one types
     pages += [{"url": lesson.slug, "title": lesson.title, "slug": lesson.slug}
               for lesson in lessons.all_lessons() if lesson.available]
     return [page for page in pages if not slugs or page["slug"] in slugs]

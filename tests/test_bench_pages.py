@@ -1,0 +1,53 @@
+"""benchmarks/bench_pages.py in its short mode: every page loads, answers and shows no traceback.
+
+Times are printed, never judged here (CI machines differ); a traceback fails the run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks import bench_pages
+from course import lessons
+from tests.conftest import PROJECT_ROOT, free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_short_benchmark_measures_every_page_and_finds_no_traceback(data_dir, tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "benchmarks/bench_pages.py", "--short", "--ports", str(free_port()),
+         str(free_port())], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1200)
+
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    table = completed.stdout.split("targets:")[0]
+    slugs = ["home"] + [lesson.slug for lesson in lessons.all_lessons() if lesson.available]
+    rows = {line.split()[0]: line.split() for line in table.splitlines() if line.strip()}
+    assert set(slugs) <= set(rows), table
+    for slug in slugs[1:]:  # every lesson page has widgets, so at least one timed interaction
+        assert int(rows[slug][1]) >= 1, rows[slug]
+    assert "cold " in completed.stdout
+
+
+def test_a_page_that_raises_is_counted_as_a_traceback(tmp_path):
+    (tmp_path / "broken.py").write_text(
+        'import streamlit as st\nst.title("Broken page")\nraise ValueError("on purpose")\n')
+    port = free_port()
+    server = bench_pages.start_server("broken.py", tmp_path, port, {})
+    from playwright.sync_api import sync_playwright
+
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=bench_pages.CHROMIUM,
+                                                 args=bench_pages.CHROMIUM_ARGS)
+            tab = bench_pages.Tab(browser)
+            tab.open(f"http://127.0.0.1:{port}", "Broken page")
+            browser.close()
+    finally:
+        bench_pages.stop_server(server)
+
+    assert len(tab.tracebacks) == 1
+    assert "on purpose" in tab.tracebacks[0]
