@@ -75,9 +75,9 @@ def use_app_navigation() -> None:
     if PagesManager.uses_pages_directory and not under_apptest:
         PagesManager.uses_pages_directory = False
         st.rerun()
-    loading = st.session_state.pop("app.loading", None)  # app.py's first-visit notice
-    if loading is not None:
-        loading.empty()
+    heading = st.session_state.pop("app.heading", None)  # app.py's title for a first visit
+    if heading is not None:  # the page draws its own now; app.py's loading notice stays until done
+        heading.empty()
 
 
 def colab_url(notebook_name: str) -> str | None:
