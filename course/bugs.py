@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 import torch
 from torch import nn
+from torch.optim.optimizer import register_optimizer_step_pre_hook
 from torch.utils.data import DataLoader
 
 from course.train import Progress, _event
@@ -173,44 +174,53 @@ def puzzle_config():
     return RunConfig(bug="silent-accuracy", train_subset=10_000, epochs=2, lr=1e-4)
 
 
-# The capstone: a script with three bugs, each found by one of the lesson's three tools.
-CAPSTONE_SCRIPT = '''\
-model = nn.Sequential(
-    nn.Linear(784, 256), nn.ReLU(),
-    nn.Linear(256, 10),
-)
-loss_fn = nn.CrossEntropyLoss()
-optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-
-for epoch in range(5):
-    for images, labels in train_loader:
-        outputs = model(images)
-        loss = loss_fn(outputs, labels)
-        loss.backward()
-        optimizer.zero_grad()
-        optimizer.step()
-        accuracy = (outputs.argmax(dim=1, keepdim=True) == labels).float().mean()
-        writer.add_scalar("loss/train", loss.item(), step)
-        writer.add_scalar("accuracy/train", accuracy.item(), step)
-'''
+def capstone_model() -> nn.Sequential:
+    """The capstone's model."""
+    return nn.Sequential(
+        nn.Linear(784, 256), nn.ReLU(),
+        nn.Linear(256, 10),
+    )
 
 
-def capstone_model(fixed: bool = False) -> nn.Sequential:
-    """The capstone script's model: bug 1 (no nn.Flatten before the first Linear) unless fixed."""
-    layers = [nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)]
-    return nn.Sequential(nn.Flatten(), *layers) if fixed else nn.Sequential(*layers)
+def capstone_training(model, train_loader, writer, epochs=5):
+    """The capstone's training script: it has three bugs (the model above holds one of them)."""
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    step = 0
+    for epoch in range(epochs):
+        for images, labels in train_loader:
+            outputs = model(images)
+            loss = loss_fn(outputs, labels)
+            loss.backward()
+            optimizer.zero_grad()
+            optimizer.step()
+            accuracy = (outputs.argmax(dim=1, keepdim=True) == labels).float().mean()
+            writer.add_scalar("loss/train", loss.item(), step)
+            writer.add_scalar("accuracy/train", accuracy.item(), step)
+            step += 1
+    return model
 
 
-def norms_when_step_runs(bug: str, model: nn.Module, images: torch.Tensor,
-                         labels: torch.Tensor) -> dict[str, float]:
-    """The gradient norm of every parameter when `optimizer.step()` runs (0 where it has none)."""
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+class _NoLog:
+    """A writer that keeps nothing, for running the capstone script on one batch."""
+
+    def add_scalar(self, *args, **kwargs) -> None:
+        pass
+
+
+def capstone_norms_at_step(model: nn.Module, images: torch.Tensor,
+                           labels: torch.Tensor) -> dict[str, float]:
+    """Run the capstone script for real on one batch; every gradient norm when step() runs."""
     seen: dict[str, float] = {}
 
     def look(*_):
         seen.update({name: 0.0 if param.grad is None else param.grad.norm().item()
                      for name, param in model.named_parameters()})
 
-    optimizer.register_step_pre_hook(look)
-    buggy_step(bug, model, images, labels, optimizer)
+    # The script makes its own optimizer: a hook on every optimizer reaches it (removed after).
+    handle = register_optimizer_step_pre_hook(look)
+    try:
+        capstone_training(model, [(images, labels)], _NoLog(), epochs=1)
+    finally:
+        handle.remove()
     return seen

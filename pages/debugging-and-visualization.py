@@ -222,12 +222,16 @@ def cached_pulse(kind: str) -> dict[str, float]:
     return diagnostics.pulse(diagnostics.pulse_network(kind), images, split.labels[:64])
 
 
+HEATMAP_STEPS = 50
+
+
 @st.cache_data(show_spinner=False)
-def cached_heatmap(kind: str, steps: int) -> tuple[list[str], torch.Tensor]:
+def cached_heatmap(kind: str) -> tuple[list[str], torch.Tensor]:
+    """The first 50 steps once per network; the slider shows a prefix (the steps are seeded)."""
     split = data.split_tensors("mnist", True)
     images = data.normalize_batch(split.images[:64], "mnist")
     return diagnostics.norms_over_steps(diagnostics.pulse_network(kind), images,
-                                        split.labels[:64], steps=steps)
+                                        split.labels[:64], steps=HEATMAP_STEPS)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -260,9 +264,9 @@ def comparison_shapes() -> tuple[list[int], list[int], list[int]]:
 @st.cache_data(show_spinner=False)
 def capstone_norms() -> dict[str, float]:
     split = data.split_tensors("mnist", True)
-    return bugs.norms_when_step_runs("zero-grad-misplaced", bugs.capstone_model(fixed=True),
-                                     data.normalize_batch(split.images[:64], "mnist"),
-                                     split.labels[:64])
+    return bugs.capstone_norms_at_step(diagnostics.fixed_model(),
+                                       data.normalize_batch(split.images[:64], "mnist"),
+                                       split.labels[:64])
 
 
 VERDICT_BOXES = {"healthy": st.success, "uneven": st.warning, "vanishing": st.error,
@@ -296,11 +300,12 @@ def pulse_section():
                "the model and the batch; the balance is what counts). The vanishing one spans "
                "seven orders of magnitude: its first layers barely move.")
     st.subheader("The pulse over the first steps")
-    steps = st.slider("SGD steps (lr 0.05, one batch of 64)", 5, 50, 30, 5, key="debug.heat_steps")
+    steps = st.slider("SGD steps (lr 0.05, one batch of 64)", 5, HEATMAP_STEPS, 30, 5,
+                      key="debug.heat_steps")
     kind = st.radio("Network", list(diagnostics.PULSE_NETWORKS), horizontal=True,
                     key="debug.heat_kind", index=1)
-    names, norms = cached_heatmap(kind, steps)
-    st.plotly_chart(charts.norm_heatmap(names, norms), key="debug.heatmap")
+    names, norms = cached_heatmap(kind)
+    st.plotly_chart(charts.norm_heatmap(names, norms[:steps]), key="debug.heatmap")
     st.caption("Healthy: one even colour down the column. Vanishing: a dark top (early layers) "
                "and a bright bottom, every step. Exploding: huge norms on the first step, then "
                "NaN: the weights have become infinite.")
@@ -561,7 +566,8 @@ ui.takeaway("Loss going down does not mean training is working: a model can lowe
 st.header("9. Capstone: three bugs, three tools")
 st.markdown("This script has three bugs. Find each with the tool that finds it, then open the "
             "answer.")
-st.code(bugs.CAPSTONE_SCRIPT, language="python")
+ui.show_source(bugs.capstone_model)
+ui.show_source(bugs.capstone_training)
 with st.expander("Bug 1: found by torchinfo"):
     st.error(f"`summary(model, input_size=(64, 1, 28, 28))` → `{cached_xray('capstone')[1]}`",
              icon="🩻")
@@ -571,7 +577,9 @@ with st.expander("Bug 2: found by the gradient check"):
         seen = capstone_norms()
         st.dataframe(pd.DataFrame({"parameter": list(seen), "gradient norm at optimizer.step()":
                                    list(seen.values())}), hide_index=True)
-    st.markdown("Every norm is **0** when `optimizer.step()` runs: `zero_grad()` sits between "
+    st.markdown("With bug 1 fixed (an `nn.Flatten()` first), the script above ran for real on "
+                "one batch, and a hook read every gradient when `optimizer.step()` was called. "
+                "Every norm is **0** when `optimizer.step()` runs: `zero_grad()` sits between "
                 "`backward()` and `step()` and wipes the gradients. Call it before `backward()`.")
 with st.expander("Bug 3: found by TensorBoard"):
     st.markdown("The loss curve falls; the accuracy curve stays at ≈ 10%: the opening puzzle. "

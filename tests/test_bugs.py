@@ -90,3 +90,29 @@ def test_no_eval_lowers_test_accuracy_of_the_improved_mlp(data_dir, one_torch_th
     with_eval = epochs_of(RunConfig(model="mlp-bn", **SMALL))
     without = epochs_of(RunConfig(model="mlp-bn", bug="no-eval", **SMALL))
     assert without[-1].test_accuracy < with_eval[-1].test_accuracy
+
+
+class Recorder:
+    def __init__(self):
+        self.scalars: dict[str, list[float]] = {}
+
+    def add_scalar(self, tag, value, step):
+        self.scalars.setdefault(tag, []).append(value)
+
+
+def test_capstone_script_fails_on_shapes_then_learns_nothing(data_dir, one_torch_thread):
+    from course import data, diagnostics
+
+    split = data.split_tensors("mnist", True)
+    batches = [(data.normalize_batch(split.images[i:i + 64], "mnist"), split.labels[i:i + 64])
+               for i in range(0, 640, 64)]
+    with pytest.raises(RuntimeError, match="mat1 and mat2"):
+        bugs.capstone_training(bugs.capstone_model(), batches, Recorder(), epochs=1)
+    model = diagnostics.fixed_model()
+    before = [p.detach().clone() for p in model.parameters()]
+    log = Recorder()
+    bugs.capstone_training(model, batches, log, epochs=1)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    assert len(log.scalars["loss/train"]) == 10
+    norms = bugs.capstone_norms_at_step(diagnostics.fixed_model(), *batches[0])
+    assert norms and all(value == 0.0 for value in norms.values())

@@ -118,5 +118,5 @@ def test_capstone_bugs_are_each_shown_by_their_tool(lesson):
                for e in lesson.error)
     norms = next(frame.value for frame in lesson.dataframe
                  if "gradient norm at optimizer.step()" in frame.value.columns)
-    assert len(norms) == 4 and (norms["gradient norm at optimizer.step()"] == 0).all()
+    assert len(norms) == 6 and (norms["gradient norm at optimizer.step()"] == 0).all()
     assert any("[64, 64]" in code.value for code in lesson.code)  # the puzzle's broadcast
