@@ -10,7 +10,7 @@ from torch.utils.data import Dataset
 
 
 class SimpleDataset(Dataset):
-    """y = 2x + 1 with a little noise: the Foundations data, now behind a Dataset."""
+    """y = 2x + 1 plus a little noise: the Foundations data behind a Dataset."""
 
     def __init__(self, n=100, noise=0.1, seed=0):
         generator = torch.Generator().manual_seed(seed)
@@ -34,12 +34,12 @@ class SortedDataset(SimpleDataset):
 
 
 class BrokenDataset(Dataset):
-    """Scanned digits where one scan came out a pixel narrower: item 3 is [1, 28, 27]."""
+    """Scans where one came out a pixel narrower: item 3 is [1, 28, 27]."""
 
     def __init__(self, n=16, seed=0):
         generator = torch.Generator().manual_seed(seed)
-        self.images = [torch.rand(1, 28, 27 if i == 3 else 28, generator=generator)
-                       for i in range(n)]
+        widths = [27 if i == 3 else 28 for i in range(n)]
+        self.images = [torch.rand(1, 28, w, generator=generator) for w in widths]
         self.labels = torch.randint(0, 10, (n,), generator=generator)
 
     def __len__(self):
@@ -50,16 +50,16 @@ class BrokenDataset(Dataset):
 
 
 class FixedBrokenDataset(BrokenDataset):
-    """The fix: make every item the same shape inside __getitem__, before the DataLoader stacks."""
+    """The fix: give every item the same shape in __getitem__, before stacking."""
 
     def __getitem__(self, index):
         image, label = super().__getitem__(index)
-        image = torch.nn.functional.interpolate(image.unsqueeze(0), size=(28, 28)).squeeze(0)
-        return image, label
+        image = torch.nn.functional.interpolate(image.unsqueeze(0), size=(28, 28))
+        return image.squeeze(0), label
 
 
 class LazyImageDataset(Dataset):
-    """Paths in __init__, pixels in __getitem__: only the images a batch needs are ever read."""
+    """Paths in __init__, pixels in __getitem__: a batch reads just its images."""
 
     def __init__(self, folder, transform=None):
         self.paths = sorted(Path(folder).glob("*.png"))

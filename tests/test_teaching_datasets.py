@@ -197,3 +197,12 @@ def test_marked_source_of_the_tensor_loop_marks_only_its_def():
     assert marked_lines(loops.train_on_tensors, loops.train_on_dataloader) == [
         "def train_on_tensors(model, x, y, loss_fn, optimizer, epochs):",
     ]
+
+
+@pytest.mark.parametrize("shown", [SimpleDataset, BrokenDataset, FixedBrokenDataset,
+                                   LazyImageDataset])
+def test_sources_the_page_shows_fit_a_900_px_window_without_wrapping(shown):
+    """A wrapped line starts at column 0 and reads as dedented code."""
+    import inspect
+
+    assert max(len(line) for line in inspect.getsource(shown).splitlines()) <= 84
