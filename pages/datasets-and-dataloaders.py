@@ -270,48 +270,6 @@ def augmentation(root: str) -> None:
     st.markdown(f"Stored image unchanged after six accesses: **{untouched}**.")
 
 
-def describe_comparison(rows: list[dict], budget_updates: int | None) -> str:
-    """The caption, written from the learner's own rows rather than from folklore."""
-    by_size = sorted(rows, key=lambda row: row["batch size"])
-    small, large = by_size[0], by_size[-1]
-    fast = batching.fastest(rows)
-    slow = min(rows, key=lambda row: row["samples / s"])
-    best = max(rows, key=lambda row: row["held-out accuracy"])
-    lines = []
-    if len(rows) > 1:
-        lines.append(
-            f"**Memory** grows with B: {small['activation memory (KB)']:,.0f} KB of activations "
-            f"at B={small['batch size']} against {large['activation memory (KB)']:,.0f} KB at "
-            f"B={large['batch size']}. **Gradient noise** shrinks: {small['gradient noise']:.2f} "
-            f"against {large['gradient noise']:.2f}.")
-        verdict = ("the largest batch was also the fastest" if fast is large else
-                   "bigger was not faster all the way: per-sample work in this loop dominates "
-                   "once a batch is big enough")
-        lines.append(
-            f"**Speed** in your measurement: B={fast['batch size']} trained fastest "
-            f"({fast['samples / s']:,.0f} samples/s), B={slow['batch size']} slowest "
-            f"({slow['samples / s']:,.0f} samples/s); {verdict}.")
-    if budget_updates is None:
-        lines.append(
-            f"**Accuracy, fixed-epoch budget:** one epoch each means B={small['batch size']} made "
-            f"{small['updates made']:,} updates and B={large['batch size']} only "
-            f"{large['updates made']:,}, so the held-out accuracy here mostly counts updates "
-            f"(best: B={best['batch size']}, {best['held-out accuracy']:.1%}). Switch to the "
-            "equal-updates budget to take that away.")
-    else:
-        lines.append(
-            f"**Accuracy, equal-updates budget:** {budget_updates:,} updates each, so "
-            f"B={large['batch size']} saw {large['epochs']:,.1f} epochs of images and "
-            f"B={small['batch size']} {small['epochs']:,.2f} (best held-out: "
-            f"B={best['batch size']}, {best['held-out accuracy']:.1%}).")
-    gaps = ", ".join(f"B={row['batch size']}: {row['gap (train − held-out)']:+.1%}" for row in by_size)
-    lines.append(
-        "**Generalization** is how well the model does on images it never trained on; the gap "
-        f"between train and held-out accuracy measures it ({gaps}). A growing gap means the "
-        "model is memorising its training images rather than learning digits.")
-    return "\n\n".join(lines)
-
-
 def comparison_table(rows: list[dict]) -> pd.DataFrame:
     """The rows as a table for people: whole KB and samples/s, accuracies in percent."""
     table = pd.DataFrame(rows).drop(columns=["updates per epoch"])
@@ -367,7 +325,7 @@ def batch_size_lab(root: str) -> None:
         "held-out accuracy": st.column_config.NumberColumn("held-out acc.", format="%.1f%%"),
         "gap (train − held-out)": st.column_config.NumberColumn("gap", format="%+.1f%%"),
     })
-    st.markdown(describe_comparison(rows, result["updates"]))
+    st.markdown(batching.describe_comparison(rows, result["updates"]))
 
 
 # --- The lesson -----------------------------------------------------------------------------------

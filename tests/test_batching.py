@@ -251,3 +251,36 @@ def test_a_shorter_shuffle_race_is_the_start_of_a_longer_one():
         short = batching.shuffle_race(dataset, shuffle=shuffle, epochs=3)
         long = batching.shuffle_race(dataset, shuffle=shuffle, epochs=5)
         assert len(short) == 3 * 16 and short == long[:len(short)]
+
+
+def measured(batch_size: int, samples_per_second: float, held_out: float, train: float) -> dict:
+    return {"batch size": batch_size, "updates made": math.ceil(1600 / batch_size), "epochs": 1.0,
+            "activation memory (KB)": 7.2 * batch_size, "samples / s": samples_per_second,
+            "gradient noise": 3 / batch_size ** 0.5, "train accuracy": train,
+            "held-out accuracy": held_out, "gap (train − held-out)": train - held_out}
+
+
+def test_caption_names_the_measured_fastest_batch_even_when_it_is_not_the_largest():
+    rows = [measured(8, 2_000, 0.86, 0.88), measured(64, 16_500, 0.83, 0.84),
+            measured(512, 16_100, 0.65, 0.64)]
+    caption = batching.describe_comparison(rows, None)
+    assert "B=64 trained fastest (16,500 samples/s), B=8 slowest (2,000 samples/s)" in caption
+    assert "bigger was not faster all the way" in caption
+    assert "throughput usually grows" not in caption.lower()
+    assert "B=8 made 200 updates and B=512 only 4" in caption
+    assert "B=8: +2.0%, B=64: +1.0%, B=512: -1.0%" in caption
+
+
+def test_caption_says_so_when_the_largest_batch_was_fastest_and_budgets_are_equal():
+    rows = [measured(16, 3_000, 0.80, 0.81), measured(256, 40_000, 0.84, 0.97)]
+    rows[1]["epochs"] = 32.0
+    caption = batching.describe_comparison(rows, 200)
+    assert "the largest batch was also the fastest" in caption
+    assert "200 updates each" in caption and "B=256 saw 32.0 epochs" in caption
+    assert "Generalization" in caption
+
+
+def test_caption_for_one_batch_size_compares_nothing_but_still_reports_the_gap():
+    caption = batching.describe_comparison([measured(32, 9_000, 0.8, 0.9)], None)
+    assert "**Speed**" not in caption and "**Memory**" not in caption
+    assert "B=32: +10.0%" in caption
