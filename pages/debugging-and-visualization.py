@@ -273,10 +273,21 @@ VERDICT_BOXES = {"healthy": st.success, "uneven": st.warning, "vanishing": st.er
                  "exploding": st.error}
 
 
+@st.cache_data(show_spinner=False)
+def pulse_figure(kind: str):
+    return charts.gradient_norm_bars(cached_pulse(kind))
+
+
+@st.cache_data(show_spinner=False)
+def heatmap_figure(kind: str, steps: int):
+    names, norms = cached_heatmap(kind)
+    return charts.norm_heatmap(names, norms[:steps])
+
+
 def show_pulse(kind: str) -> None:
     norms = cached_pulse(kind)
     st.markdown(f"**{kind.capitalize()}**: {diagnostics.PULSE_NETWORKS[kind]}")
-    st.plotly_chart(charts.gradient_norm_bars(norms), key=f"debug.pulse.{kind}")
+    st.plotly_chart(pulse_figure(kind), key=f"debug.pulse.{kind}")
     verdict = diagnostics.gradient_verdict(norms)
     VERDICT_BOXES[verdict.kind](f"**Verdict: {verdict.kind}.** {verdict.message}")
 
@@ -299,19 +310,25 @@ def pulse_section():
                "course's worked example shows ~0.03 in every layer: the exact size depends on "
                "the model and the batch; the balance is what counts). The vanishing one spans "
                "seven orders of magnitude: its first layers barely move.")
+
+
+@st.fragment
+def heatmap_section():
+    if train_split is None:
+        return
     st.subheader("The pulse over the first steps")
     steps = st.slider("SGD steps (lr 0.05, one batch of 64)", 5, HEATMAP_STEPS, 30, 5,
                       key="debug.heat_steps")
     kind = st.radio("Network", list(diagnostics.PULSE_NETWORKS), horizontal=True,
                     key="debug.heat_kind", index=1)
-    names, norms = cached_heatmap(kind)
-    st.plotly_chart(charts.norm_heatmap(names, norms[:steps]), key="debug.heatmap")
+    st.plotly_chart(heatmap_figure(kind, steps), key="debug.heatmap")
     st.caption("Healthy: one even colour down the column. Vanishing: a dark top (early layers) "
                "and a bright bottom, every step. Exploding: huge norms on the first step, then "
                "NaN: the weights have become infinite.")
 
 
 pulse_section()
+heatmap_section()
 st.markdown("**In the training loop**: log the norms every N iterations, so the pulse is "
             "recorded while training runs. This is the helper; the app's training workers call "
             "the same idea on every run (the `grad_norm/...` curves further down).")
