@@ -216,7 +216,7 @@ def describe_comparison(rows: list[dict], budget_updates: int | None) -> str:
                    "bigger was not faster all the way: per-sample work in this loop dominates "
                    "once a batch is big enough")
         lines.append(
-            f"**Speed** in your measurement: B={fast['batch size']} trained fastest "
+            f"**Speed**, as measured here: B={fast['batch size']} trained fastest "
             f"({fast['samples / s']:,.0f} samples/s), B={slow['batch size']} slowest "
             f"({slow['samples / s']:,.0f} samples/s); {verdict}.")
     if budget_updates is None:

@@ -308,9 +308,11 @@ def batch_size_lab(root: str) -> None:
     rows = result["rows"]
     budget_text = ("one epoch each" if result["updates"] is None
                    else f"{result['updates']:,} updates each")
-    st.markdown(f"**Your measurement:** {result['subset']:,} images "
+    st.markdown(f"**Measured:** {result['subset']:,} images "
                 f"({result['subset'] * 4 // 5:,} to train, {result['subset'] // 5:,} held out), "
                 f"{budget_text}.")
+    st.caption("Each batch size's row is measured the first time this server trains it and kept "
+               "for every later click: the timings are this machine's, not a rule.")
     st.plotly_chart(comparison_figure(tuple(tuple(row.items()) for row in rows)),
                     key="dl.bs_chart")
     st.dataframe(comparison_table(rows), hide_index=True, column_config={

@@ -230,7 +230,7 @@ def test_batch_size_button_trains_on_1600_of_2000_images_and_shows_a_table(lesso
                 "train accuracy", "held-out accuracy"]
     assert (rows[positive] > 0).all().all()
     assert any("2,000 images (1,600 to train, 400 held out)" in m.value for m in lesson.markdown)
-    caption = next(m.value for m in lesson.markdown if "**Speed** in your measurement" in m.value)
+    caption = next(m.value for m in lesson.markdown if "**Speed**, as measured here" in m.value)
     fastest = rows.loc[rows["samples / s"].idxmax(), "batch size"]
     assert f"B={fastest} trained fastest" in caption
     assert "fixed-epoch budget" in caption and "Generalization" in caption
