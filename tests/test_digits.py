@@ -170,6 +170,29 @@ def test_three_on_unevenly_lit_grey_paper_comes_out_as_the_three(threes, class_m
         assert (steps["ink only"] == 0).float().mean() > 0.85
 
 
+def test_dust_on_the_photo_does_not_widen_the_crop(threes, class_means):
+    photo = Image.open(io.BytesIO(paper_photo(threes[0]))).convert("RGB")
+    pen = ImageDraw.Draw(photo)
+    for x, y in [(40, 40), (600, 420), (620, 30), (100, 400)]:  # four specks in the corners
+        pen.ellipse([x, y, x + 6, y + 6], fill=(40, 40, 40))
+    steps = dict(digits.preprocess_steps(photo, photo=True))
+    clean = dict(digits.preprocess_steps(dark_on_light(threes[0])))
+    assert steps["cropped"].shape[0] < 0.5 * steps["ink only"].shape[0]
+    assert stroke_iou(steps["centred 28×28"], clean["centred 28×28"]) > 0.6
+    assert template_guess(steps["normalized"], class_means) == 3
+
+
+def test_main_strokes_keep_a_fives_separate_bar_and_drop_dust():
+    ink = torch.zeros(280, 280, dtype=torch.bool)
+    ink[60:200, 100:120] = True  # the body
+    ink[40:52, 100:180] = True  # a bar drawn apart, 8 px above: 960 px, 34% of the body
+    ink[250:253, 250:253] = True  # a speck: 9 px
+    kept = digits.main_strokes(ink)
+    assert kept[45, 150] and kept[100, 110]
+    assert not kept[251, 251]
+    assert int(kept.sum()) == int(ink.sum()) - 9
+
+
 def test_without_the_paper_step_the_photo_would_be_a_grey_rectangle(threes):
     inverted = digits.invert_if_light_background(digits.to_grayscale(paper_photo(threes[0])))
     # What the old pipeline cropped to: the whole photo, because the paper itself reads as ink.
