@@ -213,7 +213,9 @@ def own_digit_section(model, model_name: str | None, key: str) -> None:
 
     st.markdown("MNIST digits are white on black, centred by their mass in a 28×28 box after "
                 "being scaled to fit 20×20. Your drawing goes through the same steps before "
-                "the model sees it.")
+                "the model sees it. A photo first loses its paper (**ink only**): the uneven "
+                "light is evened out and whatever is fainter than the ink, by Otsu's threshold, "
+                "turns black; otherwise grey paper would reach the model as a grey rectangle.")
     source = st.radio("Input", ["Draw", "Upload a photo", "Camera"], horizontal=True,
                       key=f"{key}.digit_source")
     raw = None
