@@ -111,7 +111,8 @@ def lesson_header(slug: str) -> lessons.Lesson:
 
 def show_source(obj, caption: str | None = None) -> None:
     """The code on screen is the code that runs: read it from the object itself."""
-    st.code(inspect.getsource(obj), language="python", wrap_lines=True)
+    # Long lines scroll: wrapped back to column 0 they would look dedented.
+    st.code(inspect.getsource(obj), language="python", wrap_lines=False)
     if caption:
         st.caption(caption)
 
