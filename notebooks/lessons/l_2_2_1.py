@@ -16,9 +16,9 @@ INTRO = markdown(
     `shuffle=False`, keeps the stored order) and serves them to the training loop, and the loop
     itself stays the same.
 
-    Each exercise has a brief, **your cell** (fill in the `# TODO`s), a solution (try first!) and
-    a **check** cell. Run the check after your own attempt. Running the solution replaces your
-    version.
+    Each exercise has a brief, **your cell** (fill in the `# TODO`s), a **check** cell to run
+    after your attempt, then a folded solution (try first!). If you are stuck, open it, copy it
+    into your cell and run the check again: later exercises build on earlier ones.
     """
 )
 
