@@ -303,3 +303,27 @@ def test_cancel_takes_a_waiting_run_out_of_the_queue_for_good(tmp_path):
     assert jobs.status(folder)["state"] == "cancelled"
     assert jobs.execute(str(folder)) == "cancelled"  # a worker that picks it up trains nothing
     assert not (folder / jobs.FINAL_CHECKPOINT).exists()
+
+
+@pytest.mark.slow
+def test_workers_never_run_the_apps_main_script(tmp_path, data_dir, monkeypatch):
+    # Streamlit swaps sys.modules["__main__"] to the page script it runs; a worker started then is
+    # told to re-run that script first. Here the "page" would fail loudly if it ran.
+    import sys
+    import types
+
+    page = tmp_path / "page.py"
+    page.write_text("raise SystemExit('a lesson page ran inside a training worker')\n")
+    fake_main = types.ModuleType("__main__")
+    fake_main.__file__ = str(page)
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    monkeypatch.setattr("course.devices.usable_cores", lambda: 1)
+    pool = jobs.JobRunner(slots=1)
+    try:
+        folder = new_run(tmp_path, "run", SMALL)
+        pool.submit(folder)
+        wait_until_finished(pool, folder, timeout=180)
+        assert pool.failure(folder) is None
+        assert jobs.status(folder)["state"] == "done"
+    finally:
+        pool.shutdown()

@@ -5,10 +5,17 @@ tensors are loaded here once; a worker then starts in milliseconds and copies on
 """
 
 import gc
+import multiprocessing.spawn
 
 import torch
 
 from course.runs import jobs
+
+# A worker is told to re-run the parent's __main__ before its task, and inside Streamlit that is
+# whichever page script was running when the pool started a process (Streamlit swaps __main__ per
+# script run): a whole lesson page, or app.py's navigation, executed in the worker. The workers
+# only run functions of course.runs.jobs, found by name, so they skip that step.
+multiprocessing.spawn._fixup_main_from_path = lambda main_path: None
 
 # One thread here, so OpenMP never starts a thread pool in this process: a pool that exists at
 # fork time is missing in the child, and the child's first parallel op would wait for it forever.
