@@ -455,7 +455,8 @@ def error_analysis(model, probs, matrix):
         scores = metrics.precision_recall_f1(matrix)
         st.dataframe(pd.DataFrame({"class": names, **{name: (values * 100).tolist()
                                                        for name, values in scores.items()}})
-                     .round(1), hide_index=True)
+                     .round(1), hide_index=True, column_config={
+                         name: st.column_config.NumberColumn(format="%.1f") for name in scores})
     st.caption("Precision: of the images predicted as this digit, the share that are it. Recall: "
                "of the images that are this digit, the share found. F1 is their harmonic mean.")
     if st.toggle("Show the training set's top losses (checks all 60,000 images)",

@@ -18,7 +18,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from course import data, models, ui
-from course.runs import workspace
+from course.runs import panel, workspace
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PAGE = "pages/mnist-project.py"
@@ -37,6 +37,18 @@ def runs_root(tmp_path_factory) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("COURSE_RUNS_DIR", str(root))
         yield root
+
+
+@pytest.fixture(scope="module", autouse=True)
+def workers_started_outside_the_app(runs_root):
+    """Start the worker pool before any AppTest run. AppTest runs app.py as the process's
+    __main__, so workers the pool starts during a run re-run app.py at start-up (spawn's
+    "main module" fix-up) in bare mode; a real `streamlit run` server does not."""
+    panel.job_runner.clear()
+    panel.job_runner()
+    yield
+    panel.job_runner().shutdown()
+    panel.job_runner.clear()
 
 
 def open_page(ws: str | None = None) -> AppTest:
