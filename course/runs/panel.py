@@ -144,8 +144,10 @@ def train_button(space: workspace.Workspace, configs: RunConfig | list[RunConfig
                  text: str = "🚀 Train", disabled: bool = False, help: str | None = None) -> list[str]:
     """A Train button that makes exactly one run per config per click; returns the new run ids."""
     configs = configs if isinstance(configs, list) else [configs]
-    st.button(text, type="primary", key=key, disabled=disabled, help=help,
-              on_click=_submit, args=(space, configs, key))
+    # Read as a return value, not an on_click callback: a callback would get the settings of the
+    # previous script run, so a slider moved just before the click would be missed.
+    if st.button(text, type="primary", key=key, disabled=disabled, help=help):
+        _submit(space, configs, key)
     if st.session_state.pop(f"{key}.twins", None):
         st.info("You already have this exact run (same settings, same seed): it is shown below. "
                 "The same seed gives the same numbers step for step; change the seed for a new "

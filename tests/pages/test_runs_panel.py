@@ -165,3 +165,12 @@ def test_settings_out_of_range_in_the_address_fall_back_to_the_recipe(data_dir, 
     assert not at.exception
     assert at.slider(key="mnist.epochs").value == 5
     assert any("out of range" in str(w.value) for w in at.warning)
+
+
+def test_train_uses_the_settings_changed_in_the_same_interaction(page):
+    at = page
+    at.number_input(key="t.epochs").set_value(2)
+    at.button(key="t.train").click().run()  # the value and the click reach the server together
+    space = space_of(at)
+    assert [jobs.run_config(space.run_dir(r)).epochs for r in space.run_ids()] == [2]
+    at.button(key=f"t.runs.cancel.{space.run_ids()[0]}").click().run()
