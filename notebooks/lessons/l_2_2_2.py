@@ -17,9 +17,9 @@ INTRO = markdown(
     Same heartbeat, new instruments: `nn.CrossEntropyLoss` replaces `nn.MSELoss`, a DataLoader
     replaces raw tensors, and forward → loss → backward → update does not change.
 
-    Each step has a brief, **your cell** (fill in the `# TODO`s), a solution (try first!) and a
-    **check** cell. Run the check after your own attempt. Running the solution replaces your
-    version. Later steps use what earlier ones define, so go in order.
+    Each step has a brief, **your cell** (fill in the `# TODO`s), a **check** cell to run after
+    your attempt, then a folded solution (try first!). If you are stuck, open it, copy it into
+    your cell and run the check again. Later steps use what earlier ones define, so go in order.
     """
 )
 
