@@ -290,6 +290,9 @@ def step(tab: Tab, kind: str, index: int) -> bool:
 
 def timed_interaction(tab: Tab, kind: str, index: int, timeout_s: float = 20) -> tuple | None:
     """(milliseconds to the end of the rerun, bytes received), or None if nothing reran."""
+    # Streamlit's frontend drops an input that comes within a moment of the last rerun's end
+    # (seen on the minimal page about one time in five); a learner is never that quick.
+    tab.page.wait_for_timeout(400)
     before = tab.received
     if not step(tab, kind, index):
         return None
