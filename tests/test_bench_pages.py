@@ -18,9 +18,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_short_benchmark_measures_every_page_and_finds_no_traceback(data_dir, tmp_path):
+    ports = {free_port()}
+    while len(ports) < 2:
+        ports.add(free_port())
     completed = subprocess.run(
-        [sys.executable, "benchmarks/bench_pages.py", "--short", "--ports", str(free_port()),
-         str(free_port())], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1200)
+        [sys.executable, "benchmarks/bench_pages.py", "--short", "--ports", *map(str, ports)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1200)
 
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     table = completed.stdout.split("targets:")[0]
