@@ -20,8 +20,10 @@ from course.train import Progress, _event
 BUGS: dict[str, str] = {
     "silent-accuracy": "Accuracy compares predictions of shape [B, 1] with labels of shape [B]: "
                        "broadcasting makes a [B, B] table, so it reads ≈ 10% whatever the model does.",
-    "relu-on-logits": "A ReLU after the output layer: negative logits are clipped to 0, so the "
-                      "model cannot push wrong classes down.",
+    "relu-on-logits": "A ReLU after the output layer: every negative logit becomes 0 and, "
+                      "worse, gets no gradient back through the ReLU. Where the right class's "
+                      "logit is negative, the model cannot raise it for that image, so it "
+                      "learns slower and settles lower.",
     "zero-grad-misplaced": "`optimizer.zero_grad()` between `backward()` and `step()`: the gradients "
                            "are wiped before the update, so nothing is learned.",
     "no-eval": "Evaluation without `model.eval()`: Dropout stays on and BatchNorm uses the test "
@@ -183,7 +185,7 @@ def capstone_model() -> nn.Sequential:
 
 
 def capstone_training(model, train_loader, writer, epochs=5):
-    """The capstone's training script: it has three bugs (the model above holds one of them)."""
+    """The capstone's training script: three bugs (one is in the model above)."""
     loss_fn = nn.CrossEntropyLoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     step = 0
@@ -194,7 +196,8 @@ def capstone_training(model, train_loader, writer, epochs=5):
             loss.backward()
             optimizer.zero_grad()
             optimizer.step()
-            accuracy = (outputs.argmax(dim=1, keepdim=True) == labels).float().mean()
+            predicted = outputs.argmax(dim=1, keepdim=True)
+            accuracy = (predicted == labels).float().mean()
             writer.add_scalar("loss/train", loss.item(), step)
             writer.add_scalar("accuracy/train", accuracy.item(), step)
             step += 1
@@ -209,12 +212,13 @@ class _NoLog:
 
 
 def capstone_norms_at_step(model: nn.Module, images: torch.Tensor,
-                           labels: torch.Tensor) -> dict[str, float]:
-    """Run the capstone script for real on one batch; every gradient norm when step() runs."""
-    seen: dict[str, float] = {}
+                           labels: torch.Tensor) -> dict[str, float | None]:
+    """Run the capstone script for real on one batch: every gradient's norm when step() runs,
+    None where the parameter has no gradient (`.grad is None`: step() skips it)."""
+    seen: dict[str, float | None] = {}
 
     def look(*_):
-        seen.update({name: 0.0 if param.grad is None else param.grad.norm().item()
+        seen.update({name: None if param.grad is None else param.grad.norm().item()
                      for name, param in model.named_parameters()})
 
     # The script makes its own optimizer: a hook on every optimizer reaches it (removed after).

@@ -342,22 +342,46 @@ def gradient_norm_bars(norms: dict[str, float], title: str = "") -> go.Figure:
     return _tidy(figure, 330)
 
 
-def norm_heatmap(names: list[str], norms: torch.Tensor) -> go.Figure:
-    """Weight-gradient norms over the first steps: one row per layer, colour = log10(norm)."""
-    logs = torch.log10(norms.double().clamp_min(1e-30)).T  # [layers, steps]; NaN stays NaN
-    text = [["NaN" if v != v else "" for v in row] for row in logs.tolist()]
+def norm_heatmap(names: list[str], norms: torch.Tensor,
+                 log_range: tuple[float, float] | None = None) -> go.Figure:
+    """Weight-gradient norms over the first steps: one row per layer, colour = log10(norm).
+
+    `log_range` (zmin, zmax in log10) gives several heatmaps one colour scale, so equal colours
+    mean equal norms across them. NaN or infinite norms are one red colour, named once in the
+    legend instead of a label in every cell.
+    """
+    logs = torch.log10(norms.double().clamp_min(1e-30)).T  # [layers, steps]
+    broken = ~torch.isfinite(logs)
+    steps = list(range(1, norms.shape[0] + 1))
+    z = [[None if bad else value for value, bad in zip(row, bad_row, strict=True)]
+         for row, bad_row in zip(logs.tolist(), broken.tolist(), strict=True)]
+    zmin, zmax = log_range or (None, None)
     figure = go.Figure(go.Heatmap(
-        z=logs.tolist(), x=list(range(1, norms.shape[0] + 1)), y=names, text=text,
-        texttemplate="%{text}", colorscale="Viridis", colorbar=dict(title="log10 norm"),
+        z=z, x=steps, y=names, colorscale="Viridis", zmin=zmin, zmax=zmax,
+        colorbar=dict(title="log10 norm"), hoverongaps=False, showlegend=False,
         hovertemplate="step %{x} · %{y}: 10^%{z:.1f}<extra></extra>"))
+    if broken.any():
+        mask = [[1 if bad else None for bad in row] for row in broken.tolist()]
+        figure.add_trace(go.Heatmap(z=mask, x=steps, y=names, showscale=False, showlegend=False,
+                                    hoverongaps=False,
+                                    colorscale=[[0, RED], [1, RED]],
+                                    hovertemplate="step %{x} · %{y}: NaN<extra></extra>"))
+        figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="NaN (overflowed)",
+                                    marker=dict(symbol="square", size=12, color=RED)))
     figure.update_layout(xaxis_title="training step (SGD on one batch)",
-                         yaxis_title="layer (first at the top)", yaxis_autorange="reversed")
+                         yaxis_title="layer (first at the top)", yaxis_autorange="reversed",
+                         showlegend=bool(broken.any()),
+                         legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
     return _tidy(figure, 120 + 26 * len(names))
 
 
 def scalar_curves(series: dict[str, list[tuple[int, float]]], y_title: str,
-                  log_y: bool = False, title: str | None = None) -> go.Figure:
-    """Scalars read back from TensorBoard event files, one line per run, by global step."""
+                  log_y: bool = False, title: str | None = None,
+                  fraction: bool = False) -> go.Figure:
+    """Scalars read back from TensorBoard event files, one line per run, by global step.
+
+    `fraction` (accuracies, shares) fixes the y-axis to 0-100%: a flat 11% then looks flat.
+    """
     figure = go.Figure()
     for index, (name, points) in enumerate(series.items()):
         figure.add_trace(go.Scatter(x=[step for step, _ in points], y=[value for _, value in points],
@@ -365,7 +389,9 @@ def scalar_curves(series: dict[str, list[tuple[int, float]]], y_title: str,
                                     line=dict(color=PALETTE[index % len(PALETTE)], width=2)))
     figure.update_layout(title=title, xaxis_title="training step", yaxis_title=y_title,
                          legend=dict(orientation="h", y=-0.25, x=0))
-    if log_y:
+    if fraction:
+        figure.update_yaxes(range=[0, 1.02], tickformat=".0%")
+    elif log_y:
         figure.update_yaxes(type="log", **_log_ticks([v for points in series.values()
                                                        for _, v in points]))
     return _tidy(figure, 340)

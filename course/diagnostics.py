@@ -14,7 +14,7 @@ from course.models import simple_mlp
 
 
 def gradient_norms(model: nn.Module) -> dict[str, float]:
-    """L2 norm of each named parameter's `.grad` (parameters without a gradient are skipped)."""
+    """Each named parameter's gradient L2 norm (no gradient: skipped)."""
     return {
         name: param.grad.detach().norm().item()
         for name, param in model.named_parameters()
@@ -40,7 +40,7 @@ def read_scalars(logdir: str | Path) -> dict[str, list[tuple[int, float]]]:
 
 
 def log_gradient_norms(model: nn.Module, writer, step: int) -> dict[str, float]:
-    """Write every parameter's gradient norm to TensorBoard as `grad_norm/<name>`; call after backward."""
+    """Log each gradient norm as `grad_norm/<name>`; call after backward()."""
     norms = gradient_norms(model)
     for name, norm in norms.items():
         writer.add_scalar(f"grad_norm/{name}", norm, step)
@@ -87,13 +87,22 @@ def gradient_verdict(norms: dict[str, float]) -> Verdict:
     early, late = weights[0], weights[-1]
     if late / max(early, 1e-30) >= VANISHING_RATIO:
         return Verdict("vanishing", spread, f"The first layer's gradient is "
-                       f"{late / max(early, 1e-30):,.0f}× smaller than the last layer's: vanishing. "
-                       "The early layers barely learn.")
+                       f"{times(late / max(early, 1e-30))} smaller than the last layer's "
+                       "(vanishing starts around 100,000×). The early layers barely learn.")
     if spread <= HEALTHY_SPREAD:
-        return Verdict("healthy", spread, f"All layers within {spread:,.0f}× of each other "
-                       f"(healthy is within 10-100×).")
-    return Verdict("uneven", spread, f"The layers are {spread:,.0f}× apart: more than the healthy "
+        return Verdict("healthy", spread, f"All layers within {times(spread)} of each other: "
+                       "well inside the healthy 10-100× band.")
+    return Verdict("uneven", spread, f"The layers are {times(spread)} apart: more than the healthy "
                    f"100×, less than the vanishing 100,000×. Watch it.")
+
+
+def times(ratio: float) -> str:
+    """A ratio for humans: 3.2 -> "3×", 12,345 -> "12,345×", 7,327,879 -> "7.3 million×"."""
+    if ratio >= 1e9:
+        return f"{ratio / 1e9:,.1f} billion×"
+    if ratio >= 1e6:
+        return f"{ratio / 1e6:.1f} million×"
+    return f"{ratio:,.0f}×"
 
 
 # ----------------------------------------------------------------------------- taking the pulse
@@ -122,8 +131,9 @@ def pulse_network(kind: str) -> nn.Sequential:
         if kind == "exploding":
             for module in model:
                 if isinstance(module, nn.Linear):
-                    # Kaiming for ReLU is sqrt(2 / fan_in); four times that doubles the signal
-                    # every layer, forward and backward.
+                    # Kaiming for ReLU is sqrt(2 / fan_in): it keeps the signal's size.
+                    # Four times that std scales the signal by about 4x every layer,
+                    # forward and backward: 4**10 ≈ a million after ten layers.
                     nn.init.normal_(module.weight, std=4 * math.sqrt(2 / module.in_features))
         return model
 
@@ -146,6 +156,15 @@ def norms_over_steps(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
         rows.append([norms[name] for name in names])
         optimizer.step()
     return names, torch.tensor(rows)
+
+
+def log_norm_range(*norms: torch.Tensor) -> tuple[float, float]:
+    """One log10 colour range covering every finite, positive norm of several heatmaps."""
+    logs = torch.cat([torch.log10(n.double().flatten()) for n in norms])
+    finite = logs[torch.isfinite(logs)]
+    if not len(finite):
+        return 0.0, 1.0
+    return math.floor(finite.min().item()), math.ceil(finite.max().item())
 
 
 # ----------------------------------------------------------------------------- torchinfo
@@ -179,26 +198,41 @@ def xray(model: nn.Module, input_size: tuple[int, ...]) -> XRay:
 
 def missing_flatten_model() -> nn.Sequential:
     """Shape bug 1: an image [B, 1, 28, 28] goes straight into Linear(784, ...)."""
-    return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
-                         nn.Linear(128, 10))
+    return nn.Sequential(
+        nn.Linear(784, 256), nn.ReLU(),
+        nn.Linear(256, 128), nn.ReLU(),
+        nn.Linear(128, 10),
+    )
 
 
 def wrong_in_features_model() -> nn.Sequential:
-    """Shape bug 2: the third Linear expects 256 inputs, the layer before gives 128."""
-    return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128),
-                         nn.ReLU(), nn.Linear(256, 10))
+    """Shape bug 2: the third Linear expects 256 inputs; it is handed 128."""
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(784, 256), nn.ReLU(),
+        nn.Linear(256, 128), nn.ReLU(),
+        nn.Linear(256, 10),
+    )
 
 
 def fixed_model() -> nn.Sequential:
-    """Both shape bugs fixed: Flatten first, and each Linear takes what the layer before gives."""
-    return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128),
-                         nn.ReLU(), nn.Linear(128, 10))
+    """Both fixed: Flatten first; each Linear takes what the last one gives."""
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(784, 256), nn.ReLU(),
+        nn.Linear(256, 128), nn.ReLU(),
+        nn.Linear(128, 10),
+    )
 
 
 def three_layer_model() -> nn.Sequential:
     """The check's model: 784 -> 128 -> 64 -> 10."""
-    return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64),
-                         nn.ReLU(), nn.Linear(64, 10))
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(784, 128), nn.ReLU(),
+        nn.Linear(128, 64), nn.ReLU(),
+        nn.Linear(64, 10),
+    )
 
 
 # ----------------------------------------------------------------------------- the flight recorder

@@ -112,3 +112,60 @@ def test_xray_catches_both_shape_bugs_before_any_training():
         diagnostics.xray(diagnostics.wrong_in_features_model(), (64, 1, 28, 28))
     fixed = diagnostics.xray(diagnostics.fixed_model(), (64, 1, 28, 28))
     assert fixed.rows[-1]["output shape"] == "[64, 10]" and fixed.total_params == 235_146
+
+
+def test_verdict_messages_read_as_the_course_states_them():
+    healthy = diagnostics.gradient_verdict({"0.weight": 0.3, "2.weight": 0.9})
+    assert healthy.message == "All layers within 3× of each other: well inside the healthy 10-100× band."
+    vanishing = diagnostics.gradient_verdict({"0.weight": 1e-7, "2.weight": 0.73})
+    assert "7.3 million× smaller" in vanishing.message
+    assert diagnostics.times(12_345.4) == "12,345×" and diagnostics.times(2.5e9) == "2.5 billion×"
+
+
+def test_heatmaps_share_one_colour_range_so_healthy_is_one_even_colour(batch):
+    from course import charts
+
+    heatmaps = {kind: diagnostics.norms_over_steps(diagnostics.pulse_network(kind), *batch, steps=8)
+                for kind in diagnostics.PULSE_NETWORKS}
+    low, high = diagnostics.log_norm_range(*(norms for _, norms in heatmaps.values()))
+    assert low <= -7 and high >= 6  # vanishing's whisper to exploding's roar
+    figures = {kind: charts.norm_heatmap(names, norms, log_range=(low, high))
+               for kind, (names, norms) in heatmaps.items()}
+    for figure in figures.values():
+        assert (figure.data[0].zmin, figure.data[0].zmax) == (low, high)
+    healthy = [v for row in figures["healthy"].data[0].z for v in row]
+    assert (max(healthy) - min(healthy)) / (high - low) < 0.1  # one colour, nearly
+
+
+def test_heatmap_draws_nan_as_one_colour_with_one_legend_note(batch):
+    from course import charts
+
+    names, norms = diagnostics.norms_over_steps(diagnostics.pulse_network("exploding"), *batch, steps=5)
+    figure = charts.norm_heatmap(names, norms)
+    values, mask = figure.data[0], figure.data[1]
+    assert all(v is None for v in values.z[0][1:])  # NaN cells left to the mask, not labelled
+    assert mask.z[0][-1] == 1 and mask.showscale is False and not values.text
+    assert [trace.name for trace in figure.data if trace.showlegend is not False] == ["NaN (overflowed)"]
+    assert figure.layout.showlegend
+
+
+def test_accuracy_curves_keep_a_fixed_zero_to_one_axis():
+    from course import charts
+
+    flat = {"run": [(1, 0.094), (2, 0.116)]}
+    figure = charts.scalar_curves(flat, "accuracy/train", fraction=True)
+    assert tuple(figure.layout.yaxis.range) == (0, 1.02) and figure.layout.yaxis.tickformat == ".0%"
+    assert charts.scalar_curves(flat, "loss/train").layout.yaxis.range is None
+
+
+def test_code_shown_on_the_page_fits_the_code_panel():
+    import inspect
+
+    from course import bugs
+
+    shown = (diagnostics.gradient_norms, diagnostics.log_gradient_norms, diagnostics.three_layer_model,
+             diagnostics.missing_flatten_model, diagnostics.wrong_in_features_model,
+             diagnostics.fixed_model, bugs.capstone_model, bugs.capstone_training)
+    for function in shown:
+        for line in inspect.getsource(function).splitlines():
+            assert len(line) <= 84, (function.__name__, line)
