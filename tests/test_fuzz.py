@@ -28,6 +28,28 @@ CLICKED = ("button", "form_submit_button", "download_button")
 ROUNDS = 4  # rounds of "find the widgets not tried yet, try them"
 
 
+class SelectIndex(int):
+    """A select box's option by position."""
+
+
+def real_option(widget, label: str):
+    """The option whose label is `label` (AppTest keeps only labels), or None if not found."""
+    plain = label.replace(",", "").replace("\u202f", "")
+    candidates = [label]
+    for convert in (int, float):
+        try:
+            candidates.append(convert(plain))
+        except ValueError:
+            pass
+    for candidate in candidates:
+        try:
+            if str(widget.format_func(candidate)) == label:
+                return candidate
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue
+    return None
+
+
 def extremes(kind: str, widget) -> list:
     """The values worth trying for one widget: its ends, empty selections, both states."""
     if kind == "number_input":
@@ -36,10 +58,15 @@ def extremes(kind: str, widget) -> list:
         return [int(v) if proto.data_type == proto.INT else v for v in ends]
     if kind == "slider":
         return [widget.proto.min, widget.proto.max]
-    if kind in ("select_slider", "selectbox", "radio"):
-        return [widget.options[0], widget.options[-1]]
+    if kind == "selectbox":  # chosen by position: its labels may not map back to values
+        return [SelectIndex(0), SelectIndex(len(widget.options) - 1)]
+    if kind in ("select_slider", "radio"):
+        ends = [real_option(widget, widget.options[0]), real_option(widget, widget.options[-1])]
+        return [value for value in ends if value is not None]
     if kind == "multiselect":
-        return [[], list(widget.options)[: widget.proto.max_selections or None]]
+        every = [real_option(widget, label) for label in widget.options]
+        every = [value for value in every if value is not None]
+        return [[], every[: widget.proto.max_selections or None]]
     if kind in ("toggle", "checkbox"):
         return [not widget.value, widget.value]
     if kind == "button_group":  # pills, segmented control: nothing selected, then back
@@ -94,12 +121,17 @@ def fuzz(at: AppTest, page: str) -> dict[tuple[str, str], int]:
             break
         for kind, key in fresh:
             tried[(kind, key)] = 0
-            for value in extremes(kind, find(at, kind, key)):
+            widget = find(at, kind, key)
+            if widget is None:  # gone after an earlier widget changed the page
+                continue
+            for value in extremes(kind, widget):
                 widget = find(at, kind, key)
                 if widget is None or widget.disabled:
                     break
                 if kind in CLICKED:
                     widget.click()
+                elif isinstance(value, SelectIndex):
+                    widget.select_index(int(value))
                 else:
                     widget.set_value(value)
                 at.run()
