@@ -23,18 +23,37 @@ ui.takeaway("Debugging is a systematic workflow, not random guessing.")
 space = panel.current_workspace()
 train_split = ui.split_or_error("mnist", train=True)
 STATES_DONE = ("done", "stopped", "failed", "cancelled", "interrupted", "missing")
+FRACTION_TAGS = ("accuracy/", "dead_relu/")  # shares between 0 and 1: drawn on a 0-100% axis
 
 
 # --- helpers: runs and their event files ----------------------------------------------------
-def latest_run(config: RunConfig) -> str | None:
-    """The newest run of the workspace trained with exactly this config, if any."""
-    for run_id in space.run_ids()[::-1]:
+REUSED_STATES = ("queued", "running", "done")  # the states panel.twin_run reuses
+
+
+def find_runs(configs: dict[str, RunConfig]) -> dict[str, str]:
+    """Each named config's run in this workspace, matched on every setting, the bug included.
+
+    The run the Train button reuses (waiting, training or finished: the oldest, as
+    panel.twin_run picks it) wins; otherwise the newest one (failed, stopped). Two sections
+    asking for the same settings get the same run: the run system never trains a twin.
+    """
+    reused: dict[RunConfig, str] = {}
+    other: dict[RunConfig, str] = {}
+    wanted = set(configs.values())
+    for run_id in space.run_ids():  # oldest first
+        run_dir = space.run_dir(run_id)
         try:
-            if jobs.run_config(space.run_dir(run_id)) == config:
-                return run_id
+            config = jobs.run_config(run_dir)
         except (TypeError, ValueError):
             continue
-    return None
+        if config not in wanted:
+            continue
+        if jobs.status(run_dir)["state"] in REUSED_STATES:
+            reused.setdefault(config, run_id)
+        else:
+            other[config] = run_id
+    found = {name: reused.get(config) or other.get(config) for name, config in configs.items()}
+    return {name: run_id for name, run_id in found.items() if run_id}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -67,8 +86,9 @@ def recorder_view(runs: dict[str, str], tags: list[str], key: str, log_y: bool =
         for column, tag in zip(columns, shown, strict=False):  # two charts a row: readable
             with column:
                 series = {name: s[tag] for name, s in scalars.items() if tag in s}
-                st.plotly_chart(charts.scalar_curves(series, tag, log_y=log_y and "loss" in tag,
-                                                     title=tag), key=f"{key}.{tag}")
+                figure = charts.scalar_curves(series, tag, log_y=log_y and "loss" in tag, title=tag,
+                                              fraction=tag.startswith(FRACTION_TAGS))
+                st.plotly_chart(figure, key=f"{key}.{tag}")
         return any(state not in STATES_DONE for state in states.values())
 
     @st.fragment(run_every=panel.POLL_SECONDS)
@@ -116,7 +136,7 @@ st.markdown(
 PUZZLE = bugs.puzzle_config()
 panel.train_button(space, PUZZLE, "debug.puzzle_train", text="🚀 Train the colleague's run",
                    disabled=train_split is None)
-puzzle_run = latest_run(PUZZLE)
+puzzle_run = find_runs({"puzzle": PUZZLE}).get("puzzle")
 if puzzle_run:
     recorder_view({"colleague's run": puzzle_run}, ["loss/train", "accuracy/train"], "debug.puzzle")
 with st.expander("What could be going on? (think first, then open)"):
@@ -141,26 +161,37 @@ st.markdown(
 XRAY_MODELS = {
     "Simple MLP (784-256-128-10)": "simple",
     "Improved MLP (BatchNorm + Dropout)": "improved",
-    "The check's 3-layer model (784-128-64-10)": "three-layer",
 }
+CHECK_MODEL = "Check 1's 3-layer model (784-128-64-10)"
+
+
+def check1_answered() -> bool:
+    """Check 1(b) was answered: before now, or by the click this rerun started from (the check
+    itself, further down, records it only after this section has been drawn)."""
+    return (st.session_state.get("debug.q_params.result") is not None
+            or bool(st.session_state.get("debug.q_params.check")))
 
 
 @st.fragment
 def xray_section():
     left, right = st.columns([1, 2])
-    name = left.radio("Model", list(XRAY_MODELS), key="debug.xray_model")
+    # Check 1 asks for this model's shapes and parameter count: no X-ray of it before the answer.
+    options = {**XRAY_MODELS, CHECK_MODEL: "three-layer"} if check1_answered() else XRAY_MODELS
+    name = left.radio("Model", list(options), key="debug.xray_model")
     batch = left.select_slider("Batch size in `input_size`", [1, 16, 32, 64, 128], value=64,
                                key="debug.xray_batch")
     left.code(f"summary(model,\n        input_size=({batch}, 1, 28, 28))", language="python")
-    xray, _ = cached_xray(XRAY_MODELS[name], batch)
+    xray, _ = cached_xray(options[name], batch)
     with right:
         xray_table(xray.rows)
-        counted = sum(p.numel() for p in MODEL_BUILDERS[XRAY_MODELS[name]]().parameters())
+        counted = sum(p.numel() for p in MODEL_BUILDERS[options[name]]().parameters())
         cols = st.columns(2)
         cols[0].metric("Total trainable parameters (torchinfo)", f"{xray.trainable_params:,}")
         cols[1].metric("sum(p.numel() for p in model.parameters())", f"{counted:,}")
     st.caption("The batch size changes every output shape's first number and no parameter "
-               "count: parameters do not depend on how many images you feed.")
+               "count: parameters do not depend on how many images you feed."
+               + ("" if check1_answered() else " Check 1's model (section 7) joins this list "
+                  "once you have answered the check."))
 
 
 xray_section()
@@ -280,8 +311,10 @@ def pulse_figure(kind: str):
 
 @st.cache_data(show_spinner=False)
 def heatmap_figure(kind: str, steps: int):
+    """One colour scale for all three networks (all 50 steps): equal colour, equal norm."""
+    shared = diagnostics.log_norm_range(*(cached_heatmap(k)[1] for k in diagnostics.PULSE_NETWORKS))
     names, norms = cached_heatmap(kind)
-    return charts.norm_heatmap(names, norms[:steps])
+    return charts.norm_heatmap(names, norms[:steps], log_range=shared)
 
 
 def show_pulse(kind: str) -> None:
@@ -303,13 +336,36 @@ def pulse_section():
         show_pulse("healthy")
     with right:
         show_pulse(unhealthy)
-    weights = diagnostics.weight_norms(cached_pulse("healthy"))
-    st.caption(f"The healthy network's weight gradients: "
-               f"{', '.join(f'{v:.2f}' for v in weights.values())}: balanced, all within "
-               f"{max(weights.values()) / min(weights.values()):.0f}× of each other (the "
-               "course's worked example shows ~0.03 in every layer: the exact size depends on "
-               "the model and the batch; the balance is what counts). The vanishing one spans "
-               "seven orders of magnitude: its first layers barely move.")
+    worked_example(unhealthy)
+
+
+def worked_example(unhealthy: str) -> None:
+    """The course's worked numbers beside the live ones, and how the two relate."""
+    healthy = list(diagnostics.weight_norms(cached_pulse("healthy")).values())
+    other = list(diagnostics.weight_norms(cached_pulse(unhealthy)).values())
+    live_healthy = (f"{', '.join(f'{v:.2f}' for v in healthy)}: within "
+                    f"{diagnostics.times(max(healthy) / min(healthy))}")
+    if unhealthy == "vanishing":
+        example = "early layers ~100,000× smaller than the late ones"
+        live = (f"first layer {diagnostics.times(other[-1] / max(other[0], 1e-30))} smaller than the last "
+                f"({other[0]:.0e} vs {other[-1]:.2f})")
+    else:
+        example = "any norm above 100, or NaN"
+        live = f"every layer between {min(other):,.0f} and {max(other):,.0f}"
+    st.dataframe(pd.DataFrame({
+        "": ["healthy", unhealthy],
+        "the course's worked example": ["~0.03 in every layer", example],
+        "this page, live (one batch of 64)": [live_healthy, live]}), hide_index=True)
+    relation = {
+        "vanishing": "The live sigmoid stack has ten layers, more than the example's, so its "
+                     "first layer is even further behind: past the 100,000× mark, it barely moves.",
+        "exploding": "Each layer's weights are 4× too large, so the signal grows about 4× a "
+                     "layer: ten layers in, every norm is far above 100, and a few SGD steps "
+                     "later they overflow to NaN (the heatmap below).",
+    }[unhealthy]
+    st.caption("The live networks are not the example's, so the sizes differ: the healthy "
+               "norms here are larger than 0.03 (a different model, batch and loss), but they "
+               f"are balanced, which is what the rule checks. {relation}")
 
 
 @st.fragment
@@ -322,9 +378,12 @@ def heatmap_section():
     kind = st.radio("Network", list(diagnostics.PULSE_NETWORKS), horizontal=True,
                     key="debug.heat_kind", index=1)
     st.plotly_chart(heatmap_figure(kind, steps), key="debug.heatmap")
-    st.caption("Healthy: one even colour down the column. Vanishing: a dark top (early layers) "
-               "and a bright bottom, every step. Exploding: huge norms on the first step, then "
-               "NaN: the weights have become infinite.")
+    low, high = diagnostics.log_norm_range(*(cached_heatmap(k)[1] for k in diagnostics.PULSE_NETWORKS))
+    st.caption(f"All three networks share one colour scale (log10 of the norm, 10^{low} to "
+               f"10^{high}): the same colour is the same norm. Healthy: one even colour down the "
+               "column. Vanishing: a dark top (early layers) and a bright bottom, every step. "
+               "Exploding: the brightest colour on the first step, then red: NaN, the weights "
+               "have become infinite.")
 
 
 pulse_section()
@@ -372,7 +431,7 @@ lr_configs = {name: RunConfig(train_subset=10_000, epochs=2, lr=lr) for name, lr
 panel.train_button(space, list(lr_configs.values()), "debug.lr_train",
                    text="🚀 Train the three runs (10,000 images, 2 epochs each)",
                    disabled=train_split is None)
-lr_runs = {name: run for name, config in lr_configs.items() if (run := latest_run(config))}
+lr_runs = find_runs(lr_configs)
 if lr_runs:
     recorder_view(lr_runs, ["loss/train", "accuracy/test", "dead_relu/2"], "debug.lr", log_y=True)
     st.caption("`dead_relu/2` is the share of the first ReLU layer's units that output 0 for "
@@ -387,13 +446,12 @@ cards[2].error("**lr 0.1: too large.** The first steps overshoot: the loss jumps
                "after a few big steps almost every ReLU of the first layer outputs 0 for every "
                "image, so no gradient flows back through it.", icon="💥")
 if lr_runs:
-    first = next(iter(lr_runs.values()))
-    folder = space.run_dir(first).parent
-    st.markdown("**Your own TensorBoard**: download a run and run TensorBoard on it.")
-    st.code(f"tensorboard --logdir {folder}    # on this server\n"
-            "tensorboard --logdir ./downloaded-run    # on your machine, after unzipping",
-            language="bash")
+    st.markdown("**Your own TensorBoard**: download a run folder, unzip it on your machine and "
+                "point TensorBoard at it (`pip install tensorboard`), then open "
+                "`localhost:6006`.")
     chosen = st.selectbox("Run folder to download", list(lr_runs), key="debug.zip_run")
+    st.code(f"unzip {lr_runs[chosen]}.zip\ntensorboard --logdir {lr_runs[chosen]}",
+            language="bash")
     st.download_button("⬇️ Run folder as .zip (event files, config, checkpoints)",
                        data=lambda: diagnostics.folder_zip(space.run_dir(lr_runs[chosen])),
                        file_name=f"{lr_runs[chosen]}.zip", mime="application/zip",
@@ -410,11 +468,15 @@ smooth_configs = {"healthy": RunConfig(train_subset=5_000, epochs=2),
                                                      bug="same-batch")}
 panel.train_button(space, list(smooth_configs.values()), "debug.smooth_train",
                    text="🚀 Train both (5,000 images, 2 epochs)", disabled=train_split is None)
-smooth_runs = {name: run for name, config in smooth_configs.items() if (run := latest_run(config))}
-if smooth_runs:
+smooth_runs = find_runs(smooth_configs)
+if "same batch every step" in smooth_runs:
     recorder_view(smooth_runs, ["loss/train", "accuracy/test"], "debug.smooth", log_y=True)
     st.caption("The buggy loss slides smoothly to ~0 (it memorises 64 images) while test "
                "accuracy stays far below the healthy run's.")
+elif smooth_runs:
+    st.caption("Your healthy run with these settings is already there (the bug lab trains the "
+               "same one): the button adds the same-batch run beside it and reuses the "
+               "healthy one.")
 st.code(bugs.BUG_LINES["same-batch"][0] + "\n    ...   # the bug", language="python")
 
 # --- 5. The checklist -----------------------------------------------------------------------
@@ -480,34 +542,39 @@ LAB_SYMPTOMS = [
 ]
 LAB_ANSWERS = {"relu-on-logits": 0, "softmax-before-ce": 0, "zero-grad-misplaced": 1, "no-eval": 2,
                "sorted-data": 3, "same-batch": 4}
-bug = st.radio("Bug to inject", LAB_BUGS, horizontal=True, key="debug.lab_bug",
-               format_func=lambda name: name.replace("-", " "))
-lab_model = "mlp-bn" if bug == "no-eval" else "mlp"
-lab_configs = {"healthy": RunConfig(model=lab_model, train_subset=5_000, epochs=2),
-               f"bug: {bug}": RunConfig(model=lab_model, train_subset=5_000, epochs=2, bug=bug)}
-st.code(bugs.BUG_LINES[bug][0], language="python", wrap_lines=True)
-if lab_model == "mlp-bn":
-    st.caption("Trained with the improved MLP: the simple MLP has no Dropout or BatchNorm, so "
-               "`model.eval()` would change nothing.")
-ui.check_choice(f"debug.lab_check.{bug}", "what will this bug do to the run?", LAB_SYMPTOMS,
-                LAB_ANSWERS[bug], "Train both runs and read it off the curves: "
-                + bugs.BUGS[bug])
-panel.train_button(space, list(lab_configs.values()), f"debug.lab_train.{bug}",
-                   text="🧪 Train the buggy run and a healthy one", disabled=train_split is None)
-lab_runs = {name: run for name, config in lab_configs.items() if (run := latest_run(config))}
-if lab_runs:
-    recorder_view(lab_runs, ["loss/train", "accuracy/test", "grad_norm/1.weight"],
-                  f"debug.lab.{bug}", log_y=True)
-    st.caption("`grad_norm/1.weight` is the first Linear layer's gradient norm at the moment "
-               "`optimizer.step()` runs, recorded every 50 steps. A run with no line there had "
-               "no gradient at all when the optimizer stepped.")
-with st.expander("Reveal: what this bug does and the fix"):
-    st.markdown(bugs.BUGS[bug])
-    left, right = st.columns(2)
-    left.markdown("**Buggy**")
-    left.code(bugs.BUG_LINES[bug][0], language="python")
-    right.markdown("**Fixed**")
-    right.code(bugs.BUG_LINES[bug][1], language="python")
+@st.fragment  # choosing a bug redraws the lab only, not the whole page
+def bug_lab():
+    bug = st.radio("Bug to inject", LAB_BUGS, horizontal=True, key="debug.lab_bug",
+                   format_func=lambda name: name.replace("-", " "))
+    lab_model = "mlp-bn" if bug == "no-eval" else "mlp"
+    lab_configs = {"healthy": RunConfig(model=lab_model, train_subset=5_000, epochs=2),
+                   f"bug: {bug}": RunConfig(model=lab_model, train_subset=5_000, epochs=2, bug=bug)}
+    st.code(bugs.BUG_LINES[bug][0], language="python", wrap_lines=True)
+    if lab_model == "mlp-bn":
+        st.caption("Trained with the improved MLP: the simple MLP has no Dropout or BatchNorm, so "
+                   "`model.eval()` would change nothing.")
+    ui.check_choice(f"debug.lab_check.{bug}", "what will this bug do to the run?", LAB_SYMPTOMS,
+                    LAB_ANSWERS[bug], "Train both runs and read it off the curves: "
+                    + bugs.BUGS[bug])
+    panel.train_button(space, list(lab_configs.values()), f"debug.lab_train.{bug}",
+                       text="🧪 Train the buggy run and a healthy one", disabled=train_split is None)
+    lab_runs = find_runs(lab_configs)
+    if lab_runs:
+        recorder_view(lab_runs, ["loss/train", "accuracy/test", "grad_norm/1.weight"],
+                      f"debug.lab.{bug}", log_y=True)
+        st.caption("`grad_norm/1.weight` is the first Linear layer's gradient norm at the moment "
+                   "`optimizer.step()` runs, recorded every 50 steps. A run with no line there had "
+                   "no gradient at all when the optimizer stepped.")
+    with st.expander("Reveal: what this bug does and the fix"):
+        st.markdown(bugs.BUGS[bug])
+        left, right = st.columns(2)
+        left.markdown("**Buggy**")
+        left.code(bugs.BUG_LINES[bug][0], language="python")
+        right.markdown("**Fixed**")
+        right.code(bugs.BUG_LINES[bug][1], language="python")
+
+
+bug_lab()
 
 # --- 7. Checks ------------------------------------------------------------------------------
 st.header("7. Check your understanding")
@@ -518,7 +585,8 @@ ui.reveal("(a) what shape comes out of each Linear layer?",
           "`[32, 1, 28, 28]` into `[32, 784]`; the batch dimension never changes.")
 ui.check_number("debug.q_params", "(b) how many trainable parameters does it have in total?",
                 109_386, "784·128+128 = 100,480; 128·64+64 = 8,256; 64·10+10 = 650; total "
-                "109,386. torchinfo's table in section 2 shows the same numbers.",
+                "109,386. Now check it with torchinfo: section 2's X-ray lists this model "
+                "from now on, with every output shape and parameter count.",
                 min_value=0, step=1)
 ui.reveal("(c) someone writes the second layer as `nn.Linear(256, 64)`. Where does it fail, "
           "and with which error?",
@@ -539,12 +607,12 @@ st.markdown("Back to the colleague's run: loss 2.3 → 0.5, accuracy 10%. Apply 
 if train_split is not None:
     st.markdown("**1. torchinfo**: the model is the course's simple MLP; shapes are fine.")
     xray_table(cached_xray("simple")[0].rows)
-    st.markdown("**2. Gradient check**: the norms the worker recorded while the run trained "
-                "(read from its event files).")
+    st.markdown("**2. Gradient check on the first iteration**: the norms the worker recorded "
+                "at step 1 of the run (read back from its event files).")
     if puzzle_run:
         scalars = run_scalars(puzzle_run)
-        norms = {tag.split("/", 1)[1]: points[-1][1] for tag, points in scalars.items()
-                 if tag.startswith("grad_norm/")}
+        norms = {tag.split("/", 1)[1]: points[0][1] for tag, points in scalars.items()
+                 if tag.startswith("grad_norm/") and points[0][0] == 1}
         if norms:
             st.plotly_chart(charts.gradient_norm_bars(norms), key="debug.puzzle_norms")
             verdict = diagnostics.gradient_verdict(norms)
@@ -592,14 +660,21 @@ with st.expander("Bug 1: found by torchinfo"):
 with st.expander("Bug 2: found by the gradient check"):
     if train_split is not None:
         seen = capstone_norms()
-        st.dataframe(pd.DataFrame({"parameter": list(seen), "gradient norm at optimizer.step()":
-                                   list(seen.values())}), hide_index=True)
+        st.dataframe(pd.DataFrame({
+            "parameter": list(seen),
+            "param.grad at optimizer.step()": ["None (no gradient)" if norm is None
+                                               else f"norm {norm:.3g}" for norm in seen.values()]}),
+            hide_index=True)
     st.markdown("With bug 1 fixed (an `nn.Flatten()` first), the script above ran for real on "
-                "one batch, and a hook read every gradient when `optimizer.step()` was called. "
-                "Every norm is **0** when `optimizer.step()` runs: `zero_grad()` sits between "
-                "`backward()` and `step()` and wipes the gradients. Call it before `backward()`.")
+                "one batch, and a hook looked at every `param.grad` when `optimizer.step()` was "
+                "called. The gradients are **gone**: `zero_grad()` sits between `backward()` and "
+                "`step()`, and since PyTorch 2.0 it sets every `.grad` to `None` (older versions "
+                "filled them with zeros). `step()` skips parameters whose gradient is `None`, so "
+                "nothing is updated, and a gradient check finds no gradient at all. Call "
+                "`zero_grad()` before `backward()`.")
 with st.expander("Bug 3: found by TensorBoard"):
-    st.markdown("The loss curve falls; the accuracy curve stays at ≈ 10%: the opening puzzle. "
+    st.markdown("Once bugs 1 and 2 are fixed, the loss curve falls while the accuracy curve "
+                "stays at ≈ 10%: the opening puzzle. "
                 "`keepdim=True` makes the predictions `[B, 1]`, which broadcasts against "
                 "`labels` `[B]` into a `[B, B]` table. Drop `keepdim=True`.")
 

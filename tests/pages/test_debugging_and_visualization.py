@@ -53,10 +53,20 @@ def test_page_renders_every_section_without_exception(lesson):
         assert any(section.lower() in h.lower() for h in headers), section
 
 
+CHECK_MODEL = "Check 1's 3-layer model (784-128-64-10)"
+
+
 def test_xray_total_matches_the_sum_of_parameter_sizes(lesson):
     assert metric(lesson, "Total trainable parameters (torchinfo)") == "235,146"
     assert metric(lesson, "sum(p.numel() for p in model.parameters())") == "235,146"
-    lesson.radio(key="debug.xray_model").set_value("The check's 3-layer model (784-128-64-10)").run()
+
+
+def test_xray_keeps_check_ones_model_until_the_check_is_answered(lesson):
+    assert CHECK_MODEL not in lesson.radio(key="debug.xray_model").options
+    assert not any("109,386" in m.value for m in lesson.metric)
+    lesson.number_input(key="debug.q_params.guess").set_value(100_000)
+    lesson.button(key="debug.q_params.check").click().run()
+    lesson.radio(key="debug.xray_model").set_value(CHECK_MODEL).run()
     assert metric(lesson, "Total trainable parameters (torchinfo)") == "109,386"
 
 
@@ -79,6 +89,26 @@ def test_parameter_check_asks_before_it_reveals(lesson):
     lesson.number_input(key="debug.q_params.guess").set_value(109_386)
     lesson.button(key="debug.q_params.check").click().run()
     assert any("109,386" in s.value for s in lesson.success)
+
+
+def test_parameter_check_wrong_answer_prints_the_total_with_separators(lesson):
+    lesson.number_input(key="debug.q_params.guess").set_value(109_000)
+    lesson.button(key="debug.q_params.check").click().run()
+    wrong = next(e.value for e in lesson.error if e.value.startswith("Not quite"))
+    assert "the answer is 109,386" in wrong and "109386" not in wrong
+
+
+def test_pulse_caption_and_worked_example_follow_the_selected_network(lesson):
+    def worked() -> list[str]:
+        frame = next(f.value for f in lesson.dataframe if "the course's worked example" in f.value)
+        return list(frame["the course's worked example"])
+
+    assert worked() == ["~0.03 in every layer", "early layers ~100,000× smaller than the late ones"]
+    assert any("past the 100,000× mark" in c.value for c in lesson.caption)
+    lesson.segmented_control(key="debug.pulse_kind").set_value("exploding").run()
+    assert worked()[1] == "any norm above 100, or NaN"
+    assert not any("100,000× mark" in c.value or "seven orders" in c.value for c in lesson.caption)
+    assert any("4× a layer" in c.value for c in lesson.caption)
 
 
 def test_symptom_map_gives_tool_and_fix(lesson):
@@ -111,12 +141,65 @@ def test_lr_comparison_trains_three_runs_and_overlays_their_event_files(lesson, 
     assert {trace["name"] for trace in overlay[0]["data"]} == {
         "lr 0.0001 (too small)", "lr 0.001 (the recipe)", "lr 0.1 (too large)"}
     assert lesson.get("download_button")
+    commands = [c.value for c in lesson.code if "tensorboard --logdir" in c.value]
+    assert commands and token not in commands[0] and commands[0].startswith("unzip run-")
 
 
 def test_capstone_bugs_are_each_shown_by_their_tool(lesson):
     assert any("1792x28 and 784x256" in e.value and e.value.startswith("`summary(")
                for e in lesson.error)
-    norms = next(frame.value for frame in lesson.dataframe
-                 if "gradient norm at optimizer.step()" in frame.value.columns)
-    assert len(norms) == 6 and (norms["gradient norm at optimizer.step()"] == 0).all()
+    grads = next(frame.value for frame in lesson.dataframe
+                 if "param.grad at optimizer.step()" in frame.value.columns)
+    assert len(grads) == 6 and (grads["param.grad at optimizer.step()"] == "None (no gradient)").all()
     assert any("[64, 64]" in code.value for code in lesson.code)  # the puzzle's broadcast
+
+
+def wait_until_done(runs: list[Path]) -> None:
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while True:
+        states = [json.loads((run / "status.json").read_text()).get("state") for run in runs]
+        if all(state == "done" for state in states):
+            return
+        assert "failed" not in states, [json.loads((r / "status.json").read_text()) for r in runs]
+        assert time.monotonic() < deadline, states
+        time.sleep(2)
+
+
+def charts_by_key(at: AppTest, key_part: str) -> list[dict]:
+    return [json.loads(e.proto.spec) for e in at.get("plotly_chart") if key_part in e.proto.id]
+
+
+def test_each_section_finds_its_own_runs_and_the_puzzle_checks_step_one(lesson, runs_root):
+    """The bug lab's healthy run is also the smooth-loss section's: that section must not show it
+    alone under a caption about the buggy curve, and must find its same-batch run once trained."""
+    lesson.button(key="debug.lab_train.relu-on-logits").click().run()
+    lesson.button(key="debug.puzzle_train").click().run()
+    runs_dir = runs_root / lesson.query_params["ws"] / "runs"
+    assert len(list(runs_dir.glob("run-*"))) == 3
+    wait_until_done(sorted(runs_dir.glob("run-*")))
+    lesson.run()
+    assert not lesson.exception, lesson.exception
+    assert not charts_by_key(lesson, "debug.smooth.")
+    assert not any("slides smoothly to ~0" in c.value for c in lesson.caption)
+    assert any("already there" in c.value for c in lesson.caption)
+    lab = charts_by_key(lesson, "debug.lab.relu-on-logits.accuracy/test")
+    assert {t["name"] for t in lab[0]["data"]} == {"healthy", "bug: relu-on-logits"}
+    assert lab[0]["layout"]["yaxis"]["range"] == [0, 1.02]
+
+    lesson.button(key="debug.smooth_train").click().run()
+    assert len(list(runs_dir.glob("run-*"))) == 4  # the healthy run is reused, not trained twice
+    wait_until_done(sorted(runs_dir.glob("run-*")))
+    lesson.run()
+    smooth = charts_by_key(lesson, "debug.smooth.loss/train")
+    assert {t["name"] for t in smooth[0]["data"]} == {"healthy", "same batch every step"}
+    assert any("slides smoothly to ~0" in c.value for c in lesson.caption)
+
+    puzzle = charts_by_key(lesson, "debug.puzzle.accuracy/train")[0]
+    assert puzzle["layout"]["yaxis"]["range"] == [0, 1.02]
+    puzzle_dir = next(run for run in runs_dir.glob("run-*")
+                      if json.loads((run / "config.json").read_text())["bug"] == "silent-accuracy")
+    first = {tag.split("/", 1)[1]: points[0] for tag, points in
+             diagnostics.read_scalars(puzzle_dir / "tb").items() if tag.startswith("grad_norm/")}
+    bars = charts_by_key(lesson, "debug.puzzle_norms")[0]["data"][0]
+    assert all(step == 1 for step, _ in first.values())
+    assert bars["y"] == pytest.approx([first[name][1] for name in bars["x"]])
