@@ -399,7 +399,9 @@ E6 = exercise(
             for batch_images, batch_labels in train_loader:
                 outputs = model(batch_images)
                 loss = loss_fn(outputs, batch_labels)
-                optimizer.zero_grad()  # bug 2 (the gradient check): zero *before* backward
+                # bug 2 (the gradient check): zero_grad() after backward() set every .grad
+                # to None (PyTorch 2.0+), so step() skipped every parameter. Zero *before*.
+                optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
                 accuracies.append(accuracy(outputs, batch_labels))
