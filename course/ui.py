@@ -171,36 +171,30 @@ def reveal(question: str, answer: str) -> None:
             st.markdown(answer)
 
 
-def _small_percent(p: float) -> str:
-    """0.42 -> "42%", 0.0031 -> "0.31%", 2e-7 -> "<0.01%": a tiny probability is not 0%."""
-    if p >= 0.01:
-        return f"{p:.0%}"
-    return f"{p:.2%}" if p >= 0.0001 else "<0.01%"
+def prediction_gallery(images, labels, probabilities, indices, key: str, truth_word: str = "true",
+                       picked: int | None = None, on_pick=None) -> None:
+    """The images as one picture (charts.prediction_gallery): green frame when right, red when
+    wrong, with the probability given to the true class (`truth_word`: "label" for a training
+    set whose labels may themselves be wrong). With `on_pick`, clicking a thumbnail calls
+    on_pick(its gallery position) before the rerun; `picked` is outlined."""
+    from course import charts
 
-
-def prediction_gallery(images, labels, probabilities, indices, columns: int = 8,
-                       truth_word: str = "true") -> None:
-    """Images numbered #1, #2, … with prediction and confidence: green when right, red when
-    wrong, then the probability the model gave the true class (`truth_word`: "label" for a
-    training set whose labels may themselves be wrong)."""
     if not indices:
         st.info("No images match this selection.")
         return
-    rows = [indices[start:start + columns] for start in range(0, len(indices), columns)]
-    for row_number, row in enumerate(rows):
-        for position, (column, index) in enumerate(zip(st.columns(columns), row, strict=False)):
-            predicted = int(probabilities[index].argmax())
-            truth = int(labels[index])
-            confidence = float(probabilities[index, predicted])
-            # "stretch": a fixed 72 px overflows its column at a 900 px window
-            column.image(images[index].numpy(), width="stretch", clamp=True,
-                         caption=f"#{row_number * columns + position + 1}")
-            if predicted == truth:
-                column.markdown(f":green[**{predicted}** · {confidence:.0%}]")
-            else:
-                column.markdown(f":red[**{predicted}** · {confidence:.0%}]  \n"
-                                f":gray[{truth_word} {truth}: "
-                                f"{_small_percent(float(probabilities[index, truth]))}]")
+    figure = charts.prediction_gallery(images, labels, probabilities, indices,
+                                       truth_word=truth_word, picked=picked)
+    config = {"displayModeBar": False}
+    if on_pick is None:
+        st.plotly_chart(figure, key=key, config=config)
+        return
+
+    def clicked():
+        points = st.session_state[key]["selection"]["points"]
+        if points:  # a second click on the same thumbnail deselects it: nothing to do
+            on_pick(int(points[0]["customdata"]))
+
+    st.plotly_chart(figure, key=key, config=config, on_select=clicked, selection_mode="points")
 
 
 def own_digit_section(model, model_name: str | None, key: str) -> None:

@@ -410,15 +410,36 @@ def learned_templates(model):
                      "down, white ones are ignored.")
 
 
+def what_the_mlp_learned():
+    """The gallery's caption, then the heading and words of "What the MLP learned"."""
+    st.caption("Look at the mistakes: most are digits a person would hesitate over too. Errors "
+               "cluster on genuinely ambiguous handwriting: a 4 closed at the top like a 9, a 7 "
+               "with a bar, a 5 whose loop almost closes into a 6.")
+    st.subheader("What the MLP learned")
+    st.markdown("Each of the first layer's 256 units computes one weighted sum of the 784 pixels: "
+                "its weights, laid out as a 28×28 image, are the pattern it responds to. **Click "
+                "an image of the gallery** (or pick it below) to follow it through the network: "
+                "which units fire, the 10 logits, and which pixels the answer depends on.")
+
+
 @st.fragment
-def inspect_gallery_image(model, probs, indices):
-    """Pick one of the gallery's images: its hidden activations, logits and saliency map."""
+def gallery_and_inspector(model, probs, indices):
+    """The gallery; the image clicked in it (or picked in the box): its hidden activations,
+    logits and saliency map. One fragment, so a click reruns only this."""
     labels = test_split.labels
-    options = {f"#{n} · true {int(labels[i])} · predicted {int(probs[i].argmax())}": i
-               for n, i in enumerate(indices, start=1)}
-    picked = st.selectbox("Look inside the network for gallery image", list(options),
-                          key=f"mnist.inspect.{hash(tuple(indices))}")
-    index = options[picked]
+    options = [f"#{n} · true {int(labels[i])} · predicted {int(probs[i].argmax())}"
+               for n, i in enumerate(indices, start=1)]
+    key = f"mnist.inspect.{hash(tuple(indices))}"
+    shown = options.index(st.session_state[key]) if st.session_state.get(key) in options else 0
+
+    def pick(position):
+        st.session_state[key] = options[position]
+
+    ui.prediction_gallery(test_split.images, labels, probs, indices, key="mnist.gallery",
+                          picked=shown, on_pick=pick)
+    what_the_mlp_learned()
+    index = indices[options.index(st.selectbox("Look inside the network for gallery image",
+                                               options, key=key))]
     image = data.normalize_batch(test_split.images[index:index + 1], "mnist")[0]
     layers = interpret.hidden_activations(model, image)
     gradient = interpret.saliency(model, image)
@@ -469,7 +490,8 @@ def error_analysis(model, probs, matrix):
                     "cross-entropy, −ln P(label). Some are badly written; some carry a "
                     "**wrong label**. Under each: the prediction, and P of the image's own label.")
         ui.prediction_gallery(train_split.images, train_split.labels, train_probs,
-                              [row["index"] for row in rows], truth_word="label")
+                              [row["index"] for row in rows], key="mnist.top_losses_gallery",
+                              truth_word="label")
 
 
 @st.fragment
@@ -550,21 +572,14 @@ if model is not None:
     if cell:
         st.markdown(f"Showing true **{cell[0]}** predicted as **{cell[1]}** "
                     f"({int(matrix[cell[0], cell[1]])} images).")
-    ui.prediction_gallery(test_split.images, test_split.labels, probs, indices)
-st.caption("Look at the mistakes: most are digits a person would hesitate over too. Errors "
-           "cluster on genuinely ambiguous handwriting: a 4 closed at the top like a 9, a 7 with "
-           "a bar, a 5 whose loop almost closes into a 6.")
-
-st.subheader("What the MLP learned")
-st.markdown("Each of the first layer's 256 units computes one weighted sum of the 784 pixels: "
-            "its weights, laid out as a 28×28 image, are the pattern it responds to. Pick an "
-            "image of the gallery to follow it through the network: which units fire, the 10 "
-            "logits, and which pixels the answer depends on.")
-if model is not None:
     if indices:
-        inspect_gallery_image(model, probs, indices)
+        gallery_and_inspector(model, probs, indices)
+    else:
+        st.info("No images match this selection.")
+        what_the_mlp_learned()
     learned_templates(model)
 else:
+    what_the_mlp_learned()
     st.info("Train a model above and its templates, activations and saliency maps appear here.")
 
 st.subheader("Fuller error analysis")

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from pathlib import Path
 
 import pytest
 import torch
+from streamlit.proto.PlotlyChart_pb2 import PlotlyChart
 from streamlit.testing.v1 import AppTest
 
-from course import data, models, ui
+from course import charts, data, models, ui
 from course.runs import panel, workspace
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -76,9 +78,26 @@ def logit_slider(at: AppTest, index: int):
     return next(s for s in at.slider if s.label == f"z{index}")
 
 
-def gallery_labels(at: AppTest) -> list[str]:
-    """The coloured caption under each gallery image: `:green[**7** · 97%]` or `:red[...]`."""
-    return [m.value for m in at.markdown if m.value.startswith((":green[**", ":red[**"))]
+def gallery_charts(at: AppTest) -> list:
+    """The prediction galleries' chart elements: one plotly figure each (a composed image, its
+    labels, its markers)."""
+    return [chart for chart in at.get("plotly_chart")
+            if json.loads(chart.proto.spec)["data"][0]["type"] == "image"]
+
+
+def galleries(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in gallery_charts(at)]
+
+
+def gallery_labels(at: AppTest, which: int = 0) -> list[tuple[str, str]]:
+    """(colour, label) under each image of a gallery: (GREEN, "#1 · <b>7</b> · 97%"), or red
+    with a second line "<br>true 4: 0.31%"."""
+    texts = galleries(at)[which]["data"][1]
+    return list(zip(texts["textfont"]["color"], texts["text"], strict=True))
+
+
+def confidence(label: str) -> int:
+    return int(re.match(r"#\d+ · <b>\d</b> · (\d+)%", label).group(1))
 
 
 def choose_model(at: AppTest, kind: str) -> None:
@@ -288,11 +307,15 @@ def test_one_epoch_run_finishes_and_is_evaluated(trained_page, trained, runs_roo
 
 
 def test_gallery_shows_24_test_images_with_coloured_predictions(trained_page):
-    images = trained_page.image
-    assert len(images) >= 24 and all(len(image.value) == 1 for image in images[:24])
+    (gallery,) = galleries(trained_page)
+    assert gallery["data"][0]["source"].startswith("data:image/png;base64,"), "one composed image"
+    assert gallery["data"][2]["customdata"] == list(range(24)), "one clickable marker per image"
+    (chart,) = gallery_charts(trained_page)
+    assert list(chart.proto.selection_mode) == [PlotlyChart.SelectionMode.POINTS]
     labels = gallery_labels(trained_page)
     assert len(labels) == 24
-    assert any(label.startswith(":green[") for label in labels), "most predictions are right"
+    assert sum(colour == charts.GREEN for colour, _ in labels) > 12, "most predictions are right"
+    assert all(("<br>true " in text) == (colour == charts.RED) for colour, text in labels)
 
 
 def test_mistakes_only_keeps_only_red_items(trained_page):
@@ -300,14 +323,14 @@ def test_mistakes_only_keeps_only_red_items(trained_page):
     assert not trained_page.exception
     labels = gallery_labels(trained_page)
     assert len(labels) == 24
-    assert all(label.startswith(":red[") and ":gray[true " in label for label in labels), labels
+    assert all(colour == charts.RED and "<br>true " in text for colour, text in labels), labels
 
 
 def test_most_confident_mistakes_come_first(trained_page):
     trained_page.toggle(key="mnist.confident").set_value(True).run()
     labels = gallery_labels(trained_page)
-    assert labels and all(label.startswith(":red[") for label in labels)
-    confidences = [int(label.split("· ")[1].split("%")[0]) for label in labels]
+    assert labels and all(colour == charts.RED for colour, _ in labels)
+    confidences = [confidence(text) for _, text in labels]
     assert confidences == sorted(confidences, reverse=True)
 
 
@@ -325,19 +348,23 @@ def test_picking_a_gallery_image_shows_its_activations_and_saliency(trained_page
     captions = [caption for image in at.image for caption in image.captions]
     assert any(f": true {true_label}" in str(c) for c in captions), captions
     assert any("units are active (ReLU output above 0)" in m.value for m in at.markdown)
+    (gallery,) = galleries(at)
+    (outline,) = gallery["layout"]["shapes"]
+    x, y = gallery["data"][2]["x"][2], gallery["data"][2]["y"][2]
+    assert outline["x0"] < x < outline["x1"] and outline["y0"] < y < outline["y1"], (
+        "the picked image is outlined in the gallery")
 
 
 def test_template_order_and_training_top_losses(trained_page):
     at = trained_page
     at.radio(key="mnist.template_order").set_value("as in the layer").run()
     assert not at.exception, at.exception
-    before = len(gallery_labels(at))
+    assert len(galleries(at)) == 1
     at.toggle(key="mnist.top_losses").set_value(True).run()
     assert not at.exception, at.exception
-    labels = gallery_labels(at)
-    assert len(labels) == before + 16
-    top = labels[before:]
-    assert any(":gray[label " in label for label in top), "wrong ones show P(label)"
+    top = gallery_labels(at, which=1)
+    assert len(top) == 16
+    assert any("<br>label " in text for _, text in top), "wrong ones show P(label)"
     table = next(f.value for f in at.dataframe if "precision" in f.value.columns)
     assert table["class"].tolist() == [str(d) for d in range(10)]
     assert all(0 <= v <= 100 for v in table["f1"].tolist())
