@@ -444,7 +444,7 @@ def gallery_and_inspector(model, probs, indices):
     layers = interpret.hidden_activations(model, image)
     gradient = interpret.saliency(model, image)
     predicted = int(layers["logits"].argmax())
-    pictures = st.columns(3)
+    pictures = st.container(width=800).columns(3)  # as wide as the gallery, not the window
     pictures[0].image(test_split.images[index].numpy(), width="stretch", clamp=True,
                       caption=f"test image {index:,}: true {int(labels[index])}")
     pictures[1].image(charts.diverging_image(gradient, zoom=6), width="stretch",

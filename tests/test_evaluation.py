@@ -75,3 +75,41 @@ def test_epoch_confusions_match_the_engines_test_accuracy_per_epoch(improved_run
     assert not torch.equal(matrices[1], matrices[2])
     last = evaluation.predict(run.model, test_split).argmax(dim=1)
     assert torch.equal(matrices[2], metrics.confusion_matrix(last, test_split.labels))
+
+
+@pytest.fixture(scope="module")
+def brief_run(data_dir, one_torch_thread):
+    """A simple MLP trained 1 epoch on 2,000 training images: plenty of mistakes left."""
+    run = train.Run(train.RunConfig(model="mlp", epochs=1, train_subset=2_000))
+    for _ in run.events():
+        pass
+    return run
+
+
+def test_top_losses_on_the_training_set_are_its_hardest_images_with_the_models_own_p_label(
+        brief_run):
+    train_split = data.split_tensors("mnist", train=True)
+    model = brief_run.model.eval()
+    probabilities = evaluation.predict(model, train_split)
+
+    rows = evaluation.top_losses(probabilities, train_split.labels, count=16)
+
+    losses = [row["loss"] for row in rows]
+    assert len(rows) == 16 and losses == sorted(losses, reverse=True)
+    every_loss = -probabilities.gather(1, train_split.labels[:, None]).squeeze(1).log()
+    assert losses == pytest.approx(torch.topk(every_loss, 16).values.tolist(), rel=1e-5), (
+        "no other training image has a larger loss")
+    # P(label) is the model's softmax at the image's own label, recomputed here image by image.
+    indices = [row["index"] for row in rows]
+    with torch.no_grad():
+        softmax = torch.softmax(model(data.normalize_batch(train_split.images[indices], "mnist")),
+                                dim=1)
+    for row, p in zip(rows, softmax, strict=True):
+        assert row["label"] == int(train_split.labels[row["index"]])
+        assert row["p_label"] == pytest.approx(float(p[row["label"]]), rel=1e-4, abs=1e-9)
+        assert row["predicted"] == int(p.argmax())
+        assert row["p_predicted"] == pytest.approx(float(p.max()), rel=1e-4)
+        assert row["loss"] == pytest.approx(-math.log(row["p_label"]), rel=1e-5)
+    # A right answer has P(label) ≥ 1/10, a loss ≤ ln 10; the hardest images are all mistakes.
+    assert all(row["predicted"] != row["label"] for row in rows)
+    assert min(losses) > math.log(10)

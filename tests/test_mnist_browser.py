@@ -1,8 +1,9 @@
 """Lesson 2.2.2 in headless Chromium: train, watch the live progress, draw, click the matrix.
 
 What only a real browser shows: the run's panel polling itself (`st.fragment(run_every=...)`)
-until the run finishes, the drawing canvas reaching the trained model, and a click on a
-confusion-matrix cell filtering the gallery. The server gets its own temporary runs root.
+until the run finishes, the drawing canvas reaching the trained model, a click on a
+confusion-matrix cell filtering the gallery, and a click on a gallery image inspecting it.
+The server gets its own temporary runs root.
 """
 
 from __future__ import annotations
@@ -61,6 +62,12 @@ def page(browser, mnist_app_url):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     yield context.new_page()
     context.close()
+
+
+def gallery(page):
+    """The prediction gallery: the plotly chart holding a composed image."""
+    return page.locator('[data-testid="stPlotlyChart"]').filter(
+        has=page.locator("g.imagelayer image")).first
 
 
 def click_confusion_cell(page, true_class: int, predicted_class: int):
@@ -145,32 +152,85 @@ def test_cleared_cell_filter_stays_cleared_on_the_next_rerun(page):
         "the cleared cell filter came back: the chart's selection still holds the clicked cell"
     )
     assert page.get_by_role("button", name="Clear cell filter").count() == 0
-    wrong = page.get_by_text(re.compile(r"^true \d: (<)?[\d.]+%$"))
-    assert wrong.count() == 24, f"24 mistakes from every class expected, saw {wrong.count()}"
+    labels = gallery(page).locator("g.textpoint text").all_text_contents()
+    wrong = [label for label in labels if re.search(r"true \d: (<)?[\d.]+%$", label)]
+    assert len(wrong) == len(labels) == 24, f"24 mistakes from every class expected: {labels}"
 
 
-def test_picking_a_gallery_image_shows_its_activations(page):
-    """Pick image #5 of the gallery: its picture, saliency map and activations appear."""
+# Installed just before an input: the time until the app's script state is back at "notRunning".
+RERUN_TIMER = """() => {
+    const root = document.querySelector('[data-test-script-state]');
+    const started = performance.now();
+    let ran = false;
+    window.__rerunMs = null;
+    const observer = new MutationObserver(() => {
+        const state = root.getAttribute('data-test-script-state');
+        if (state === 'running') ran = true;
+        else if (ran && state === 'notRunning') {
+            window.__rerunMs = performance.now() - started;
+            observer.disconnect();
+        }
+    });
+    observer.observe(root, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+def click_gallery_image(page, position: int) -> float:
+    """A real mouse click on the thumbnail at `position` (0 = #1); returns the rerun's ms."""
+    chart = gallery(page)
+    chart.scroll_into_view_if_needed()
+    picture = chart.locator("g.imagelayer image").first.bounding_box()
+    marker = chart.locator("path.point").nth(position).bounding_box()  # invisible, on the thumbnail
+    x, y = marker["x"] + marker["width"] / 2, marker["y"] + marker["height"] / 2
+    assert picture["x"] < x < picture["x"] + picture["width"]
+    assert picture["y"] < y < picture["y"] + picture["height"]
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    page.evaluate(RERUN_TIMER)
+    page.mouse.click(x, y)
+    page.wait_for_function("() => window.__rerunMs !== null", timeout=60_000)
+    return page.evaluate("() => window.__rerunMs")
+
+
+def test_clicking_a_gallery_image_shows_its_activations(page):
+    """Click image #5 of the gallery: the inspector follows it (its picture, saliency map and
+    activations appear), and the picker below says #5."""
     page.reload(wait_until="domcontentloaded")
     page.get_by_text("Test accuracy", exact=True).first.wait_for(timeout=120_000)
     wait_until_idle(page)
     picker = page.locator('[data-testid="stSelectbox"]').filter(
         has_text="Look inside the network for gallery image")
-    picker.scroll_into_view_if_needed()
-    picker.locator("input").click()
-    option = page.get_by_role("option", name=re.compile(r"^#5 · true \d · predicted \d$"))
-    picked = option.inner_text()
-    option.click()
-    true_label = re.search(r"true (\d)", picked).group(1)
-    caption = page.get_by_text(re.compile(rf"^test image [\d,]+: true {true_label}$"))
-    caption.wait_for(timeout=60_000)
+    assert picker.locator("input").input_value().startswith("#1 · ")
+    labels = gallery(page).locator("g.textpoint text").all_text_contents()
+    assert len(labels) == 24 and labels[4].startswith("#5 · "), labels
+
+    took = click_gallery_image(page, 4)
+    picked = re.compile(r"^#5 · true (\d) · predicted \d$")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=\"stSelectbox\"] input')]"
+        ".some(input => input.value.startsWith('#5 · '))", timeout=60_000)
     wait_until_idle(page)
+    print(f"gallery click to the end of its rerun: {took:.0f} ms")
+    true_label = picked.match(picker.locator("input").input_value()).group(1)
+    caption = page.get_by_text(re.compile(rf"^test image [\d,]+: true {true_label}$"))
+    assert caption.count() == 1
     assert page.get_by_text(re.compile(r"^\d+ of 256 first-layer units are active")).count() == 1
     assert page.get_by_text(re.compile(r"^saliency: ∂ logit \d / ∂ pixel$")).count() == 1
-    assert picker.locator("input").input_value() == picked
     for width in (1400, 900):
         page.set_viewport_size({"width": width, "height": 1000})
         wait_until_idle(page)
-        picker.scroll_into_view_if_needed()
+        gallery(page).scroll_into_view_if_needed()
+        shoot(page, f"gallery-{width}")
+        caption.scroll_into_view_if_needed()
         shoot(page, f"inspect-{width}")
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+    # A second click, on #12, moves the inspector on; the picker stays in step.
+    click_gallery_image(page, 11)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=\"stSelectbox\"] input')]"
+        ".some(input => input.value.startsWith('#12 · '))", timeout=60_000)
+    wait_until_idle(page)
+    true_label = re.search(r"true (\d)", picker.locator("input").input_value()).group(1)
+    assert page.get_by_text(re.compile(rf"^test image [\d,]+: true {true_label}$")).count() == 1
     assert page.locator('[data-testid="stException"]').count() == 0
