@@ -371,8 +371,8 @@ def norm_heatmap(names: list[str], norms: torch.Tensor,
     figure.update_layout(xaxis_title="training step (SGD on one batch)",
                          yaxis_title="layer (first at the top)", yaxis_autorange="reversed",
                          showlegend=bool(broken.any()),
-                         legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
-    return _tidy(figure, 120 + 26 * len(names))
+                         legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"))
+    return _tidy(figure, max(220, 120 + 26 * len(names)))  # a readable colour bar for 3 layers
 
 
 def scalar_curves(series: dict[str, list[tuple[int, float]]], y_title: str,
@@ -408,7 +408,17 @@ def _log_ticks(values: list[float]) -> dict:
     steps = (1, 2, 5) if high - low <= 3 else (1,)
     ticks = [m * 10.0 ** k for k in range(low, high + 1) for m in steps
              if min(positive) / 2 <= m * 10.0 ** k <= max(positive) * 2 or steps == (1,)]
-    return {"tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks]}
+
+    def text(value: float) -> str:  # 1,000,000 and 0.001 in full; smaller: 10⁻⁹, never "1e-09"
+        if value >= 1:
+            return f"{value:,.0f}"
+        if value >= 1e-4:
+            return f"{value:g}"
+        mantissa, exponent = f"{value:.0e}".split("e")
+        power = "10" + str(int(exponent)).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+        return power if mantissa == "1" else f"{mantissa}·{power}"
+
+    return {"tickvals": ticks, "ticktext": [text(t) for t in ticks]}
 
 
 def small_percent(p: float) -> str:

@@ -169,3 +169,12 @@ def test_code_shown_on_the_page_fits_the_code_panel():
     for function in shown:
         for line in inspect.getsource(function).splitlines():
             assert len(line) <= 84, (function.__name__, line)
+
+
+def test_log_axis_ticks_read_in_full_or_as_powers_of_ten():
+    from course import charts
+
+    assert charts.gradient_norm_bars({"0.weight": 2e6, "0.bias": 0.5}).layout.yaxis.ticktext[-2:] == (
+        "1,000,000", "10,000,000")
+    assert charts.gradient_norm_bars({"0.weight": 1e-9, "0.bias": 0.7}).layout.yaxis.ticktext[:2] == (
+        "10⁻⁹", "10⁻⁸")
