@@ -56,3 +56,9 @@ def test_lr_comparison_overlays_three_curves_from_event_files(page, debug_app_ur
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "debugging-lr-comparison.png"))
     assert page.get_by_role("button", name=re.compile("Run folder as .zip")).count() == 1
+    # The TensorBoard steps a learner can run: unzip, then --logdir; no workspace token on screen.
+    token = page.url.split("ws=")[1]
+    steps = page.locator('[data-testid="stCode"]').filter(has_text="tensorboard --logdir")
+    assert steps.count() == 1 and "unzip run-" in steps.text_content()
+    assert token not in page.locator('[data-testid="stMain"]').inner_text().split("Your runs")[0]
+
