@@ -142,7 +142,7 @@ def check_number(key: str, question: str, answer: float, explanation: str,
             if abs(checked - answer) <= tolerance:
                 st.success(f"Right: {explanation}")
             else:
-                st.error(f"Not quite: the answer is {answer:g}. {explanation}")
+                st.error(f"Not quite: the answer is {answer:,.10g}. {explanation}")
 
 
 def check_choice(key: str, question: str, options: list[str], answer: int,
