@@ -8,6 +8,7 @@ import weakref
 import streamlit as st
 
 from course import data, devices, lessons
+from course.navigation import use_app_navigation
 from course.runs import memory
 
 # The server's own torch work (evaluation, small demos) uses one thread, deliberately: training
@@ -58,26 +59,6 @@ def dataset_or_error(name: str = "mnist", train: bool = True, transform=None):
     except data.DatasetUnavailable as error:
         missing_dataset(error)
         return None
-
-
-def use_app_navigation() -> None:
-    """Make a deep link on a fresh server go through app.py's navigation.
-
-    Streamlit 1.67 runs a page file directly (its old pages/-folder mode) until some run in
-    this process has called st.navigation: the first visitor of /mnist-project would get no page
-    config and the wrong sidebar. Leave that mode once and rerun through app.py.
-    """
-    from streamlit.runtime import Runtime
-    from streamlit.runtime.pages_manager import PagesManager
-
-    # AppTest resets this flag before every run and drives page files directly: leave it be.
-    under_apptest = type(Runtime._instance).__module__ == "unittest.mock"
-    if PagesManager.uses_pages_directory and not under_apptest:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-    heading = st.session_state.pop("app.heading", None)  # app.py's title for a first visit
-    if heading is not None:  # the page draws its own now; app.py's loading notice stays until done
-        heading.empty()
 
 
 def colab_url(notebook_name: str) -> str | None:

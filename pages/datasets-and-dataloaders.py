@@ -6,6 +6,10 @@ Figures are cached with cache_resource (read-only; st.plotly_chart copies them) 
 unpickling a plotly figure from cache_data costs more than building it.
 """
 
+from course.navigation import use_app_navigation
+
+use_app_navigation()  # first, before torch: a fresh server's deep link shows its title at once
+
 import tempfile
 from pathlib import Path
 

@@ -1,5 +1,9 @@
 """Lesson 2.2.3 Debugging and Visualization: torchinfo, gradient checks, TensorBoard, the bug lab."""
 
+from course.navigation import use_app_navigation
+
+use_app_navigation()  # first, before torch: a fresh server's deep link shows its title at once
+
 from pathlib import Path
 
 import pandas as pd

@@ -1,10 +1,13 @@
 """Home: the course map, what is ready, and where the data comes from."""
 
+from course.navigation import use_app_navigation
+
+use_app_navigation()  # first, before torch: a fresh server's deep link shows its title at once
+
 import streamlit as st
 
-from course import data, lessons, ui
+from course import data, lessons
 
-ui.use_app_navigation()
 st.title("PyTorch Course Lab")
 st.markdown(f"**Series 2: PyTorch.** {lessons.SERIES_GOAL}")
 st.markdown(

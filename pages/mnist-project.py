@@ -1,5 +1,8 @@
 """Lesson 2.2.2 Project: MNIST: load, build, train, evaluate, visualize: a first real model."""
 
+from course.navigation import use_app_navigation
+
+use_app_navigation()  # first, before torch: a fresh server's deep link shows its title at once
 
 import pandas as pd
 import streamlit as st

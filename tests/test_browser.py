@@ -43,6 +43,6 @@ def test_page_renders_without_exception_in_chromium(browser, app_url, slug):
         assert exceptions.count() == 0, exceptions.first.inner_text()
         assert page.locator("h1").count() >= 1
         # A deep link must come through app.py's navigation, not Streamlit's pages/ fallback.
-        assert "2.2 Real Data" in page.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert "2.2 Real Data" in page.locator('[data-testid="stTopNav"]').inner_text()
     finally:
         context.close()

@@ -1,0 +1,30 @@
+"""The first thing every page does: make sure it runs inside app.py's navigation.
+
+Light on purpose (Streamlit only): a page calls it before importing torch, so a deep link on a
+fresh server reaches app.py, which shows the page's title and a loading notice at once, instead
+of waiting several seconds for the page's imports with a blank screen.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+
+def use_app_navigation() -> None:
+    """Make a deep link on a fresh server go through app.py's navigation.
+
+    Streamlit 1.67 runs a page file directly (its old pages/-folder mode) until some run in
+    this process has called st.navigation: the first visitor of /mnist-project would get no page
+    config and the wrong sidebar. Leave that mode once and rerun through app.py.
+    """
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.pages_manager import PagesManager
+
+    # AppTest resets this flag before every run and drives page files directly: leave it be.
+    under_apptest = type(Runtime._instance).__module__ == "unittest.mock"
+    if PagesManager.uses_pages_directory and not under_apptest:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    heading = st.session_state.pop("app.heading", None)  # app.py's title for a first visit
+    if heading is not None:  # the page draws its own now; app.py's loading notice stays until done
+        heading.empty()
