@@ -425,10 +425,38 @@ def what_the_mlp_learned():
                 "which units fire, the 10 logits, and which pixels the answer depends on.")
 
 
+def gallery_filters(probs, matrix, cell) -> list[int]:
+    """The gallery's filters and the test images they pick; `cell` is the confusion matrix's
+    clicked (true, predicted), or None."""
+    filters = st.columns(4)
+    mistakes_only = filters[0].toggle("Mistakes only", key="mnist.mistakes")
+    confident_first = filters[1].toggle("Most confident mistakes first", key="mnist.confident")
+    if filters[2].button("🎲 Re-roll", key="mnist.reroll"):
+        st.session_state["mnist.seed"] = st.session_state.get("mnist.seed", 0) + 1
+    if cell and filters[3].button("Clear cell filter", key="mnist.clear_cell"):
+        # A new key for the matrix clears its remembered click: the whole page reruns.
+        st.session_state["mnist.cell_clears"] = st.session_state.get("mnist.cell_clears", 0) + 1
+        st.rerun()
+    indices = evaluation.gallery_indices(
+        probs, test_split.labels, count=24, mistakes_only=mistakes_only,
+        most_confident_mistakes=confident_first, seed=st.session_state.get("mnist.seed", 0),
+        true_class=cell[0] if cell else None, predicted_class=cell[1] if cell else None)
+    if cell:
+        st.markdown(f"Showing true **{cell[0]}** predicted as **{cell[1]}** "
+                    f"({int(matrix[cell[0], cell[1]])} images).")
+    return indices
+
+
 @st.fragment
-def gallery_and_inspector(model, probs, indices):
-    """The gallery; the image clicked in it (or picked in the box): its hidden activations,
-    logits and saliency map. One fragment, so a click reruns only this."""
+def gallery_and_inspector(model, probs, matrix, cell):
+    """The gallery's filters, the gallery, and the image clicked in it (or picked in the box):
+    its hidden activations, logits and saliency map. One fragment, so a toggle or a click reruns
+    only this."""
+    indices = gallery_filters(probs, matrix, cell)
+    if not indices:
+        st.info("No images match this selection.")
+        what_the_mlp_learned()
+        return
     labels = test_split.labels
     options = [f"#{n} · true {int(labels[i])} · predicted {int(probs[i].argmax())}"
                for n, i in enumerate(indices, start=1)]
@@ -560,26 +588,7 @@ if model is not None:
                                 selection_mode="points", key=f"mnist.confusion.{clears}")
     points = selection.get("selection", {}).get("points", []) if selection else []
     cell = points[0].get("customdata") if points else None
-    filters = st.columns(4)
-    mistakes_only = filters[0].toggle("Mistakes only", key="mnist.mistakes")
-    confident_first = filters[1].toggle("Most confident mistakes first", key="mnist.confident")
-    if filters[2].button("🎲 Re-roll", key="mnist.reroll"):
-        st.session_state["mnist.seed"] = st.session_state.get("mnist.seed", 0) + 1
-    if cell and filters[3].button("Clear cell filter", key="mnist.clear_cell"):
-        st.session_state["mnist.cell_clears"] = clears + 1
-        st.rerun()
-    indices = evaluation.gallery_indices(
-        probs, test_split.labels, count=24, mistakes_only=mistakes_only,
-        most_confident_mistakes=confident_first, seed=st.session_state.get("mnist.seed", 0),
-        true_class=cell[0] if cell else None, predicted_class=cell[1] if cell else None)
-    if cell:
-        st.markdown(f"Showing true **{cell[0]}** predicted as **{cell[1]}** "
-                    f"({int(matrix[cell[0], cell[1]])} images).")
-    if indices:
-        gallery_and_inspector(model, probs, indices)
-    else:
-        st.info("No images match this selection.")
-        what_the_mlp_learned()
+    gallery_and_inspector(model, probs, matrix, cell)
     learned_templates(model)
 else:
     what_the_mlp_learned()
