@@ -85,7 +85,8 @@ def test_double_click_cancel_stop_and_delete_from_the_panel(page):
     while jobs.status(space.run_dir(first))["state"] == "running":
         assert time.monotonic() - asked < 5, "the run did not stop"
         time.sleep(0.05)
-    assert time.monotonic() - asked < 1.5  # one training step and the final save
+    took = time.monotonic() - asked
+    assert took < 1.0  # one training step and the final save
     assert jobs.status(space.run_dir(first))["state"] == "stopped"
     at.run()
     assert "⏹️ stopped" in texts(at)
@@ -174,3 +175,14 @@ def test_train_uses_the_settings_changed_in_the_same_interaction(page):
     space = space_of(at)
     assert [jobs.run_config(space.run_dir(r)).epochs for r in space.run_ids()] == [2]
     at.button(key=f"t.runs.cancel.{space.run_ids()[0]}").click().run()
+
+
+def test_a_full_workspace_points_at_the_runs_panel_and_makes_no_run(page, monkeypatch):
+    def full(self, extra_bytes=0):
+        raise workspace.WorkspaceError("Your workspace is full (200 MB of 200 MB).")
+
+    monkeypatch.setattr(workspace.Workspace, "check_quota", full)
+    page.button(key="t.train").click().run()
+    assert not page.exception
+    assert space_of(page).run_ids() == []
+    assert any("Delete" in str(e.value) and "Your runs" in str(e.value) for e in page.error)
