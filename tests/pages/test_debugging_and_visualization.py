@@ -11,28 +11,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from course import diagnostics
+from tests.pages.conftest import open_lesson
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.usefixtures("runs_root")
 PAGE = "pages/debugging-and-visualization.py"
 RUN_TIMEOUT_S = 180
 
 
-@pytest.fixture(scope="module", autouse=True)
-def runs_root(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("runs")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("COURSE_RUNS_DIR", str(root))
-        yield root
-
-
 def open_page(ws: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
-    if ws is not None:
-        at.query_params["ws"] = ws
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_lesson(PAGE, ws)
 
 
 @pytest.fixture

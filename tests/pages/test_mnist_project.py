@@ -21,8 +21,10 @@ from streamlit.testing.v1 import AppTest
 
 from course import charts, data, models, ui
 from course.runs import panel, workspace
+from tests.pages.conftest import open_lesson
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.usefixtures("runs_root")
 PAGE = "pages/mnist-project.py"
 WORKED = "Worked example (10 classes)"
 CHECK = "Check question (3 classes)"
@@ -32,20 +34,8 @@ RUN_TIMEOUT_S = 90
 
 
 @pytest.fixture(scope="module", autouse=True)
-
-def runs_root(tmp_path_factory) -> Path:
-    """Every workspace of this module lives under its own temporary runs root."""
-    root = tmp_path_factory.mktemp("runs")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("COURSE_RUNS_DIR", str(root))
-        yield root
-
-
-@pytest.fixture(scope="module", autouse=True)
-def workers_started_outside_the_app(runs_root):
-    """Start the worker pool before any AppTest run. AppTest runs app.py as the process's
-    __main__, so workers the pool starts during a run re-run app.py at start-up (spawn's
-    "main module" fix-up) in bare mode; a real `streamlit run` server does not."""
+def own_worker_pool(runs_root):
+    """A worker pool for this module alone, shut down at its end (it would outlive pytest)."""
     panel.job_runner.clear()
     panel.job_runner()
     yield
@@ -54,14 +44,7 @@ def workers_started_outside_the_app(runs_root):
 
 
 def open_page(ws: str | None = None) -> AppTest:
-    """A fresh session on the page; `ws` puts a workspace token in the URL first."""
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
-    if ws is not None:
-        at.query_params["ws"] = ws
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_lesson(PAGE, ws)
 
 
 @pytest.fixture

@@ -1,0 +1,30 @@
+"""What the lesson-page tests share: a private runs root and a fresh AppTest session on a page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def runs_root(tmp_path_factory) -> Path:
+    """Every workspace of the module lives under its own temporary runs root."""
+    root = tmp_path_factory.mktemp("runs")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COURSE_RUNS_DIR", str(root))
+        yield root
+
+
+def open_lesson(page: str, ws: str | None = None) -> AppTest:
+    """A fresh session on the page through app.py; `ws` puts a workspace token in the URL first."""
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    if ws is not None:
+        at.query_params["ws"] = ws
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
