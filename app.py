@@ -6,8 +6,11 @@ from course import lessons
 
 st.set_page_config(page_title="PyTorch Course Lab", page_icon="🔥", layout="wide")
 
-pages = {"Course": [st.Page("pages/home.py", title="Home", icon="🏠", url_path="home",
-                            default=True)]}
+home = st.Page("pages/home.py", title="Home", icon="🏠", url_path="course", default=True)
+# The default page answers at "/" only: an old /home link is sent there instead of "Page not found".
+old_home_link = st.Page(lambda: st.switch_page(home), title="Home", url_path="home",
+                        visibility="hidden")
+pages = {"Course": [home, old_home_link]}
 headings = {"home": "PyTorch Course Lab"}
 for module in lessons.MODULES:
     available = [lesson for lesson in module.lessons if lesson.available]

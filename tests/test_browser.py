@@ -46,3 +46,15 @@ def test_page_renders_without_exception_in_chromium(browser, app_url, slug):
         assert "2.2 Real Data" in page.locator('[data-testid="stTopNav"]').inner_text()
     finally:
         context.close()
+
+
+def test_an_old_home_link_lands_on_home_without_page_not_found(browser, app_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{app_url}/home", wait_until="domcontentloaded")
+        wait_until_rendered(page)
+        assert page.locator("h1").first.inner_text() == "PyTorch Course Lab"
+        assert page.get_by_text("Page not found").count() == 0
+        assert page.url.rstrip("/") == app_url
+    finally:
+        page.close()
