@@ -28,3 +28,8 @@ def open_lesson(page: str, ws: str | None = None) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    """The value of the st.metric with this label."""
+    return next(m.value for m in at.metric if m.label == label)

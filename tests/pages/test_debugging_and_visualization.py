@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from course import diagnostics
-from tests.pages.conftest import open_lesson
+from tests.pages.conftest import metric, open_lesson
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("runs_root")
@@ -27,10 +27,6 @@ def open_page(ws: str | None = None) -> AppTest:
 def lesson(data_dir, monkeypatch) -> AppTest:
     monkeypatch.chdir(PROJECT_ROOT)
     return open_page()
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
 
 
 def test_page_renders_every_section_without_exception(lesson):

@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from course import charts, data, models, ui
 from course.runs import panel, workspace
-from tests.pages.conftest import open_lesson
+from tests.pages.conftest import metric, open_lesson
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("runs_root")
@@ -51,10 +51,6 @@ def open_page(ws: str | None = None) -> AppTest:
 def lesson(data_dir, monkeypatch) -> AppTest:
     monkeypatch.chdir(PROJECT_ROOT)
     return open_page()
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
 
 
 def logit_slider(at: AppTest, index: int):
