@@ -25,6 +25,14 @@ def use_app_navigation() -> None:
     if PagesManager.uses_pages_directory and not under_apptest:
         PagesManager.uses_pages_directory = False
         st.rerun()
-    heading = st.session_state.pop("app.heading", None)  # app.py's title for a first visit
-    if heading is not None:  # the page draws its own now; app.py's loading notice stays until done
+
+
+def replace_app_heading() -> None:
+    """Remove app.py's stand-in title of a first visit: the page draws its own title next.
+
+    Call it right before the page's st.title, after the heavy imports: until then the stand-in
+    is all a learner sees of the page (the loading notice under it stays until the page is done).
+    """
+    heading = st.session_state.pop("app.heading", None)
+    if heading is not None:
         heading.empty()

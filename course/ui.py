@@ -8,7 +8,7 @@ import weakref
 import streamlit as st
 
 from course import data, devices, lessons
-from course.navigation import use_app_navigation
+from course.navigation import replace_app_heading, use_app_navigation
 from course.runs import memory
 
 # The server's own torch work (evaluation, small demos) uses one thread, deliberately: training
@@ -75,6 +75,7 @@ def lesson_header(slug: str) -> lessons.Lesson:
     use_app_navigation()
     lesson = lessons.lesson(slug)
     module = lessons.module_of(lesson)
+    replace_app_heading()
     st.caption(f"Module {module.label} · Lesson {lesson.code}")
     st.title(lesson.title)
     st.caption(" → ".join(f"“{step}”" for step in module.arc))

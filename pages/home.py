@@ -1,6 +1,6 @@
 """Home: the course map, what is ready, and where the data comes from."""
 
-from course.navigation import use_app_navigation
+from course.navigation import replace_app_heading, use_app_navigation
 
 use_app_navigation()  # first, before torch: a fresh server's deep link shows its title at once
 
@@ -8,6 +8,7 @@ import streamlit as st
 
 from course import data, lessons
 
+replace_app_heading()
 st.title("PyTorch Course Lab")
 st.markdown(f"**Series 2: PyTorch.** {lessons.SERIES_GOAL}")
 st.markdown(

@@ -149,3 +149,14 @@ def test_an_optimizer_step_drops_to_one_thread_while_other_processes_fill_every_
             hog.wait()
 
     assert torch.get_num_threads() == 1
+
+
+def test_run_in_the_background_lowers_the_priority_once_and_only_in_its_own_process():
+    code = ("import os\nfrom course.devices import run_in_the_background\n"
+            "run_in_the_background(); run_in_the_background()\n"
+            "print(os.getpriority(os.PRIO_PROCESS, 0))")
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    niceness = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    assert int(niceness) == max(before, devices.BACKGROUND_NICENESS)  # not 20: set, not added
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before

@@ -279,6 +279,31 @@ def test_workers_fork_from_a_server_that_preloaded_torch_and_the_data():
     assert "course.runs.preload" in __import__("multiprocessing").forkserver._forkserver._preload_modules
 
 
+def test_workers_train_at_a_lower_priority_than_the_app(runner):
+    import os
+
+    from course import devices
+
+    worker = runner.executor.submit(os.getpriority, os.PRIO_PROCESS, 0).result(timeout=120)
+
+    assert worker >= devices.BACKGROUND_NICENESS
+    assert os.getpriority(os.PRIO_PROCESS, 0) < devices.BACKGROUND_NICENESS  # the app keeps its own
+
+
+def test_warm_returns_at_once_and_a_shutdown_meanwhile_raises_nothing(monkeypatch):
+    import threading
+
+    errors = []
+    monkeypatch.setattr(threading, "excepthook", errors.append)
+    pool = jobs.JobRunner(slots=1)
+    pool.shutdown()
+    pool.warm()  # its thread finds the pool shut down
+    for thread in threading.enumerate():
+        if thread.name == "course-warm-workers":
+            thread.join(timeout=30)
+    assert errors == []
+
+
 def test_a_finished_run_keeps_only_its_final_checkpoint_and_resuming_it_trains_nothing(tmp_path,
                                                                                      data_dir):
     folder = new_run(tmp_path, "done", SMALL)

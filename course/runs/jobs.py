@@ -87,6 +87,7 @@ def _worker_init(threads: int) -> None:
     from course import devices
     from course.runs import memory
 
+    devices.run_in_the_background()  # already, when forked from the fork server
     torch.set_num_threads(max(1, threads))
     devices.follow_free_cores(threads)  # fewer threads while other processes hold a core
     memory.return_freed_memory()
@@ -250,8 +251,17 @@ class JobRunner:
             register(self.stop_for_shutdown)
 
     def warm(self) -> None:
-        for _ in range(self.slots):
-            self.executor.submit(warm_up)
+        """Start the workers in the background: the fork server spends seconds importing torch
+        and loading MNIST, and the page that asked must not wait for it (a first visit's
+        whole page would take that much longer). A Train click meanwhile simply queues."""
+        threading.Thread(target=self._start_workers, name="course-warm-workers", daemon=True).start()
+
+    def _start_workers(self) -> None:
+        try:
+            for _ in range(self.slots):
+                self.executor.submit(warm_up)
+        except RuntimeError:  # shut down before the workers started (a test, a server exit)
+            pass
 
     def submit(self, run_dir: Path) -> None:
         key = str(Path(run_dir).resolve())

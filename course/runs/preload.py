@@ -7,9 +7,13 @@ tensors are loaded here once; a worker then starts in milliseconds and copies on
 import gc
 import multiprocessing.spawn
 
-import torch
+from course.devices import run_in_the_background
 
-from course.runs import jobs
+run_in_the_background()  # before the imports: a first page visit renders while this loads torch
+
+import torch  # noqa: E402
+
+from course.runs import jobs  # noqa: E402
 
 # A worker is told to re-run the parent's __main__ before its task, and inside Streamlit that is
 # whichever page script was running when the pool started a process (Streamlit swaps __main__ per
