@@ -341,7 +341,7 @@ def interactions(browser, app_url: str, minimal_url: str, page: dict, cap: int) 
     try:
         tab.open(f"{app_url}/{page['url']}", page["title"])
         minimal.open(minimal_url, "Minimal page")
-        times, payloads, floor, skipped = [], [], [], 0
+        times, payloads, floor, labels, skipped = [], [], [], [], 0
         for number, (kind, index) in enumerate(page_widgets(tab, cap)):
             try:
                 result = timed_interaction(tab, kind, index)
@@ -353,10 +353,12 @@ def interactions(browser, app_url: str, minimal_url: str, page: dict, cap: int) 
                 continue
             times.append(result[0])
             payloads.append(result[1])
+            labels.append(f"{kind} #{index}")
             reference = timed_interaction(minimal, ("slider", "number input")[number % 2], 0)
             if reference:
                 floor.append(reference[0])
-        return {"times": times, "payloads": payloads, "floor": floor, "skipped": skipped,
+        return {"times": times, "payloads": payloads, "floor": floor, "labels": labels,
+                "skipped": skipped,
                 "tracebacks": tab.tracebacks + minimal.tracebacks}
     finally:
         tab.close()
@@ -484,7 +486,8 @@ def main(argv=None) -> int:
                     failures.append(f"{page['slug']}: {type(error).__name__}: {error}")
                     continue
                 failures += [f"{page['slug']}: traceback {text}" for text in result["tracebacks"]]
-                shown = ", ".join(f"{t:,.0f}" for t in result["times"]) or "no widgets"
+                shown = ", ".join(f"{label} {t:,.0f}" for label, t in
+                                  zip(result["labels"], result["times"])) or "no widgets"
                 floor = ", ".join(f"{t:,.0f}" for t in result["floor"]) or "-"
                 print(f"  {page['slug']}: {shown} ms (minimal {floor})", flush=True)
         browser.close()

@@ -41,11 +41,6 @@ AUGMENT = transforms.Compose([
 ])
 
 
-def answered(key: str) -> bool:
-    """Has the learner committed an answer to this check (right or wrong)?"""
-    return st.session_state.get(f"{key}.result") not in (None, "")
-
-
 # --- Cached work: pure functions, no drawing ---------------------------------------------------
 
 @st.cache_resource(show_spinner="Opening torchvision's MNIST (once per server)…")
@@ -175,15 +170,6 @@ def comparison_figure(rows: tuple):
 # --- Fragments: a widget group and the output it changes -----------------------------------------
 
 @st.fragment
-def check(kind: str, key: str, *args, **options) -> None:
-    """A check in its own fragment; once answered, rerun the page so what it hid can show."""
-    before = answered(key)
-    (ui.check_number if kind == "number" else ui.check_choice)(key, *args, **options)
-    if answered(key) and not before:
-        st.rerun()
-
-
-@st.fragment
 def batch_explorer() -> None:
     controls, picture = st.columns([1, 2])
     with controls:
@@ -193,8 +179,8 @@ def batch_explorer() -> None:
                                      step=1, key="dl.batch")
         shuffle = st.toggle("shuffle", value=True, key="dl.shuffle")
         drop_last = st.toggle("drop_last", value=False, key="dl.drop_last")
-    if (n, batch_size) == (100, 8) and not (answered("dl.q_iterations")
-                                            and answered("dl.q_last_batch")):
+    if (n, batch_size) == (100, 8) and not (ui.answered("dl.q_iterations")
+                                            and ui.answered("dl.q_last_batch")):
         picture.info("For N = 100 and batch_size = 8 the explorer would give away both answers: "
                      "check your two predictions above first (or try other values of N and "
                      "batch_size).", icon="🙈")
@@ -381,28 +367,28 @@ ui.takeaway("Dataset is a menu (what is available, how to get one item); DataLoa
 # --- Batch-shape explorer ----------------------------------------------------------------------
 st.header("2. How many batches? The batch-shape explorer")
 st.markdown("Predict first, then check both predictions with a real DataLoader below.")
-check("number", "dl.q_iterations",
-      "a DataLoader over **100 samples** with **batch_size=8**: how many iterations does one "
-      "epoch take?", 13,
-      "ceil(100 / 8) = 13: twelve full batches of 8 and one partial batch of 4.",
-      min_value=0, max_value=1000, step=1, value=0)
-check("choice", "dl.q_last_batch", "same loader, `drop_last=False`: what shape is `x` in the "
-      "**last** batch? (Each item's x is `[1]`.)", ["[8, 1]", "[4, 1]", "[1, 4]", "[13, 1]"], 1,
-      "The last batch holds the 100 − 12·8 = 4 leftover samples, batch dimension first: "
-      "`[4, 1]`. With `drop_last=True` it would not exist at all.")
+ui.check_number("dl.q_iterations",
+                "a DataLoader over **100 samples** with **batch_size=8**: how many iterations does one "
+                "epoch take?", 13,
+                "ceil(100 / 8) = 13: twelve full batches of 8 and one partial batch of 4.",
+                min_value=0, max_value=1000, step=1, value=0)
+ui.check_choice("dl.q_last_batch", "same loader, `drop_last=False`: what shape is `x` in the "
+                "**last** batch? (Each item's x is `[1]`.)", ["[8, 1]", "[4, 1]", "[1, 4]", "[13, 1]"], 1,
+                "The last batch holds the 100 − 12·8 = 4 leftover samples, batch dimension first: "
+                "`[4, 1]`. With `drop_last=True` it would not exist at all.")
 batch_explorer()
 
 st.subheader("A real MNIST batch")
 mnist_split = ui.split_or_error("mnist")
 root = str(data.data_root())
-check("choice", "dl.q_shape", "a batch has shape `[64, 1, 28, 28]`. What does it hold?",
-      ["64 channels of 1×28×28 images", "64 images, 1 channel (grayscale), 28×28 pixels",
+ui.check_choice("dl.q_shape", "a batch has shape `[64, 1, 28, 28]`. What does it hold?",
+                ["64 channels of 1×28×28 images", "64 images, 1 channel (grayscale), 28×28 pixels",
        "1 image of 64×28×28 pixels", "28 batches of 64×1 vectors"], 1,
-      "The batch dimension comes first: 64 images, each with 1 channel (grayscale) of 28×28 "
-      "pixels.")
+                "The batch dimension comes first: 64 images, each with 1 channel (grayscale) of 28×28 "
+                "pixels.")
 if mnist_split is None:
     st.caption(NEEDS_DATA)
-elif not answered("dl.q_shape"):
+elif not ui.answered("dl.q_shape"):
     st.caption("Answer the check above, and a real MNIST batch shows its shape here.")
 else:
     mnist_batch = data.normalize_batch(mnist_split.images[:64])
@@ -428,12 +414,12 @@ st.markdown(
 )
 st.plotly_chart(race_ranges_figure(), key="dl.ranges")
 race_section()
-check("choice", "dl.q_shuffle", "you iterate the same `DataLoader(..., shuffle=True)` for a "
-      "second epoch. What order do the samples come in?",
-      ["The same order as epoch 1", "A new random order", "Sorted by target", "Reversed"], 1,
-      "With shuffle=True the indices are re-shuffled at the start of every epoch, so each "
-      "epoch's batches are new random samples.")
-if answered("dl.q_shuffle"):
+ui.check_choice("dl.q_shuffle", "you iterate the same `DataLoader(..., shuffle=True)` for a "
+                "second epoch. What order do the samples come in?",
+                ["The same order as epoch 1", "A new random order", "Sorted by target", "Reversed"], 1,
+                "With shuffle=True the indices are re-shuffled at the start of every epoch, so each "
+                "epoch's batches are new random samples.")
+if ui.answered("dl.q_shuffle"):
     first_batches = batching.first_batch_per_epoch(SimpleDataset(n=100), batch_size=8, epochs=2)
     st.markdown("One shuffling DataLoader, iterated twice: the first batch of each epoch differs.")
     st.dataframe(pd.DataFrame({f"epoch {e + 1}, first batch y": [round(v, 2) for v in batch.tolist()]

@@ -102,55 +102,68 @@ def softmax_playground():
     ui.takeaway("Sigmoid to softmax: sigmoid squashes one value into [0, 1]; softmax squashes N "
                 "values into probabilities that sum to 1.")
 
-    st.header("3. Cross-entropy: a confidence penalty")
-    st.markdown(
-        "Cross-entropy is $L = -\\log(p_{correct})$. It is *wrongness score v2*: MSE measured a "
-        "distance; cross-entropy measures how much confidence the model put on the **right** answer. "
-        "Confident and wrong costs a fortune; unsure costs a little."
-    )
-    table = pd.DataFrame([
-        {"situation": "confident and right", "p(correct)": 0.95,
-         "loss": metrics.loss_for_probability(0.95)},
-        {"situation": "unsure", "p(correct)": 0.5, "loss": metrics.loss_for_probability(0.5)},
-        {"situation": "confident and wrong", "p(correct)": 0.01,
-         "loss": metrics.loss_for_probability(0.01)},
-    ])
-    st.dataframe(table.round(2), hide_index=True)
-    ratio = metrics.loss_for_probability(0.01) / metrics.loss_for_probability(0.95)
-    st.markdown(f"Confident-wrong costs **≈ {ratio:.0f}×** what confident-right costs "
-                f"({metrics.loss_for_probability(0.01):.3f} / {metrics.loss_for_probability(0.95):.3f}): "
-                "the ~90× difference that drives learning.")
-    st.subheader("Why not MSE?")
-    cases = [("confidently right", 0.80, 0.02), ("unsure", 0.40, 0.40),
-             ("confidently wrong: 80% on a 3, 2% on the true 0", 0.02, 0.80),
-             ("certain and wrong", 0.001, 0.999)]
-    rows = []
-    for name, p_true, p_rival in cases:
-        probabilities_case = metrics.mixture(p_true, 0, p_rival, 3)
-        # logits that give exactly these probabilities, to measure each loss's gradient
-        gradients = metrics.mse_gradient_through_softmax(probabilities_case.clamp(min=1e-9).log(), 0)
-        rows.append({"model output": name, "p(true class 0)": p_true, "p(class 3)": p_rival,
-                     "MSE vs one-hot": metrics.mse_against_one_hot(probabilities_case, 0),
-                     "cross-entropy": metrics.loss_for_probability(p_true),
-                     "MSE's push on the true logit": gradients["mse"],
-                     "CE's push on the true logit": gradients["cross_entropy"]})
-    st.dataframe(pd.DataFrame(rows).round(4), hide_index=True)
-    st.markdown("Two problems, both visible in the table. MSE is **bounded**: as the wrong answer "
-                "goes from confident to certain it grows only from 0.16 to 0.20, while cross-"
-                "entropy climbs from 3.91 (−ln 0.02) to 6.91 and has no ceiling. And MSE's "
-                "**gradient vanishes through softmax**: the push it gives the true class's logit "
-                "(|∂loss/∂z|) is 0.042 for an unsure answer but 0.0004 for a certain mistake, "
-                "because softmax is flat there. Cross-entropy's push is 1 − p(true): 0.98 and "
-                "0.999, strongest exactly where the model is most wrong.")
-    ui.takeaway("Cross-entropy is a confidence penalty: confident and wrong → enormous penalty; "
-                "uncertain → mild.")
 
-    st.subheader("`nn.CrossEntropyLoss`: raw logits in, no softmax before it")
-    st.code("loss_fn = nn.CrossEntropyLoss()   # drop-in replacement for nn.MSELoss()\n"
-            "loss = loss_fn(outputs, labels)    # outputs: [B, 10] logits, labels: [B] class indices",
-            language="python")
-    st.markdown("It applies log-softmax internally, which is numerically stable. Applying softmax "
-                "yourself first is the **double-softmax bug**:")
+softmax_playground()
+
+st.header("3. Cross-entropy: a confidence penalty")
+st.markdown(
+    "Cross-entropy is $L = -\\log(p_{correct})$. It is *wrongness score v2*: MSE measured a "
+    "distance; cross-entropy measures how much confidence the model put on the **right** answer. "
+    "Confident and wrong costs a fortune; unsure costs a little."
+)
+table = pd.DataFrame([
+    {"situation": "confident and right", "p(correct)": 0.95,
+     "loss": metrics.loss_for_probability(0.95)},
+    {"situation": "unsure", "p(correct)": 0.5, "loss": metrics.loss_for_probability(0.5)},
+    {"situation": "confident and wrong", "p(correct)": 0.01,
+     "loss": metrics.loss_for_probability(0.01)},
+])
+st.dataframe(table.round(2), hide_index=True)
+ratio = metrics.loss_for_probability(0.01) / metrics.loss_for_probability(0.95)
+st.markdown(f"Confident-wrong costs **≈ {ratio:.0f}×** what confident-right costs "
+            f"({metrics.loss_for_probability(0.01):.3f} / {metrics.loss_for_probability(0.95):.3f}): "
+            "the ~90× difference that drives learning.")
+st.subheader("Why not MSE?")
+cases = [("confidently right", 0.80, 0.02), ("unsure", 0.40, 0.40),
+         ("confidently wrong: 80% on a 3, 2% on the true 0", 0.02, 0.80),
+         ("certain and wrong", 0.001, 0.999)]
+rows = []
+for name, p_true, p_rival in cases:
+    probabilities_case = metrics.mixture(p_true, 0, p_rival, 3)
+    # logits that give exactly these probabilities, to measure each loss's gradient
+    gradients = metrics.mse_gradient_through_softmax(probabilities_case.clamp(min=1e-9).log(), 0)
+    rows.append({"model output": name, "p(true class 0)": p_true, "p(class 3)": p_rival,
+                 "MSE vs one-hot": metrics.mse_against_one_hot(probabilities_case, 0),
+                 "cross-entropy": metrics.loss_for_probability(p_true),
+                 "MSE's push on the true logit": gradients["mse"],
+                 "CE's push on the true logit": gradients["cross_entropy"]})
+st.dataframe(pd.DataFrame(rows).round(4), hide_index=True)
+st.markdown("Two problems, both visible in the table. MSE is **bounded**: as the wrong answer "
+            "goes from confident to certain it grows only from 0.16 to 0.20, while cross-"
+            "entropy climbs from 3.91 (−ln 0.02) to 6.91 and has no ceiling. And MSE's "
+            "**gradient vanishes through softmax**: the push it gives the true class's logit "
+            "(|∂loss/∂z|) is 0.042 for an unsure answer but 0.0004 for a certain mistake, "
+            "because softmax is flat there. Cross-entropy's push is 1 − p(true): 0.98 and "
+            "0.999, strongest exactly where the model is most wrong.")
+ui.takeaway("Cross-entropy is a confidence penalty: confident and wrong → enormous penalty; "
+            "uncertain → mild.")
+
+st.subheader("`nn.CrossEntropyLoss`: raw logits in, no softmax before it")
+st.code("loss_fn = nn.CrossEntropyLoss()   # drop-in replacement for nn.MSELoss()\n"
+        "loss = loss_fn(outputs, labels)    # outputs: [B, 10] logits, labels: [B] class indices",
+        language="python")
+st.markdown("It applies log-softmax internally, which is numerically stable. Applying softmax "
+            "yourself first is the **double-softmax bug**:")
+
+
+@st.fragment
+def double_softmax_demo():
+    """Its own fragment with its own logits: a logit slider above reruns only its section."""
+    preset_name = st.segmented_control("Logits", list(PRESETS), default=list(PRESETS)[0],
+                                       key="mnist.double_preset")
+    logits_list, true_class = PRESETS[preset_name or list(PRESETS)[0]]
+    logits = torch.tensor(logits_list)
+    st.caption(f"logits = {logits_list}, true class {true_class}")
     double = metrics.double_softmax_effect(logits, true_class)
     bug = st.columns(4)
     bug[0].metric("loss, raw logits", f"{double['loss']:.3f}")
@@ -158,15 +171,15 @@ def softmax_playground():
     bug[2].metric("gradient norm, raw logits", f"{double['gradient']:.3f}")
     bug[3].metric("gradient norm, softmax first", f"{double['double_gradient']:.3f}")
     st.plotly_chart(charts.sweep(metrics.double_softmax_sweep(logits, true_class), "logit",
-                                 f"logit of the true class {true_class} (others as set above)",
+                                 f"logit of the true class {true_class} (the others as chosen)",
                                  "loss"), key="mnist.double")
     st.caption(f"With softmax applied first, the loss can never drop below {double['floor']:.3f} "
                f"for {len(logits)} classes however right the model is, and for a confidently wrong "
                "model the gradient that should correct it is much weaker: training stalls. Try the "
-               "'Confidently wrong' preset.")
+               "'Confidently wrong' logits.")
 
 
-softmax_playground()
+double_softmax_demo()
 ui.misconception("I should apply softmax before the loss, to get probabilities.",
                  "`nn.CrossEntropyLoss` expects raw logits. Use softmax only to *show* "
                  "probabilities, never before this loss.")
@@ -271,40 +284,48 @@ st.markdown("The course's recipe (simple MLP, Adam, lr 1e-3, batch 64, 5 epochs)
 ui.misconception("The model should get 99%+ accuracy immediately.",
                  "A first model won't be perfect. Train, look at the errors, improve, repeat.")
 RECIPE = train.RunConfig()
-shared = st.session_state.setdefault("mnist.shared", panel.config_from_url(RECIPE))
-settings = st.columns(3)
-model_kinds = {models.MODEL_LABELS[k]: k for k in ("mlp", "mlp-bn")}
-kind = model_kinds[settings[0].radio("Model", list(model_kinds), key="mnist.model",
-                                     index=1 if shared.model == "mlp-bn" else 0)]
-epochs = settings[0].slider("Epochs", 1, 15, min(shared.epochs, 15), key="mnist.epochs")
-seed = settings[0].number_input("Seed", 0, 10_000, shared.seed, key="mnist.seed_value",
-                                help="Same seed, same settings: the same run, step for step.")
-batch_size = settings[1].select_slider("Batch size", [16, 32, 64, 128, 256, 512],
-                                       value=ui.nearest([16, 32, 64, 128, 256, 512],
-                                                        shared.batch_size), key="mnist.batch")
-lr = settings[1].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
-                               value=ui.nearest([1e-4, 3e-4, 1e-3, 3e-3, 1e-2], shared.lr),
-                               key="mnist.lr")
-dropout = settings[2].slider("Dropout p", 0.0, 0.7, min(shared.dropout, 0.7), 0.05,
-                             key="mnist.dropout", disabled=kind == "mlp",
-                             help="The simple MLP has no dropout layer.")
-weight_decay = settings[2].select_slider(
-    "Weight decay", [0.0, 1e-5, 1e-4, 1e-3], key=f"mnist.wd.{kind}",
-    value=ui.nearest([0.0, 1e-5, 1e-4, 1e-3], shared.weight_decay))
-subset = settings[2].select_slider("Training images", [1_000, 5_000, 20_000, 60_000],
-                                   value=ui.nearest([1_000, 5_000, 20_000, 60_000],
-                                                    shared.train_subset or 60_000),
-                                   format_func="{:,}".format, key="mnist.subset")
-config = train.RunConfig(model=kind, epochs=epochs, batch_size=batch_size, lr=lr,
-                         dropout=dropout if kind == "mlp-bn" else RECIPE.dropout,
-                         weight_decay=weight_decay, seed=int(seed),
-                         train_subset=None if subset == 60_000 else subset)
-panel.config_to_url(config, RECIPE)
-st.caption(f"This run: **{panel.describe(config)}**"
-           + (" (the course's recipe)" if config == RECIPE else ""))
-new_runs = panel.train_button(space, config, "mnist.train", disabled=train_split is None)
-if new_runs:
-    st.session_state["mnist.current"] = new_runs[-1]
+
+
+@st.fragment
+def trainer_settings():
+    """A setting reruns only these widgets and the Train button; a click on Train reruns the page."""
+    shared = st.session_state.setdefault("mnist.shared", panel.config_from_url(RECIPE))
+    settings = st.columns(3)
+    model_kinds = {models.MODEL_LABELS[k]: k for k in ("mlp", "mlp-bn")}
+    kind = model_kinds[settings[0].radio("Model", list(model_kinds), key="mnist.model",
+                                         index=1 if shared.model == "mlp-bn" else 0)]
+    epochs = settings[0].slider("Epochs", 1, 15, min(shared.epochs, 15), key="mnist.epochs")
+    seed = settings[0].number_input("Seed", 0, 10_000, shared.seed, key="mnist.seed_value",
+                                    help="Same seed, same settings: the same run, step for step.")
+    batch_size = settings[1].select_slider("Batch size", [16, 32, 64, 128, 256, 512],
+                                           value=ui.nearest([16, 32, 64, 128, 256, 512],
+                                                            shared.batch_size), key="mnist.batch")
+    lr = settings[1].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
+                                   value=ui.nearest([1e-4, 3e-4, 1e-3, 3e-3, 1e-2], shared.lr),
+                                   key="mnist.lr")
+    dropout = settings[2].slider("Dropout p", 0.0, 0.7, min(shared.dropout, 0.7), 0.05,
+                                 key="mnist.dropout", disabled=kind == "mlp",
+                                 help="The simple MLP has no dropout layer.")
+    weight_decay = settings[2].select_slider(
+        "Weight decay", [0.0, 1e-5, 1e-4, 1e-3], key=f"mnist.wd.{kind}",
+        value=ui.nearest([0.0, 1e-5, 1e-4, 1e-3], shared.weight_decay))
+    subset = settings[2].select_slider("Training images", [1_000, 5_000, 20_000, 60_000],
+                                       value=ui.nearest([1_000, 5_000, 20_000, 60_000],
+                                                        shared.train_subset or 60_000),
+                                       format_func="{:,}".format, key="mnist.subset")
+    config = train.RunConfig(model=kind, epochs=epochs, batch_size=batch_size, lr=lr,
+                             dropout=dropout if kind == "mlp-bn" else RECIPE.dropout,
+                             weight_decay=weight_decay, seed=int(seed),
+                             train_subset=None if subset == 60_000 else subset)
+    panel.config_to_url(config, RECIPE)
+    st.caption(f"This run: **{panel.describe(config)}**"
+               + (" (the course's recipe)" if config == RECIPE else ""))
+    new_runs = panel.train_button(space, config, "mnist.train", disabled=train_split is None)
+    if new_runs:
+        st.session_state["mnist.current"] = new_runs[-1]
+
+
+trainer_settings()
 panel.run_view(space, "mnist.view")
 ui.takeaway("Loss vs accuracy: the model optimizes the loss (cross-entropy); you judge it by "
             "accuracy (% correct). They move together but are not the same: a model can grow "

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from course import charts, curves
+from course import charts, curves, ui
 from course.runs import jobs, workspace
 from course.train import RunConfig, differences
 
@@ -148,6 +148,7 @@ def train_button(space: workspace.Workspace, configs: RunConfig | list[RunConfig
     # previous script run, so a slider moved just before the click would be missed.
     if st.button(text, type="primary", key=key, disabled=disabled, help=help):
         _submit(space, configs, key)
+        ui.rerun_page_from_fragment()  # the run view and the runs panel show the new run
     if st.session_state.pop(f"{key}.twins", None):
         st.info("You already have this exact run (same settings, same seed): it is shown below. "
                 "The same seed gives the same numbers step for step; change the seed for a new "

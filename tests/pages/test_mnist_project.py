@@ -172,6 +172,25 @@ def test_moving_a_logit_slider_changes_p_true_class(lesson):
     assert metric(lesson, "Cross-entropy −log p") == f"{-math.log(expected):.3f}"
 
 
+def test_double_softmax_demo_has_its_own_logits_and_shows_the_stalled_loss(lesson):
+    worked = torch.tensor([0.85, -0.65, 0.05, 0.35, -1.45, -0.25, 0.25, 3.8, 0.55, -0.66])
+    softmax_first = torch.nn.functional.cross_entropy(torch.softmax(worked, 0)[None], torch.tensor([7]))
+    assert lesson.segmented_control(key="mnist.double_preset").value == WORKED
+    assert metric(lesson, "loss, raw logits") == "0.200"
+    assert metric(lesson, "loss, softmax first") == f"{softmax_first.item():.3f}"
+
+    # A logit slider of the playground above leaves this section alone: it has its own logits.
+    logit_slider(lesson, 7).set_value(0.0).run()
+    assert metric(lesson, "loss, raw logits") == "0.200"
+
+    lesson.segmented_control(key="mnist.double_preset").set_value("Confidently wrong (10 classes)").run()
+    wrong = torch.tensor([[-1.0, 0.0, 0.0, 4.2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
+    assert not lesson.exception
+    assert metric(lesson, "loss, raw logits") == \
+        f"{torch.nn.functional.cross_entropy(wrong, torch.tensor([0])).item():.3f}"
+    assert any("never drop below 1.461 for 10 classes" in c.value for c in lesson.caption)
+
+
 def test_logits_check_accepts_the_right_option_and_rejects_a_wrong_one(lesson):
     choice = lesson.radio(key="mnist.q_logits.choice")
     assert choice.options == LOGITS_OPTIONS
