@@ -207,8 +207,11 @@ def prediction_gallery(images, labels, probabilities, indices, key: str, truth_w
     st.plotly_chart(figure, key=key, config=config, on_select=clicked, selection_mode="points")
 
 
+@st.fragment
 def own_digit_section(model, model_name: str | None, key: str) -> None:
-    """Draw or upload a digit, see MNIST's preprocessing, and the trained model's answer."""
+    """Draw or upload a digit, see MNIST's preprocessing, and the trained model's answer.
+
+    A fragment: a stroke on the canvas or a new photo reruns this section, not the page."""
     import io
 
     import torch
