@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from course import lessons
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, free_port, start_app, stop_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -58,3 +58,42 @@ def test_an_old_home_link_lands_on_home_without_page_not_found(browser, app_url)
         assert page.url.rstrip("/") == app_url
     finally:
         page.close()
+
+
+# Records, every 20 ms from the first byte, what the page shows while a fresh server loads it.
+FIRST_SIGHT = """
+window.__sight = {title: null, notice: null, caption: null};
+setInterval(() => {
+  const text = document.body ? document.body.innerText : '';
+  const titled = [...document.querySelectorAll('h1')].some(
+      h => h.textContent.trim().startsWith('Project: MNIST'));
+  const now = performance.now(), sight = window.__sight;
+  if (titled && sight.title === null) sight.title = now;
+  if (text.includes('Loading PyTorch') && sight.notice === null) sight.notice = now;
+  if (text.includes('Lesson 2.2.2') && sight.caption === null) sight.caption = now;
+}, 20);
+"""
+
+
+def test_a_fresh_servers_deep_link_shows_the_title_while_the_page_still_imports(browser, data_dir,
+                                                                                 tmp_path):
+    """app.py's stand-in title and loading notice come first; the page's own header (its
+    caption) only after its imports: the learner never looks at a blank page meanwhile."""
+    port = free_port()
+    server = start_app(port, {"COURSE_RUNS_DIR": str(tmp_path / "runs")})
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(FIRST_SIGHT)
+    page = context.new_page()
+    try:
+        page.goto(f"http://127.0.0.1:{port}/mnist-project", wait_until="commit")
+        page.get_by_text("Loading PyTorch").wait_for(timeout=60_000)
+        page.get_by_text("Loading PyTorch").wait_for(state="detached", timeout=180_000)
+        wait_until_rendered(page)
+        sight = page.evaluate("window.__sight")
+        assert None not in sight.values(), sight
+        assert sight["title"] < sight["caption"] and sight["notice"] < sight["caption"], sight
+        assert page.get_by_text("Loading PyTorch").count() == 0  # gone once the page is done
+        assert page.locator("h1", has_text="Project: MNIST").count() == 1  # the page's own, once
+    finally:
+        context.close()
+        stop_server(server)
