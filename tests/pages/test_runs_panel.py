@@ -57,7 +57,9 @@ def texts(at: AppTest) -> str:
 def test_double_click_cancel_stop_and_delete_from_the_panel(page):
     at = page
     at.button(key="t.train").click().run()
+    assert [t.value for t in at.toast] == ["Queued: simple MLP · epochs=30. Watch it in *Your runs*."]
     at.button(key="t.train").click().run()  # a double click: still one run
+    assert not at.toast  # the twin is pointed at, nothing new was queued
     space = space_of(at)
     assert len(space.run_ids()) == 1
     first = space.run_ids()[0]
