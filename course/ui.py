@@ -111,16 +111,6 @@ def foundations_link(text: str) -> None:
     st.info(text, icon="🔗")
 
 
-def rerun_page_from_fragment() -> None:
-    """A click inside a fragment reruns only that fragment: rerun the page when something
-    outside it must follow (a new run, a check whose answer unlocks a section)."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    context = get_script_run_ctx()
-    if context is not None and context.fragment_ids_this_run:
-        st.rerun()
-
-
 def answered(key: str) -> bool:
     """Has the learner committed an answer to this check (right or wrong)?"""
     return st.session_state.get(f"{key}.result") not in (None, "")
@@ -128,11 +118,11 @@ def answered(key: str) -> bool:
 
 @st.fragment
 def check_number(key: str, question: str, answer: float, explanation: str,
-                 tolerance: float = 0.0, **input_options) -> None:
+                 tolerance: float = 0.0, unlocks: bool = False, **input_options) -> None:
     """Predict first, then check: a number input and a button that reveals the answer.
 
-    A fragment: typing a guess reruns only the check. Its first answer reruns the page, so a
-    section that waits for it (an explorer that would give the answer away) shows at once.
+    A fragment: typing a guess reruns only the check. With `unlocks` (a section waits for the
+    answer, e.g. an explorer that would give it away) its first answer reruns the page.
     """
     before = answered(key)
     with st.container(border=True):
@@ -146,13 +136,13 @@ def check_number(key: str, question: str, answer: float, explanation: str,
                 st.success(f"Right: {explanation}")
             else:
                 st.error(f"Not quite: the answer is {answer:,.10g}. {explanation}")
-    if answered(key) and not before:
-        rerun_page_from_fragment()
+    if unlocks and answered(key) and not before:
+        st.rerun()  # the page shows what waited for this answer
 
 
 @st.fragment
 def check_choice(key: str, question: str, options: list[str], answer: int,
-                 explanation: str) -> None:
+                 explanation: str, unlocks: bool = False) -> None:
     """A multiple-choice prediction revealed only after the learner commits (a fragment, as
     check_number)."""
     before = answered(key)
@@ -169,8 +159,8 @@ def check_choice(key: str, question: str, options: list[str], answer: int,
                 st.success(f"Right. {explanation}")
             else:
                 st.error(f"Not quite: “{options[answer]}”. {explanation}")
-    if answered(key) and not before:
-        rerun_page_from_fragment()
+    if unlocks and answered(key) and not before:
+        st.rerun()  # the page shows what waited for this answer
 
 
 def reveal(question: str, answer: str) -> None:

@@ -371,11 +371,11 @@ ui.check_number("dl.q_iterations",
                 "a DataLoader over **100 samples** with **batch_size=8**: how many iterations does one "
                 "epoch take?", 13,
                 "ceil(100 / 8) = 13: twelve full batches of 8 and one partial batch of 4.",
-                min_value=0, max_value=1000, step=1, value=0)
+                min_value=0, max_value=1000, step=1, value=0, unlocks=True)
 ui.check_choice("dl.q_last_batch", "same loader, `drop_last=False`: what shape is `x` in the "
                 "**last** batch? (Each item's x is `[1]`.)", ["[8, 1]", "[4, 1]", "[1, 4]", "[13, 1]"], 1,
                 "The last batch holds the 100 − 12·8 = 4 leftover samples, batch dimension first: "
-                "`[4, 1]`. With `drop_last=True` it would not exist at all.")
+                "`[4, 1]`. With `drop_last=True` it would not exist at all.", unlocks=True)
 batch_explorer()
 
 st.subheader("A real MNIST batch")
@@ -385,7 +385,7 @@ ui.check_choice("dl.q_shape", "a batch has shape `[64, 1, 28, 28]`. What does it
                 ["64 channels of 1×28×28 images", "64 images, 1 channel (grayscale), 28×28 pixels",
        "1 image of 64×28×28 pixels", "28 batches of 64×1 vectors"], 1,
                 "The batch dimension comes first: 64 images, each with 1 channel (grayscale) of 28×28 "
-                "pixels.")
+                "pixels.", unlocks=True)
 if mnist_split is None:
     st.caption(NEEDS_DATA)
 elif not ui.answered("dl.q_shape"):
@@ -418,7 +418,7 @@ ui.check_choice("dl.q_shuffle", "you iterate the same `DataLoader(..., shuffle=T
                 "second epoch. What order do the samples come in?",
                 ["The same order as epoch 1", "A new random order", "Sorted by target", "Reversed"], 1,
                 "With shuffle=True the indices are re-shuffled at the start of every epoch, so each "
-                "epoch's batches are new random samples.")
+                "epoch's batches are new random samples.", unlocks=True)
 if ui.answered("dl.q_shuffle"):
     first_batches = batching.first_batch_per_epoch(SimpleDataset(n=100), batch_size=8, epochs=2)
     st.markdown("One shuffling DataLoader, iterated twice: the first batch of each epoch differs.")

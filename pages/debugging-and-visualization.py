@@ -591,7 +591,7 @@ ui.check_number("debug.q_params", "(b) how many trainable parameters does it hav
                 109_386, "784·128+128 = 100,480; 128·64+64 = 8,256; 64·10+10 = 650; total "
                 "109,386. Now check it with torchinfo: section 2's X-ray lists this model "
                 "from now on, with every output shape and parameter count.",
-                min_value=0, step=1)
+                min_value=0, step=1, unlocks=True)
 ui.reveal("(c) someone writes the second layer as `nn.Linear(256, 64)`. Where does it fail, "
           "and with which error?",
           "At the second Linear, on the first batch: `mat1 and mat2 shapes cannot be multiplied "

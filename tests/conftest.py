@@ -139,7 +139,11 @@ def set_slider(page, label: str, steps_from_start: int, expected: str) -> None:
     page.keyboard.press("Home")
     for _ in range(steps_from_start):
         page.keyboard.press("ArrowRight")
+    # Each key press starts a rerun that interrupts the last; until the last one has finished,
+    # Streamlit may still show an interrupted run's copy of the slider beside the new one.
+    wait_for_script_to_finish(page)
+    page.wait_for_timeout(300)
+    wait_for_script_to_finish(page)
     shown = thumb.get_attribute("aria-valuetext")
     if shown != expected:
         raise AssertionError(f"slider {label!r} shows {shown}, wanted {expected}")
-    wait_for_script_to_finish(page)

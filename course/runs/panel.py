@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from course import charts, curves, ui
+from course import charts, curves
 from course.runs import jobs, workspace
 from course.train import RunConfig, differences
 
@@ -154,10 +154,7 @@ def train_button(space: workspace.Workspace, configs: RunConfig | list[RunConfig
             st.session_state[f"{key}.toast"] = (
                 f"Queued: {first}. Watch it in *Your runs*." if len(created) == 1 else
                 f"Queued {len(created)} runs, the first {first}. Watch them in *Your runs*.")
-        ui.rerun_page_from_fragment()  # the run view and the runs panel show the new run
-    # Drawn by the run that shows the new run: a toast drawn just before a st.rerun() may be
-    # dropped with the rest of the unsent output when the new run starts.
-    if message := st.session_state.pop(f"{key}.toast", None):
+    if message := st.session_state.pop(f"{key}.toast", None):  # at once, where the learner looks
         st.toast(message, icon="🚀")
     if st.session_state.pop(f"{key}.twins", None):
         st.info("You already have this exact run (same settings, same seed): it is shown below. "
