@@ -106,14 +106,7 @@ def test_lr_comparison_trains_three_runs_and_overlays_their_event_files(lesson, 
     token = lesson.query_params["ws"]
     runs = sorted((runs_root / token / "runs").glob("run-*"))
     assert len(runs) == 3
-    deadline = time.monotonic() + RUN_TIMEOUT_S
-    while True:
-        states = [json.loads((run / "status.json").read_text()).get("state") for run in runs]
-        if all(state == "done" for state in states):
-            break
-        assert "failed" not in states, [json.loads((r / "status.json").read_text()) for r in runs]
-        assert time.monotonic() < deadline, states
-        time.sleep(2)
+    wait_until_done(runs)
     lesson.run()
     assert not lesson.exception, lesson.exception
     for run in runs:
