@@ -383,7 +383,7 @@ mnist_split = ui.split_or_error("mnist")
 root = str(data.data_root())
 ui.check_choice("dl.q_shape", "a batch has shape `[64, 1, 28, 28]`. What does it hold?",
                 ["64 channels of 1×28×28 images", "64 images, 1 channel (grayscale), 28×28 pixels",
-       "1 image of 64×28×28 pixels", "28 batches of 64×1 vectors"], 1,
+                 "1 image of 64×28×28 pixels", "28 batches of 64×1 vectors"], 1,
                 "The batch dimension comes first: 64 images, each with 1 channel (grayscale) of 28×28 "
                 "pixels.", unlocks=True)
 if mnist_split is None:

@@ -148,14 +148,11 @@ def train_button(space: workspace.Workspace, configs: RunConfig | list[RunConfig
     # previous script run, so a slider moved just before the click would be missed.
     if st.button(text, type="primary", key=key, disabled=disabled, help=help):
         _submit(space, configs, key)
-        created = st.session_state.get(f"{key}.created")
-        if created:
+        if created := st.session_state.get(f"{key}.created"):  # at once, where the learner looks
             first = jobs.run_label(space.run_dir(created[0]))
-            st.session_state[f"{key}.toast"] = (
-                f"Queued: {first}. Watch it in *Your runs*." if len(created) == 1 else
-                f"Queued {len(created)} runs, the first {first}. Watch them in *Your runs*.")
-    if message := st.session_state.pop(f"{key}.toast", None):  # at once, where the learner looks
-        st.toast(message, icon="🚀")
+            st.toast(f"Queued: {first}. Watch it in *Your runs*." if len(created) == 1 else
+                     f"Queued {len(created)} runs, the first {first}. Watch them in *Your runs*.",
+                     icon="🚀")
     if st.session_state.pop(f"{key}.twins", None):
         st.info("You already have this exact run (same settings, same seed): it is shown below. "
                 "The same seed gives the same numbers step for step; change the seed for a new "
