@@ -218,7 +218,7 @@ SHAPE_BUGS = {
 @st.fragment
 def shape_lab():
     choice = st.segmented_control("Broken model", list(SHAPE_BUGS), default=list(SHAPE_BUGS)[0],
-                                  key="debug.shape_bug") or list(SHAPE_BUGS)[0]
+                                  required=True, key="debug.shape_bug") or list(SHAPE_BUGS)[0]
     name, broken, explanation = SHAPE_BUGS[choice]
     st.markdown("**Broken**")
     ui.show_source(broken)
@@ -334,7 +334,8 @@ def pulse_section():
     if train_split is None:
         return
     unhealthy = st.segmented_control("Compare the healthy network with", ["vanishing", "exploding"],
-                                     default="vanishing", key="debug.pulse_kind") or "vanishing"
+                                     default="vanishing", required=True,
+                                     key="debug.pulse_kind") or "vanishing"
     left, right = st.columns(2)
     with left:
         show_pulse("healthy")

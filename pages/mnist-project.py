@@ -64,7 +64,7 @@ PRESETS = {
 def softmax_playground():
     """Sliders rerun only this part of the page, not the model evaluation further down."""
     preset_name = st.segmented_control("Start from", list(PRESETS), default=list(PRESETS)[0],
-                                       key="mnist.preset")
+                                       required=True, key="mnist.preset")
     preset_logits, preset_true = PRESETS[preset_name or list(PRESETS)[0]]
     # Rows of five: ten sliders side by side shrink to ~30 px at a 900 px window.
     columns = [column for _ in range(0, len(preset_logits), 5) for column in st.columns(5)]
@@ -160,7 +160,7 @@ st.markdown("It applies log-softmax internally, which is numerically stable. App
 def double_softmax_demo():
     """Its own fragment with its own logits: a logit slider above reruns only its section."""
     preset_name = st.segmented_control("Logits", list(PRESETS), default=list(PRESETS)[0],
-                                       key="mnist.double_preset")
+                                       required=True, key="mnist.double_preset")
     logits_list, true_class = PRESETS[preset_name or list(PRESETS)[0]]
     logits = torch.tensor(logits_list)
     st.caption(f"logits = {logits_list}, true class {true_class}")
