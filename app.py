@@ -32,10 +32,12 @@ def pages_shown() -> set:
 page = st.navigation(pages, position="top")
 slug = page.url_path or "home"  # the default page answers at "/" too
 first_visit = slug not in pages_shown()
+# Both placeholders on every run, filled on a first visit only: the page's elements then keep
+# their places from the first run to the next, so none is rebuilt (a focused slider keeps focus).
+heading, notice = st.empty(), st.empty()
 if first_visit:  # it imports PyTorch and loads data first: its title and a notice at once
-    st.session_state["app.heading"] = heading = st.empty()  # the page's header replaces it
+    st.session_state["app.heading"] = heading  # the page's header replaces it
     heading.title(headings.get(slug, page.title))
-    notice = st.empty()
     notice.info("Loading PyTorch and the data for this page's first visit since the server "
                 "started: a few seconds…", icon="⏳")
 try:

@@ -132,18 +132,35 @@ def wait_for_script_to_finish(page, timeout_ms: int = 180_000) -> None:
                            timeout=timeout_ms)
 
 
-def set_slider(page, label: str, steps_from_start: int, expected: str) -> None:
-    """Drive a Streamlit slider from the keyboard: Home, then ArrowRight `steps_from_start` times."""
-    thumb = page.locator(f'input[type=range][aria-label="{label}"]')
-    thumb.focus()
-    page.keyboard.press("Home")
-    for _ in range(steps_from_start):
-        page.keyboard.press("ArrowRight")
-    # Each key press starts a rerun that interrupts the last; until the last one has finished,
-    # Streamlit may still show an interrupted run's copy of the slider beside the new one.
+def wait_until_settled(page) -> None:
+    """The status widget shows only after a moment, so look twice with a pause between."""
     wait_for_script_to_finish(page)
     page.wait_for_timeout(300)
     wait_for_script_to_finish(page)
-    shown = thumb.get_attribute("aria-valuetext")
-    if shown != expected:
-        raise AssertionError(f"slider {label!r} shows {shown}, wanted {expected}")
+
+
+def set_slider(page, label: str, steps_from_start: int, expected: str) -> None:
+    """Drive a Streamlit slider from the keyboard: Home, then ArrowRight `steps_from_start` times.
+
+    Fast key presses each start a rerun that interrupts the last. On a loaded machine a rerun can
+    remount the slider between two presses, so a press lands nowhere, and until the last rerun has
+    finished Streamlit may still show an interrupted run's copy beside the new one. So: press
+    fast, let the page settle, read; if a press was lost, go again one press and one rerun at a
+    time.
+    """
+    thumb = page.locator(f'input[type=range][aria-label="{label}"]')
+    for one_at_a_time in (False, True):
+        thumb.press("Home")
+        if one_at_a_time:
+            wait_until_settled(page)
+        for _ in range(steps_from_start):
+            if one_at_a_time:
+                thumb.press("ArrowRight")
+                wait_until_settled(page)
+            else:
+                page.keyboard.press("ArrowRight")
+        wait_until_settled(page)
+        shown = thumb.get_attribute("aria-valuetext")
+        if shown == expected:
+            return
+    raise AssertionError(f"slider {label!r} shows {shown}, wanted {expected}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from course import lessons
-from tests.conftest import ARTIFACTS, free_port, start_app, stop_server
+from tests.conftest import ARTIFACTS, free_port, start_app, stop_server, wait_until_settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -78,7 +78,8 @@ setInterval(() => {
 def test_a_fresh_servers_deep_link_shows_the_title_while_the_page_still_imports(browser, data_dir,
                                                                                  tmp_path):
     """app.py's stand-in title and loading notice come first; the page's own header (its
-    caption) only after its imports: the learner never looks at a blank page meanwhile."""
+    caption) only after its imports: the learner never looks at a blank page meanwhile. Then
+    the page answers its first input without rebuilding itself."""
     port = free_port()
     server = start_app(port, {"COURSE_RUNS_DIR": str(tmp_path / "runs")})
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -94,6 +95,17 @@ def test_a_fresh_servers_deep_link_shows_the_title_while_the_page_still_imports(
         assert sight["title"] < sight["caption"] and sight["notice"] < sight["caption"], sight
         assert page.get_by_text("Loading PyTorch").count() == 0  # gone once the page is done
         assert page.locator("h1", has_text="Project: MNIST").count() == 1  # the page's own, once
+
+        # The first rerun after a first visit rebuilds nothing: a focused slider keeps its focus,
+        # so the learner's next key press still moves it.
+        thumb = page.locator('input[type=range][aria-label="Epochs"]')
+        thumb.focus()
+        page.keyboard.press("ArrowRight")
+        wait_until_settled(page)
+        assert page.evaluate("() => document.activeElement?.getAttribute('aria-label')") == "Epochs"
+        page.keyboard.press("ArrowRight")
+        wait_until_settled(page)
+        assert thumb.get_attribute("aria-valuetext") == "7"  # the recipe's 5, two presses on
     finally:
         context.close()
         stop_server(server)
