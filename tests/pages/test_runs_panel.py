@@ -40,11 +40,14 @@ def space_of(at: AppTest) -> workspace.Workspace:
 
 
 def wait_for(at: AppTest, condition, timeout: float, what: str):
+    """Rerun the page until `condition` holds; the page's last run comes after it held, so it
+    shows what the condition saw (a run can finish between a rerun and the next look)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        held = condition()
         at.run()
         assert not at.exception, [e.message for e in at.exception]
-        if condition():
+        if held:
             return
         time.sleep(0.2)
     pytest.fail(f"timed out waiting for {what}")
