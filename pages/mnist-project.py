@@ -284,40 +284,52 @@ st.markdown("The course's recipe (simple MLP, Adam, lr 1e-3, batch 64, 5 epochs)
 ui.misconception("The model should get 99%+ accuracy immediately.",
                  "A first model won't be perfect. Train, look at the errors, improve, repeat.")
 RECIPE = train.RunConfig()
-shared = st.session_state.setdefault("mnist.shared", panel.config_from_url(RECIPE))
-settings = st.columns(3)
-model_kinds = {models.MODEL_LABELS[k]: k for k in ("mlp", "mlp-bn")}
-kind = model_kinds[settings[0].radio("Model", list(model_kinds), key="mnist.model",
-                                     index=1 if shared.model == "mlp-bn" else 0)]
-epochs = settings[0].slider("Epochs", 1, 15, min(shared.epochs, 15), key="mnist.epochs")
-seed = settings[0].number_input("Seed", 0, 10_000, shared.seed, key="mnist.seed_value",
-                                help="Same seed, same settings: the same run, step for step.")
-batch_size = settings[1].select_slider("Batch size", [16, 32, 64, 128, 256, 512],
-                                       value=ui.nearest([16, 32, 64, 128, 256, 512],
-                                                        shared.batch_size), key="mnist.batch")
-lr = settings[1].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
-                               value=ui.nearest([1e-4, 3e-4, 1e-3, 3e-3, 1e-2], shared.lr),
-                               key="mnist.lr")
-dropout = settings[2].slider("Dropout p", 0.0, 0.7, min(shared.dropout, 0.7), 0.05,
-                             key="mnist.dropout", disabled=kind == "mlp",
-                             help="The simple MLP has no dropout layer.")
-weight_decay = settings[2].select_slider(
-    "Weight decay", [0.0, 1e-5, 1e-4, 1e-3], key=f"mnist.wd.{kind}",
-    value=ui.nearest([0.0, 1e-5, 1e-4, 1e-3], shared.weight_decay))
-subset = settings[2].select_slider("Training images", [1_000, 5_000, 20_000, 60_000],
-                                   value=ui.nearest([1_000, 5_000, 20_000, 60_000],
-                                                    shared.train_subset or 60_000),
-                                   format_func="{:,}".format, key="mnist.subset")
-config = train.RunConfig(model=kind, epochs=epochs, batch_size=batch_size, lr=lr,
-                         dropout=dropout if kind == "mlp-bn" else RECIPE.dropout,
-                         weight_decay=weight_decay, seed=int(seed),
-                         train_subset=None if subset == 60_000 else subset)
-panel.config_to_url(config, RECIPE)
-st.caption(f"This run: **{panel.describe(config)}**"
-           + (" (the course's recipe)" if config == RECIPE else ""))
-# The settings are not a fragment: in one, beside the polling runs panel, a Seed typed just
-# after a run had started went back to its old value, and Train found the old run
-# (tests/test_two_servers.py).
+
+
+@st.fragment
+def trainer_settings() -> train.RunConfig:
+    """A setting reruns only these widgets: the rest of the page does not depend on them.
+
+    The Train button stays outside: its click reruns the whole page, which runs this fragment
+    too, so Train gets the settings as they are now, and the run view and runs panel show the
+    new run, without an st.rerun() from inside a fragment (which can reset a fragment's widgets
+    in Streamlit 1.67).
+    """
+    shared = st.session_state.setdefault("mnist.shared", panel.config_from_url(RECIPE))
+    settings = st.columns(3)
+    model_kinds = {models.MODEL_LABELS[k]: k for k in ("mlp", "mlp-bn")}
+    kind = model_kinds[settings[0].radio("Model", list(model_kinds), key="mnist.model",
+                                         index=1 if shared.model == "mlp-bn" else 0)]
+    epochs = settings[0].slider("Epochs", 1, 15, min(shared.epochs, 15), key="mnist.epochs")
+    seed = settings[0].number_input("Seed", 0, 10_000, shared.seed, key="mnist.seed_value",
+                                    help="Same seed, same settings: the same run, step for step.")
+    batch_size = settings[1].select_slider("Batch size", [16, 32, 64, 128, 256, 512],
+                                           value=ui.nearest([16, 32, 64, 128, 256, 512],
+                                                            shared.batch_size), key="mnist.batch")
+    lr = settings[1].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
+                                   value=ui.nearest([1e-4, 3e-4, 1e-3, 3e-3, 1e-2], shared.lr),
+                                   key="mnist.lr")
+    dropout = settings[2].slider("Dropout p", 0.0, 0.7, min(shared.dropout, 0.7), 0.05,
+                                 key="mnist.dropout", disabled=kind == "mlp",
+                                 help="The simple MLP has no dropout layer.")
+    weight_decay = settings[2].select_slider(
+        "Weight decay", [0.0, 1e-5, 1e-4, 1e-3], key=f"mnist.wd.{kind}",
+        value=ui.nearest([0.0, 1e-5, 1e-4, 1e-3], shared.weight_decay))
+    subset = settings[2].select_slider("Training images", [1_000, 5_000, 20_000, 60_000],
+                                       value=ui.nearest([1_000, 5_000, 20_000, 60_000],
+                                                        shared.train_subset or 60_000),
+                                       format_func="{:,}".format, key="mnist.subset")
+    config = train.RunConfig(model=kind, epochs=epochs, batch_size=batch_size, lr=lr,
+                             dropout=dropout if kind == "mlp-bn" else RECIPE.dropout,
+                             weight_decay=weight_decay, seed=int(seed),
+                             train_subset=None if subset == 60_000 else subset)
+    panel.config_to_url(config, RECIPE)
+    st.caption(f"This run: **{panel.describe(config)}**"
+               + (" (the course's recipe)" if config == RECIPE else ""))
+    return config
+
+
+config = trainer_settings()
 new_runs = panel.train_button(space, config, "mnist.train", disabled=train_split is None)
 if new_runs:
     st.session_state["mnist.current"] = new_runs[-1]
