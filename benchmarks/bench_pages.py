@@ -295,6 +295,14 @@ def step(tab: Tab, kind: str, index: int) -> bool:
     return True
 
 
+def widget_label(tab: Tab, kind: str, index: int) -> str:
+    """The label a learner reads beside the widget (the numbers alone do not say which it is)."""
+    return tab.page.locator(WIDGETS[kind]).nth(index).evaluate(
+        "e => e.closest('[data-testid=stSlider],[data-testid=stNumberInput],"
+        "[data-testid=stSelectbox],[data-testid=stCheckbox],[data-testid=stRadio]')"
+        "?.querySelector('[data-testid=stWidgetLabel]')?.innerText?.trim()?.slice(0, 30) ?? ''")
+
+
 def timed_interaction(tab: Tab, kind: str, index: int, timeout_s: float = 20) -> tuple | None:
     """(milliseconds to the end of the rerun, bytes received), or None if nothing reran."""
     # Streamlit's frontend drops an input that comes within a moment of the last rerun's end
@@ -353,7 +361,7 @@ def interactions(browser, app_url: str, minimal_url: str, page: dict, cap: int) 
                 continue
             times.append(result[0])
             payloads.append(result[1])
-            labels.append(f"{kind} #{index}")
+            labels.append(f"{kind} #{index} {widget_label(tab, kind, index)!r}")
             reference = timed_interaction(minimal, ("slider", "number input")[number % 2], 0)
             if reference:
                 floor.append(reference[0])
