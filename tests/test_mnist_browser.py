@@ -108,7 +108,7 @@ def test_train_watch_draw_and_click_a_confusion_cell(page, mnist_app_url):
 
     started = time.monotonic()
     page.get_by_role("button", name="🚀 Train").click()
-    # Train sits in a fragment with the settings; its click reruns the page, so the runs panel
+    # Train stays outside the settings' fragment: its click reruns the page, so the runs panel
     # lists the new run with its Cancel or Stop button at once.
     page.locator('[class*="st-key-mnist-runs-"]').get_by_role(
         "button", name=re.compile("Cancel|Stop")).first.wait_for(timeout=15_000)
