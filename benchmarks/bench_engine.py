@@ -321,6 +321,107 @@ def shared_machine_rows(repeats: int, subset: int | None, judged: bool) -> list[
     return rows
 
 
+# ----------------------------------------------------------------------------- thread options
+
+# The ways a run may use the CPU, each a `python -m course train --epochs 1` with these options and
+# environment: measured against a plain in-memory torch loop (torch's own defaults) in the same run.
+THREAD_OPTIONS = {
+    "default": ([], {}),
+    "--threads 1": (["--threads", "1"], {}),
+    "--threads 2, passive waits": (["--threads", "2"], {"OMP_WAIT_POLICY": "PASSIVE"}),
+    "--threads 2, active waits": (["--threads", "2"], {"OMP_WAIT_POLICY": "ACTIVE"}),
+}
+IDLE_TARGET, BUSY_TARGET = 1.2, 1.5  # the default run against the plain loop, idle / one core busy
+
+
+def plain_loop_seconds(subset: int | None) -> float:
+    """One epoch of the plainest in-memory loop a learner could write, torch's thread defaults."""
+    split = data.split_tensors("mnist", True)
+    images = data.normalize_batch(split.images[:subset] if subset else split.images)
+    labels = split.labels[:subset] if subset else split.labels
+    torch.manual_seed(0)
+    model = simple_mlp()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    start = time.perf_counter()
+    for batch in torch.randperm(len(labels)).split(64):
+        loss = loss_fn(model(images[batch]), labels[batch])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return time.perf_counter() - start
+
+
+def clean_environment(**extra: str) -> dict:
+    """This environment without the thread settings a measured process must choose itself."""
+    unset = ("COURSE_TORCH_THREADS", "OMP_WAIT_POLICY", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    return {**{k: v for k, v in os.environ.items() if k not in unset}, **extra}
+
+
+def option_epoch_seconds(option: str, subset: int | None) -> float:
+    """One epoch's training seconds, in a fresh process: the plain loop or a CLI thread option."""
+    if option == "plain loop":
+        command = [sys.executable, __file__, "--plain-loop"]
+        environment = clean_environment()
+    else:
+        arguments, extra = THREAD_OPTIONS[option]
+        command = [sys.executable, "-m", "course", "train", "--epochs", "1", "--device", "cpu",
+                   "--json", *arguments]
+        environment = clean_environment(**extra)
+    if subset:
+        command += ["--train-subset", str(subset)]
+    completed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True,
+                               env=environment)
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result["train_seconds"]
+
+
+def thread_options(repeats: int, subset: int | None) -> dict[str, dict[str, list[float]]]:
+    """Every option idle and with one core busy, all back to back within each repeat."""
+    options = ["plain loop", *THREAD_OPTIONS]
+    times = {option: {"idle": [], "busy": []} for option in options}
+    for _ in range(repeats):
+        for condition in ("idle", "busy"):
+            if condition == "idle":
+                wait_for_idle_cores()
+            hog = busy_core() if condition == "busy" else None
+            try:
+                if hog:
+                    time.sleep(0.5)
+                for option in options:
+                    times[option][condition].append(option_epoch_seconds(option, subset))
+            finally:
+                if hog:
+                    hog.kill()
+                    hog.wait()
+        print("  " + ", ".join(f"{option} {times[option]['idle'][-1]:.2f}/"
+                               f"{times[option]['busy'][-1]:.2f}" for option in options) +
+              " s (idle/busy)", flush=True)
+    return times
+
+
+def thread_option_rows(repeats: int, subset: int | None, judged: bool) -> list[tuple]:
+    """Median seconds idle / busy of each option, and its paired ratios to the plain loop idle."""
+    times = thread_options(repeats, subset)
+    plain = times["plain loop"]["idle"]
+    what = f"1 epoch on {subset:,} images" if subset else "1 epoch"
+    rows = [(f"plain in-memory loop, torch defaults ({what}): idle / one core busy, median s",
+             f"{statistics.median(plain):.2f} / {statistics.median(times['plain loop']['busy']):.2f}",
+             "", "baseline")]
+    for option in THREAD_OPTIONS:
+        idle = statistics.median(o / p for o, p in zip(times[option]["idle"], plain, strict=True))
+        busy = statistics.median(o / p for o, p in zip(times[option]["busy"], plain, strict=True))
+        target, passed = "", None
+        if option == "default":
+            target = f"<= {IDLE_TARGET:g}x / <= {BUSY_TARGET:g}x"
+            passed = idle <= IDLE_TARGET and busy <= BUSY_TARGET if judged else None
+        rows.append((f"  {option}: idle / busy median s; x plain loop idle",
+                     f"{statistics.median(times[option]['idle']):.2f} / "
+                     f"{statistics.median(times[option]['busy']):.2f} s; {idle:.2f}x / {busy:.2f}x",
+                     target, verdict(passed)))
+    return rows
+
+
 def replace_option(args: list[str], option: str, value: str) -> list[str]:
     args = list(args)
     if option in args:
@@ -380,6 +481,11 @@ def parse_arguments(argv=None) -> argparse.Namespace:
                         help="seconds to wait for idle cores before each timing (0: never wait)")
     parser.add_argument("--shared", action="store_true",
                         help="only the shared-machine rows: idle vs one core busy, CLI and app")
+    parser.add_argument("--threads-options", action="store_true",
+                        help="only the thread options side by side: idle and one core busy, "
+                             "against a plain in-memory loop")
+    parser.add_argument("--plain-loop", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--train-subset", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=None,
                         help="timings per figure (default 3, 1 with --quick)")
     return parser.parse_args(argv)
@@ -387,6 +493,9 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     arguments = parse_arguments(argv)
+    if arguments.plain_loop:  # one measurement of thread_options, in its own process
+        print(json.dumps({"train_seconds": plain_loop_seconds(arguments.train_subset)}))
+        return 0
     quick = arguments.quick
     repeats = arguments.repeats or (1 if quick else 3)
     threads = devices.configure_threads(arguments.threads)
@@ -397,6 +506,12 @@ def main(argv=None) -> int:
           f"threads {threads}  usable cores {devices.usable_cores()}  "
           f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}  load {load_before:.2f}"
           f"{'  (quick: nothing judged)' if quick else ''}", flush=True)
+
+    if arguments.threads_options:
+        rows = thread_option_rows(repeats, 10_000 if quick else None, judged=not quick)
+        print()
+        print_table(rows)
+        return 0
 
     if arguments.shared:
         rows = shared_machine_rows(repeats, 10_000 if quick else None, judged=not quick)

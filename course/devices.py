@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from pathlib import Path
 
 # torch is imported inside the functions: `wait_passively` must run before torch loads OpenMP.
@@ -32,19 +31,52 @@ def usable_cores() -> int:
     return max(1, min(counts))
 
 
-def configure_threads(threads: int | None = None) -> int:
-    """Set torch's process-global thread count once: COURSE_TORCH_THREADS, else usable cores.
+DEFAULT_THREADS = 1
+_configured: int | None = None  # the count this process chose for its runs (configure_threads)
 
-    torch counts the host's cores, not a container's quota, and oversubscribes without this.
+
+def chosen_threads(threads: int | None = None) -> int:
+    """The thread count asked for: `threads`, else COURSE_TORCH_THREADS, else one thread.
+
+    One thread by default, fixed for the whole run: a run's numbers then depend on its settings
+    and seed alone, whatever else the machine runs (a count that followed the load rounded
+    differently each time it moved), and a busy neighbour costs it little, since it never waits
+    for a thread that shares a core (benchmarks/README.md measures the options side by side).
     """
-    import torch
-
-    wanted = threads or int(os.environ.get("COURSE_TORCH_THREADS", "0") or 0) or usable_cores()
+    wanted = threads
+    if wanted is None:
+        wanted = int(os.environ.get("COURSE_TORCH_THREADS", "0") or 0) or DEFAULT_THREADS
     if wanted < 1:
         raise ValueError(f"threads must be at least 1, not {wanted}")
+    return wanted
+
+
+def configure_threads(threads: int | None = None) -> int:
+    """Set torch's process-global thread count once (chosen_threads) and remember it for runs."""
+    import torch
+
+    global _configured
+    wanted = chosen_threads(threads)
     if torch.get_num_threads() != wanted:
         torch.set_num_threads(wanted)
+    _configured = wanted
     return wanted
+
+
+def configured_threads() -> int:
+    """The count configure_threads set in this process (chosen_threads() if it never ran)."""
+    return _configured or chosen_threads()
+
+
+def threads_for_run(recorded: int | None) -> int:
+    """Set and return the count a run trains with: the one its config recorded (a resume), else
+    this process's. The same count on resume is what makes the resumed run end identical."""
+    import torch
+
+    threads = recorded or configured_threads()
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return threads
 
 
 def wait_passively(environ=os.environ) -> None:
@@ -73,70 +105,12 @@ def run_in_the_background(niceness: int = BACKGROUND_NICENESS) -> None:
             os.setpriority(os.PRIO_PROCESS, 0, niceness)
 
 
-def _cpu_seconds() -> tuple[float, float, float]:
-    """(all CPUs busy, this process busy, wall) in seconds, from /proc (Linux)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    busy = sum(fields[:8]) - fields[3] - fields[4]  # user..steal minus idle, iowait; guest is in user
-    own = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
-    return busy / ticks, (int(own[11]) + int(own[12])) / ticks, time.monotonic()
+def follow_free_cores(ceiling: int, interval: float = 1.0) -> None:
+    """Nothing any more: a thread count that followed the load made a run's numbers depend on it.
 
-
-def threads_for(free_cores: float, ceiling: int) -> int:
-    """Threads to use when `free_cores` are left by other processes: never above the ceiling."""
-    return max(1, min(ceiling, round(free_cores)))
-
-
-class FreeCoreThreads:
-    """Between optimizer steps, about once a second: as many torch threads as cores others leave.
-
-    A thread that shares its core with another process makes every parallel region wait for it;
-    one thread on the free core is faster than two where one is taken. Installed as a global
-    optimizer step hook, so it runs on the training thread, whose thread count is the one used.
+    Kept while the command line still calls it; a run's count is fixed at its start instead.
     """
-
-    def __init__(self, ceiling: int, interval: float = 1.0):
-        self.ceiling, self.interval = ceiling, interval
-        self.last = _cpu_seconds()
-        self.wait = min(interval, 0.25)  # the first look comes early: short runs matter too
-
-    def others_busy_cores(self) -> float:
-        busy, own, wall = _cpu_seconds()
-        last_busy, last_own, last_wall = self.last
-        self.last = busy, own, wall
-        return max(0.0, (busy - last_busy) - (own - last_own)) / max(wall - last_wall, 1e-6)
-
-    def __call__(self, *_hook_arguments) -> None:
-        if time.monotonic() - self.last[2] < self.wait:
-            return
-        self.wait = self.interval
-        import torch
-
-        free = (os.cpu_count() or 1) - self.others_busy_cores()
-        wanted = threads_for(free, self.ceiling)
-        if torch.get_num_threads() != wanted:
-            torch.set_num_threads(wanted)
-
-
-_governor: FreeCoreThreads | None = None
-
-
-def follow_free_cores(ceiling: int, interval: float = 1.0) -> FreeCoreThreads | None:
-    """Let every optimizer step of this process adapt its threads (up to ceiling) to the load."""
-    from torch.optim.optimizer import register_optimizer_step_post_hook
-
-    global _governor
-    if _governor is not None:  # one per process; a later call only moves the ceiling
-        _governor.ceiling = ceiling
-        return _governor
-    if ceiling <= 1:
-        return None
-    try:
-        _governor = FreeCoreThreads(ceiling, interval)
-    except (OSError, ValueError, IndexError):  # no /proc here: keep the ceiling
-        return None
-    register_optimizer_step_post_hook(_governor)
-    return _governor
+    return None
 
 
 def default_device() -> str:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
-from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from course import devices
 
@@ -72,11 +70,28 @@ def test_configure_threads_falls_back_to_course_torch_threads(restore_threads, m
     assert torch.get_num_threads() == 2
 
 
-def test_configure_threads_without_setting_uses_the_usable_cores(restore_threads, monkeypatch):
+def test_configure_threads_without_setting_uses_one_thread(restore_threads, monkeypatch):
     monkeypatch.delenv("COURSE_TORCH_THREADS", raising=False)
+    torch.set_num_threads(2)
 
-    assert devices.configure_threads() == devices.usable_cores()
-    assert torch.get_num_threads() == devices.usable_cores()
+    assert devices.configure_threads() == 1
+    assert torch.get_num_threads() == 1
+    assert devices.configured_threads() == 1
+
+
+@pytest.mark.parametrize("threads", [0, -1])
+def test_configure_threads_refuses_fewer_than_one(threads, restore_threads):
+    with pytest.raises(ValueError, match="at least 1"):
+        devices.configure_threads(threads)
+
+
+def test_a_run_takes_its_recorded_thread_count_else_this_processs(restore_threads):
+    devices.configure_threads(1)
+
+    assert devices.threads_for_run(2) == 2  # a resume: the count the run started with
+    assert torch.get_num_threads() == 2
+    assert devices.threads_for_run(None) == 1  # a new run: this process's count
+    assert torch.get_num_threads() == 1
 
 
 @pytest.mark.parametrize("requested", [None, "auto"])
@@ -121,34 +136,6 @@ def test_the_command_line_sets_the_wait_policy_before_torch_is_loaded():
                            env=environment, check=True, timeout=120).stdout.split()
 
     assert shown == ["False", "PASSIVE"]
-
-
-@pytest.mark.parametrize(("free", "ceiling", "threads"), [
-    (2.0, 2, 2), (1.6, 2, 2), (1.0, 2, 1), (0.3, 2, 1), (-1.0, 2, 1), (15.0, 4, 4), (3.4, 8, 3)])
-def test_threads_follow_the_cores_other_processes_leave_free(free, ceiling, threads):
-    assert devices.threads_for(free, ceiling) == threads
-
-
-def test_an_optimizer_step_drops_to_one_thread_while_other_processes_fill_every_core(
-        restore_threads):
-    loop = "import time\nend = time.monotonic() + 8\nwhile time.monotonic() < end: pass"
-    hogs = [subprocess.Popen([sys.executable, "-c", loop]) for _ in range(os.cpu_count() or 1)]
-    weight = torch.nn.Parameter(torch.ones(3))
-    optimizer = torch.optim.SGD([weight], lr=0.1)
-    torch.set_num_threads(2)
-    governor = devices.FreeCoreThreads(ceiling=2, interval=0.5)
-    handle = register_optimizer_step_post_hook(governor)
-    try:
-        time.sleep(1.5)  # the hogs fill the cores while this process sleeps
-        weight.sum().backward()
-        optimizer.step()
-    finally:
-        handle.remove()
-        for hog in hogs:
-            hog.kill()
-            hog.wait()
-
-    assert torch.get_num_threads() == 1
 
 
 def test_run_in_the_background_lowers_the_priority_once_and_only_in_its_own_process():

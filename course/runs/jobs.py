@@ -82,14 +82,11 @@ def status(run_dir: Path) -> dict:
 
 
 def _worker_init(threads: int) -> None:
-    import torch
-
     from course import devices
     from course.runs import memory
 
     devices.run_in_the_background()  # already, when forked from the fork server
-    torch.set_num_threads(max(1, threads))
-    devices.follow_free_cores(threads)  # fewer threads while other processes hold a core
+    devices.configure_threads(threads)  # each run then fixes its own count (execute)
     memory.return_freed_memory()
 
 
@@ -131,6 +128,7 @@ def execute(run_dir: str, on_event=None) -> str:
     write_json(folder / STATUS_FILE, record)
     log = None
     try:
+        record_threads(folder)
         run = Run(run_config(folder))
         if (folder / EPOCH_CHECKPOINT).exists():
             run.restore(load_checkpoint(folder / EPOCH_CHECKPOINT))
@@ -196,6 +194,21 @@ def execute(run_dir: str, on_event=None) -> str:
     return record["state"]
 
 
+def record_threads(folder: Path) -> int:
+    """The run's torch thread count, fixed at its first start and kept in its config.json.
+
+    Products and sums split over another thread count round differently: a resume on the count
+    the run started with continues it exactly, whatever this process would choose for a new run.
+    """
+    from course import devices
+
+    values = read_json(folder / CONFIG_FILE)
+    threads = devices.threads_for_run(values.get("threads"))
+    if values.get("threads") != threads:
+        write_json(folder / CONFIG_FILE, {**values, "threads": threads})
+    return threads
+
+
 def _stopped_state(stop_flag: Path) -> str:
     """'interrupted' (Resume offered) when the server shut down, 'stopped' when the learner asked."""
     try:
@@ -235,10 +248,12 @@ class JobRunner:
     """At most `slots` runs train at once in this app process; the rest wait their turn."""
 
     def __init__(self, slots: int | None = None):
-        from course.devices import usable_cores
+        from course.devices import chosen_threads
 
         self.slots = slots or default_slots()
-        threads = max(1, usable_cores() // self.slots)
+        # One thread per worker unless COURSE_TORCH_THREADS says otherwise: several runs then
+        # train side by side on the cores, each deterministic and unslowed by a busy neighbour.
+        threads = chosen_threads()
         self.executor = ProcessPoolExecutor(
             max_workers=self.slots, mp_context=pool_context(),
             initializer=_worker_init, initargs=(threads,))
