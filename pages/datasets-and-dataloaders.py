@@ -371,7 +371,7 @@ ui.check_number("dl.q_iterations",
                 "a DataLoader over **100 samples** with **batch_size=8**: how many iterations does one "
                 "epoch take?", 13,
                 "ceil(100 / 8) = 13: twelve full batches of 8 and one partial batch of 4.",
-                min_value=0, max_value=1000, step=1, value=0, unlocks=True)
+                min_value=0, max_value=1000, step=1, unlocks=True)
 ui.check_choice("dl.q_last_batch", "same loader, `drop_last=False`: what shape is `x` in the "
                 "**last** batch? (Each item's x is `[1]`.)", ["[8, 1]", "[4, 1]", "[1, 4]", "[13, 1]"], 1,
                 "The last batch holds the 100 − 12·8 = 4 leftover samples, batch dimension first: "

@@ -170,10 +170,8 @@ CHECK_MODEL = "Check 1's 3-layer model (784-128-64-10)"
 
 
 def check1_answered() -> bool:
-    """Check 1(b) was answered: before now, or by the click this rerun started from (the check
-    itself, further down, records it only after this section has been drawn)."""
-    return (st.session_state.get("debug.q_params.result") is not None
-            or bool(st.session_state.get("debug.q_params.check")))
+    """Check 1(b) was answered (the check reruns the page when its answer first shows)."""
+    return ui.answered("debug.q_params")
 
 
 @st.fragment

@@ -46,8 +46,9 @@ def explore(at: AppTest, n: int, batch: int, drop_last: bool) -> AppTest:
 
 
 def answer_explorer_checks(at: AppTest) -> AppTest:
-    """Commit both predictions (one of them wrong): the explorer may then show its answers."""
+    """Commit both predictions (one of them wrong, twice): the explorer may then show its answers."""
     at.number_input(key="dl.q_iterations.guess").set_value(12)
+    at.button(key="dl.q_iterations.check").click().run()
     at.button(key="dl.q_iterations.check").click().run()
     at.radio(key="dl.q_last_batch.choice").set_value("[4, 1]")
     at.button(key="dl.q_last_batch.check").click().run()
@@ -83,6 +84,8 @@ def test_explorer_hides_its_answers_until_both_checks_are_answered(lesson):
     assert "Iterations per epoch" not in [m.label for m in lesson.metric]  # one check is not both
     lesson.radio(key="dl.q_last_batch.choice").set_value("[8, 1]")
     lesson.button(key="dl.q_last_batch.check").click().run()
+    assert "Iterations per epoch" not in [m.label for m in lesson.metric]  # a first wrong try
+    lesson.button(key="dl.q_last_batch.check").click().run()
     assert not lesson.exception
     assert metric(lesson, "Iterations per epoch") == "13"
     assert "ceil(100 / 8) = 13" in [c.value for c in lesson.caption]
@@ -99,6 +102,8 @@ def test_mnist_batch_shape_is_revealed_only_after_the_shape_check(lesson):
     assert not [m for m in lesson.metric if m.label in labels]
     assert not [c for c in lesson.caption if "images.shape" in c.value]
     lesson.radio(key="dl.q_shape.choice").set_value(SHAPE_OPTIONS[0])
+    lesson.button(key="dl.q_shape.check").click().run()
+    assert not [m for m in lesson.metric if m.label in labels]  # one wrong try: think again
     lesson.button(key="dl.q_shape.check").click().run()
     assert not lesson.exception
     assert [metric(lesson, label) for label in labels] == ["64", "1", "28", "28"]
@@ -167,6 +172,10 @@ def test_explorer_warns_when_drop_last_empties_the_epoch(lesson):
 def test_iterations_check_judges_the_prediction(lesson, guess, expected):
     lesson.number_input(key="dl.q_iterations.guess").set_value(guess)
     lesson.button(key="dl.q_iterations.check").click().run()
+    if guess != 13:  # a first wrong guess earns one more try, without the answer
+        assert checked(lesson, "Not quite. Think again")
+        assert not [e for e in checked(lesson, "Not quite") if "13" in e]
+        lesson.button(key="dl.q_iterations.check").click().run()
     assert not lesson.exception
     feedback = checked(lesson, "Right") + checked(lesson, "Not quite")
     assert len(feedback) == 1 and feedback[0].startswith(expected)
@@ -190,9 +199,20 @@ def test_two_epochs_first_batches_show_only_after_the_shuffle_check(lesson):
     assert not [f for f in lesson.dataframe if column in f.value.columns]
     lesson.radio(key="dl.q_shuffle.choice").set_value("The same order as epoch 1")
     lesson.button(key="dl.q_shuffle.check").click().run()
+    assert not [f for f in lesson.dataframe if column in f.value.columns]
+    lesson.button(key="dl.q_shuffle.check").click().run()
     assert not lesson.exception
     table = table_with(lesson, column)
     assert len(table) == 8 and table[column].tolist() != table["epoch 1, first batch y"].tolist()
+
+
+def test_iterations_check_starts_empty_and_asks_for_a_number_first(lesson):
+    assert lesson.number_input(key="dl.q_iterations.guess").value is None
+    lesson.button(key="dl.q_iterations.check").click().run()
+    assert not lesson.exception
+    assert checked(lesson, "Type a number first")
+    assert not checked(lesson, "Right") and not checked(lesson, "Not quite")
+    assert "Iterations per epoch" not in [m.label for m in lesson.metric]
 
 
 def test_shape_check_without_a_choice_asks_for_a_prediction(lesson):

@@ -50,6 +50,8 @@ def test_xray_keeps_check_ones_model_until_the_check_is_answered(lesson):
     assert not any("109,386" in m.value for m in lesson.metric)
     lesson.number_input(key="debug.q_params.guess").set_value(100_000)
     lesson.button(key="debug.q_params.check").click().run()
+    assert CHECK_MODEL not in lesson.radio(key="debug.xray_model").options  # a first wrong try
+    lesson.button(key="debug.q_params.check").click().run()
     lesson.radio(key="debug.xray_model").set_value(CHECK_MODEL).run()
     assert metric(lesson, "Total trainable parameters (torchinfo)") == "109,386"
 
@@ -75,8 +77,20 @@ def test_parameter_check_asks_before_it_reveals(lesson):
     assert any("109,386" in s.value for s in lesson.success)
 
 
+def test_parameter_check_starts_empty_and_asks_for_a_number_first(lesson):
+    assert lesson.number_input(key="debug.q_params.guess").value is None
+    lesson.button(key="debug.q_params.check").click().run()
+    assert not lesson.exception
+    assert any(w.value.startswith("Type a number first") for w in lesson.warning)
+    assert not any("109,386" in e.value for e in [*lesson.error, *lesson.success])
+    assert CHECK_MODEL not in lesson.radio(key="debug.xray_model").options
+
+
 def test_parameter_check_wrong_answer_prints_the_total_with_separators(lesson):
     lesson.number_input(key="debug.q_params.guess").set_value(109_000)
+    lesson.button(key="debug.q_params.check").click().run()
+    assert any(e.value.startswith("Not quite. Think again") for e in lesson.error)
+    assert not any("109,386" in e.value for e in lesson.error)
     lesson.button(key="debug.q_params.check").click().run()
     wrong = next(e.value for e in lesson.error if e.value.startswith("Not quite"))
     assert "the answer is 109,386" in wrong and "109386" not in wrong
