@@ -27,7 +27,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("runs_root")
 PAGE = "pages/mnist-project.py"
 WORKED = "Worked example (10 classes)"
-CHECK = "Check question (3 classes)"
+THREE = "Three classes"
 LOGITS_OPTIONS = ["class 0, low loss (≈ 0.24)", "class 2, high loss",
                   "class 0, high loss (≈ 3.2)", "class 1, low loss"]
 RUN_TIMEOUT_S = 90
@@ -152,12 +152,24 @@ def test_worked_example_preset_shows_0_819(lesson):
                and "**54.58**" in m.value for m in lesson.markdown)
 
 
-def test_check_question_preset_shows_0_786_and_back(lesson):
-    lesson.segmented_control(key="mnist.preset").set_value(CHECK).run()
+def test_no_preset_shows_the_checks_logits_before_it_is_answered(lesson):
+    """Bug: a preset named "Check question" showed 0.786 and 0.241 in one click."""
+    for key in ("mnist.preset", "mnist.double_preset"):
+        control = lesson.segmented_control(key=key)
+        assert not [name for name in control.options if "Check" in name]
+        for name in control.options:
+            control.set_value(name).run()
+            shown = [m.value for m in lesson.metric] + [c.value for c in lesson.caption]
+            assert not any("0.786" in text or "2.0, -1.0, 0.5" in text for text in shown), name
+            control = lesson.segmented_control(key=key)
+
+
+def test_three_class_preset_and_back(lesson):
+    lesson.segmented_control(key="mnist.preset").set_value(THREE).run()
     assert not lesson.exception
     assert len([s for s in lesson.slider if s.label.startswith("z")]) == 3
-    assert metric(lesson, "p(true class)") == "0.786"
-    assert metric(lesson, "Cross-entropy −log p") == "0.241"
+    expected = torch.softmax(torch.tensor([0.5, 1.5, -1.0]), 0)[1].item()
+    assert metric(lesson, "p(true class)") == f"{expected:.3f}"
     lesson.segmented_control(key="mnist.preset").set_value(WORKED).run()
     assert metric(lesson, "p(true class)") == "0.819"
 
@@ -198,8 +210,8 @@ def test_logits_check_accepts_the_right_option_and_rejects_a_wrong_one(lesson):
     lesson.button(key="mnist.q_logits.check").click().run()
     assert [s.value for s in lesson.success if s.value.startswith("Right.")] == [
         "Right. softmax = [0.786, 0.039, 0.175], so argmax is class 0 and L = −ln 0.786 = 0.24. "
-        "With true label 2 the loss would be 1.74, with label 1 it would be 3.24. Try it with "
-        "the 'Check question' preset above."]
+        "With true label 2 the loss would be 1.74, with label 1 it would be 3.24. Try it in "
+        "the playground: pick 'Three classes' and set z0 = 2.0, z1 = −1.0, z2 = 0.5."]
     lesson.radio(key="mnist.q_logits.choice").set_value(LOGITS_OPTIONS[2])
     lesson.button(key="mnist.q_logits.check").click().run()
     assert [e.value for e in lesson.error if e.value.startswith("Not quite")]
@@ -253,6 +265,7 @@ def test_reference_comparison_and_the_text_show_before_any_run(lesson):
     from course import evaluation
 
     assert "Compare runs: the scissors" in [s.value for s in lesson.subheader]
+    lesson.segmented_control(key="mnist.reference").set_value("60,000 images × 5 epochs").run()
     table = next(f.value for f in lesson.dataframe if "simple (reference) · train %" in f.value)
     reference = evaluation.reference_comparison()
     assert table["epoch"].tolist() == [1, 2, 3, 4, 5]
@@ -260,7 +273,9 @@ def test_reference_comparison_and_the_text_show_before_any_run(lesson):
         round(row["test_accuracy"] * 100, 2) for row in reference["improved"]["history"]]
     captions = [c.value for c in lesson.caption]
     assert any("running average over the epoch" in c for c in captions)
-    assert any("Errors cluster on genuinely ambiguous handwriting" in c for c in captions)
+    # No gallery yet: nothing may point at one.
+    assert not any("Errors cluster on genuinely ambiguous handwriting" in c for c in captions)
+    assert not any("Click an image of the gallery" in m.value for m in lesson.markdown)
     for heading in ("What the MLP learned", "Fuller error analysis",
                     "The confusion matrix over epochs", "`model.train()` vs `model.eval()`"):
         assert heading in [s.value for s in lesson.subheader]
@@ -385,8 +400,13 @@ def mode_table(at: AppTest):
 
 def test_simple_run_explains_that_both_modes_agree(trained_page):
     at = evaluate_run(trained_page, "simple")
-    assert any(i.value.startswith("The simple MLP has no Dropout or BatchNorm") for i in at.info)
-    assert mode_table(at) is None
+    assert any("The simple MLP you are evaluating has no Dropout or BatchNorm" in m.value
+               for m in at.markdown)
+    assert any("Click an image of the gallery" in m.value for m in at.markdown)
+    modes = mode_table(at)
+    reference = json.loads((PROJECT_ROOT / "course/reference/mnist_scissors.json").read_text())
+    assert modes["test accuracy (%)"].tolist()[-1] == round(
+        100 * reference["runs"]["improved"]["modes"]["eval_mode"], 2)
 
 
 @pytest.fixture(scope="module")
@@ -492,3 +512,45 @@ def test_page_without_data_shows_the_dataset_error_and_keeps_softmax(empty_root,
 def model_chooser(at: AppTest):
     """The "Model to evaluate" selectbox (its key follows the newest run)."""
     return next(box for box in at.selectbox if box.label == "Model to evaluate")
+
+
+# --- Reference numbers and the trainer's defaults (issue 18) ------------------------------------
+
+def test_scissors_reference_and_the_mode_table_show_before_any_run(lesson):
+    reference = json.loads((PROJECT_ROOT / "course/reference/mnist_scissors.json").read_text())["runs"]
+    table = next(f.value for f in lesson.dataframe if "simple (reference) · gap (points)" in f.value)
+    assert table["epoch"].tolist() == list(range(1, 16))
+    assert table["simple (reference) · train %"].tolist()[-1] == 100.0
+    assert table["simple (reference) · gap (points)"].tolist()[-1] > 4, "the scissors are open"
+    assert table["improved (reference) · test %"].tolist() == [
+        round(row["test_accuracy"] * 100, 2) for row in reference["improved"]["history"]]
+    modes = mode_table(lesson)
+    assert modes["mode"].tolist()[-1] == "eval()"
+    assert modes["test accuracy (%)"].tolist()[-1] > max(modes["test accuracy (%)"].tolist()[:3])
+
+
+def test_improved_mlp_defaults_to_the_recipes_weight_decay(lesson):
+    assert lesson.select_slider(key="mnist.wd.mlp").value == 0.0
+    choose_model(lesson, "mlp-bn")
+    lesson.run()
+    assert lesson.select_slider(key="mnist.wd.mlp-bn").value == models.RECIPE_WEIGHT_DECAY["mlp-bn"] == 1e-4
+    caption = next(c.value for c in lesson.caption if c.value.startswith("This run:"))
+    assert "Improved MLP" in caption and "weight decay 0.0001" in caption
+    assert "improved recipe" in caption
+
+
+def test_scissors_preset_sets_5000_images_and_15_epochs(lesson):
+    lesson.button(key="mnist.scissors_preset").click().run()
+    assert lesson.select_slider(key="mnist.subset").value == 5_000
+    assert lesson.slider(key="mnist.epochs").value == 15
+
+
+def test_a_clamped_link_value_is_named(data_dir, monkeypatch):
+    monkeypatch.chdir(PROJECT_ROOT)
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    at.query_params["train_subset"] = "100"
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("train_subset=100 → 1,000" in c.value for c in at.caption)
+    assert at.select_slider(key="mnist.subset").value == 1_000
