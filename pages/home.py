@@ -11,10 +11,11 @@ from course import data, lessons
 replace_app_heading()
 st.title("PyTorch Course Lab")
 st.markdown(f"**Series 2: PyTorch.** {lessons.SERIES_GOAL}")
+repository = lessons.repository()
 st.markdown(
     "Every lesson here runs real PyTorch on real data, live: you change a number, the code "
     "runs, and you see what happened. Each lesson also has an exercise notebook you can "
-    "download or open in Colab."
+    + ("download or open in Colab." if repository else "download.")
 )
 
 for module in lessons.MODULES:
@@ -37,16 +38,15 @@ st.header("Exercise notebooks")
 st.markdown(
     "Every lesson has a notebook with its exercises (guided, supported, then independent), "
     "named `notebooks/{series}-{module}-{lesson}-{slug}.ipynb`, for example "
-    "`2-1-1-tensors.ipynb`. Each lesson page offers it as a download and, once the course "
-    "knows its GitHub repository, as an **Open in Colab** link of the form "
-    "`https://colab.research.google.com/github/{user}/{repo}/blob/main/notebooks/{filename}.ipynb`. "
-    "Each exercise has your cell, a check to run after it, and a folded solution to open "
+    "`2-1-1-tensors.ipynb`. Each lesson page offers it as a download"
+    + (", and as an **Open in Colab** link." if repository else ".")
+    + " Each exercise has your cell, a check to run after it, and a folded solution to open "
     "when you are stuck."
 )
-repository = lessons.repository()
 st.caption(f"Colab links point at `{repository}`." if repository else
-           "No GitHub repository is known, so the pages offer the download only: set "
-           "`COURSE_REPOSITORY=owner/name`, or clone the course from GitHub.")
+           "Open in Colab needs the course's GitHub repository: a deployment sets the "
+           "`COURSE_REPOSITORY=owner/name` environment variable (or runs from a clone whose "
+           "`origin` is on GitHub).")
 ready = [lesson for lesson in lessons.all_lessons()
          if (lessons.PROJECT_ROOT / "notebooks" / lesson.notebook_name).exists()]
 st.caption("Notebooks available now: " + (", ".join(f"`{lesson.notebook_name}`" for lesson in ready)
@@ -59,8 +59,14 @@ st.markdown(
     "the `COURSE_DATA_DIR` environment variable at a folder that already holds them."
 )
 rows = []
-for name in data.DATASETS:
-    status = data.dataset_status(name)
+statuses = [data.dataset_status(name) for name in data.DATASETS]
+if not any(status["ready"] for status in statuses):
+    st.warning(f"No dataset is in `{statuses[0]['root']}` yet. The lessons that train or show "
+               "images download them on first use if the internet is reachable; otherwise copy "
+               "the raw files there (or set `COURSE_DATA_DIR`). The rest of each page works "
+               "without them.")
+for status in statuses:
+    name = status["dataset"]
     rows.append({
         "dataset": name,
         "status": "ready" if status["ready"] else

@@ -67,6 +67,11 @@ def test_home_on_an_empty_data_root_says_which_files_are_missing(tmp_path, monke
     table = at.dataframe[0].value
     assert all(status.startswith("missing 4 of 4 files") for status in table["status"])
     assert table["folder"].tolist() == [str(tmp_path)] * 2
+    assert [w.value for w in at.warning if w.value.startswith(f"No dataset is in `{tmp_path}` yet.")]
+
+
+def test_home_with_the_data_shows_no_missing_data_warning(data_dir, monkeypatch):
+    assert not [w for w in run_home(monkeypatch).warning if w.value.startswith("No dataset")]
 
 
 def test_home_without_course_data_dir_names_the_default_cache_folder(tmp_path, monkeypatch):
@@ -83,4 +88,13 @@ def test_home_says_where_colab_links_point_or_why_there_are_none(data_dir, monke
     assert "Colab links point at `alice/torch-course`." in shown_text(run_home(monkeypatch))
     monkeypatch.delenv("COURSE_REPOSITORY")
     monkeypatch.setattr(lessons, "repository", lambda: None)  # as in a checkout with no GitHub remote
-    assert "the pages offer the download only" in shown_text(run_home(monkeypatch))
+    text = shown_text(run_home(monkeypatch))
+    assert "Open in Colab needs the course's GitHub repository" in text
+    assert "`COURSE_REPOSITORY=owner/name` environment variable" in text
+    assert "open in Colab" not in text and "as an **Open in Colab** link" not in text
+
+
+def test_home_promises_colab_only_when_the_link_exists(data_dir, monkeypatch):
+    monkeypatch.setenv("COURSE_REPOSITORY", "alice/torch-course")
+    text = shown_text(run_home(monkeypatch))
+    assert "download or open in Colab." in text and "as an **Open in Colab** link." in text
