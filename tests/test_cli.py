@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from course.__main__ import main
+from course import devices
+from course.__main__ import build_parser, config_from, main, mark_interrupted, parse_arguments
 from course.runs import jobs
 from course.runs.checkpoints import load_checkpoint
 
@@ -21,9 +22,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CRASH_ARGS = ["--epochs", "4", "--train-subset", "10000", "--seed", "3"]
 
 
-def course_command(*args: str) -> list[str]:
+def course_command(*args: str, threads: bool = True) -> list[str]:
     # one thread: reproducible numbers, and no spinning against other work on a shared CPU
-    return [sys.executable, "-m", "course", "train", *args, "--threads", "1"]
+    return [sys.executable, "-m", "course", "train", *args, *(["--threads", "1"] if threads else [])]
 
 
 def environment(data_dir: Path) -> dict:
@@ -35,9 +36,9 @@ def run_course(data_dir: Path, *args: str, timeout: float = 240) -> subprocess.C
                           capture_output=True, text=True, timeout=timeout)
 
 
-def start_course(data_dir: Path, *args: str, **streams) -> subprocess.Popen:
-    return subprocess.Popen(course_command(*args), cwd=PROJECT_ROOT, env=environment(data_dir),
-                            text=True, **streams)
+def start_course(data_dir: Path, *args: str, threads: bool = True, **streams) -> subprocess.Popen:
+    return subprocess.Popen(course_command(*args, threads=threads), cwd=PROJECT_ROOT,
+                            env=environment(data_dir), text=True, **streams)
 
 
 @pytest.mark.slow
@@ -107,14 +108,6 @@ def test_a_run_dir_that_already_holds_a_run_is_refused_pointing_to_resume(tmp_pa
     assert (tmp_path / jobs.EPOCH_CHECKPOINT).read_bytes() == b"an earlier run's epoch"
 
 
-def test_a_negative_thread_count_is_refused_with_a_message_not_a_traceback(tmp_path, capsys,
-                                                                           restore_threads):
-    # torch.set_num_threads(-1) raises RuntimeError, which main() does not catch
-    assert main(["train", "--threads", "-1", "--run-dir", str(tmp_path)]) == 2
-
-    assert "threads" in capsys.readouterr().err
-
-
 def history_epochs(run_dir: Path) -> int:
     return len(jobs.read_json(run_dir / jobs.STATUS_FILE).get("history", []))
 
@@ -177,3 +170,186 @@ def test_one_cycle_schedule_is_reported_and_its_state_is_checkpointed(data_dir, 
     final = load_checkpoint(tmp_path / "run" / jobs.FINAL_CHECKPOINT)
     assert final.config["schedule"] == "one-cycle"
     assert final.scheduler_state is not None and final.scheduler_state["last_epoch"] == 40
+
+
+def unwritable_folder(tmp_path: Path) -> Path:
+    """A folder this process cannot write into (root ignores permission bits: /sys then)."""
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        return locked / "run"
+    candidate = Path("/sys/course-cli-test-run")
+    try:
+        candidate.mkdir()
+    except OSError:
+        return candidate
+    candidate.rmdir()
+    pytest.skip("no folder here refuses root's writes")
+
+
+@pytest.mark.slow
+def test_refused_command_lines_say_why_in_one_line_exit_2_and_leave_nothing(data_dir, tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder")
+    usable = devices.usable_cores()
+    cases = {  # name: (arguments, the one error line)
+        "run-dir is a file": (["--run-dir", str(a_file)],
+                              f"error: --run-dir {a_file} is a file, not a folder"),
+        "run-dir below a file": (["--run-dir", str(a_file / "run")],
+                                 f"error: --run-dir {a_file / 'run'} cannot be created: "
+                                 "a part of its path is a file"),
+        "run-dir unwritable": (["--run-dir", str(unwritable_folder(tmp_path))],
+                               "cannot be written: "),
+        "zero threads": (["--threads", "0"],
+                         f"error: argument --threads: must be between 1 and {usable} "
+                         "(the cores usable here), not 0"),
+    }
+    common = ["--epochs", "1", "--train-subset", "100"]
+    # started together: each process spends most of its life importing torch
+    processes = {name: start_course(data_dir, *common, *args, threads=False,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for name, (args, _line) in cases.items()}
+    outputs = {name: process.communicate(timeout=240) for name, process in processes.items()}
+
+    for name, (_args, line) in cases.items():
+        stdout, stderr = outputs[name]
+        assert processes[name].returncode == 2, (name, stderr)
+        assert line in stderr, (name, stderr)
+        assert "Traceback" not in stderr, (name, stderr)
+        assert stderr.strip().splitlines()[-1].count("error") == 1, (name, stderr)
+        assert stdout == "", name
+    assert a_file.read_text() == "not a folder"
+    assert not any(tmp_path.rglob(jobs.CONFIG_FILE)), "a refused run left a config"
+
+
+@pytest.mark.slow
+def test_help_describes_every_option_with_its_default_and_range(data_dir):
+    result = subprocess.run(course_command("--help", threads=False), cwd=PROJECT_ROOT,
+                            env=environment(data_dir), capture_output=True, text=True,
+                            timeout=240)
+
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())  # argparse wraps lines at the terminal's width
+    for expected in ("--epochs EPOCHS passes over the training images, 1 to 30 (default: 5)",
+                     "images per optimizer step, 1 to 4,096 (default: 64)",
+                     "Adam's learning rate, 1e-05 to 1 (default: 0.001)",
+                     "0 to 0.9 (default: 0.3)",
+                     "0 to 2,147,483,647 (default: 0)",
+                     "100 to 60,000; default: all of them",
+                     f"torch CPU threads, 1 to {devices.usable_cores()}",
+                     "Adam's L2 penalty, 0 to 0.1; default: the model's recipe (mlp 0, "
+                     "mlp-bn 0.0001, cnn 0)",
+                     "(default: mnist)", "(default: mlp)", "(default: constant)",
+                     "(default: auto)", "Exit codes: 0 done, 2 a refused argument"):
+        assert expected in text, expected
+    assert "(default: None)" not in text, "an option without a value says what happens instead"
+    parser = build_parser()
+    train = parser._subparsers._group_actions[0].choices["train"]
+    for action in train._actions:
+        assert action.help and len(action.help) > 10, action.option_strings
+
+
+@pytest.mark.parametrize("value, told", [
+    ("-1", "must be between 1 and {usable} (the cores usable here), not -1"),
+    ("{over}", "must be between 1 and {usable} (the cores usable here), not {over}"),
+    ("two", "must be a whole number, not 'two'"),
+    ("1.5", "must be a whole number, not '1.5'"),
+])
+def test_a_thread_count_outside_1_to_the_usable_cores_is_refused(value, told, tmp_path, capsys):
+    usable = devices.usable_cores()
+    value, told = (text.format(usable=usable, over=usable + 1) for text in (value, told))
+
+    assert main(["train", "--threads", value, "--run-dir", str(tmp_path)]) == 2
+
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == f"python -m course train: error: argument --threads: {told}"
+    assert not (tmp_path / jobs.CONFIG_FILE).exists()
+    assert parse_arguments(["train", "--threads", str(usable)]).threads == usable
+
+
+def test_the_weight_decay_default_is_the_models_recipe():
+    assert config_from(parse_arguments(["train", "--model", "mlp-bn"])).weight_decay == 1e-4
+    assert config_from(parse_arguments(["train", "--model", "mlp"])).weight_decay == 0.0
+    explicit = parse_arguments(["train", "--model", "mlp-bn", "--weight-decay", "0"])
+    assert config_from(explicit).weight_decay == 0.0
+
+
+def read_until(stream, text: str, deadline: float) -> str:
+    seen = ""
+    while text not in seen:
+        assert time.monotonic() < deadline, f"never printed {text!r}: {seen[-500:]}"
+        chunk = stream.readline()
+        assert chunk, f"the run ended before printing {text!r}: {seen[-2000:]}"
+        seen += chunk
+    return seen
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_marks_the_run_interrupted_and_resume_finishes_it(data_dir, tmp_path,
+                                                                      capsys, restore_threads):
+    run_dir = tmp_path / "run"
+    process = start_course(data_dir, "--epochs", "6", "--train-subset", "1000", "--seed", "5",
+                           "--run-dir", str(run_dir),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        before = read_until(process.stderr, "epoch 1: train loss", time.monotonic() + 120)
+        process.send_signal(signal.SIGINT)
+        stdout, rest = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    stderr = before + rest
+
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr, stderr
+    assert f"resume with --resume {run_dir}\n" in stderr
+    assert stderr.rstrip().splitlines()[-1].startswith("interrupted after ")
+    assert stdout == ""
+    record = jobs.read_json(run_dir / jobs.STATUS_FILE)
+    assert record["state"] == "interrupted"
+    kept = len(record["history"])
+    assert 1 <= kept < 6, f"{kept} epochs: Ctrl-C came too late to test anything"
+    assert f"interrupted after {kept} finished epoch" in stderr
+    assert load_checkpoint(run_dir / jobs.EPOCH_CHECKPOINT).epoch == kept
+
+    resumed = run_course(data_dir, "--resume", str(run_dir), "--json")
+
+    assert resumed.returncode == 0, resumed.stderr
+    report = json.loads(resumed.stdout)
+    assert report["resumed_from_epoch"] == kept
+    assert [row["epoch"] for row in report["history"]] == [1, 2, 3, 4, 5, 6]
+    assert jobs.read_json(run_dir / jobs.STATUS_FILE)["state"] == "done"
+    assert not (run_dir / jobs.STOP_FILE).exists()
+
+    # resuming the finished run trains nothing and says so, with its final numbers
+    final_bytes = (run_dir / jobs.FINAL_CHECKPOINT).read_bytes()
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run_dir), "--threads", "1"]) == 0
+    told = capsys.readouterr().err
+    last = report["history"][-1]
+    assert told == (f"{run_dir} is already finished: 6 epochs, test accuracy "
+                    f"{last['test_accuracy']:.4f}, test loss {last['test_loss']:.4f}, train "
+                    f"accuracy {last['train_accuracy']:.4f}; nothing left to train\n")
+    assert "step" not in told
+    assert (run_dir / jobs.FINAL_CHECKPOINT).read_bytes() == final_bytes
+    assert main(["train", "--resume", str(run_dir), "--threads", "1", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["test_accuracy"] == report["test_accuracy"]
+    assert again["history"] == report["history"]
+
+
+def test_a_hard_interruption_turns_the_active_status_into_interrupted(tmp_path):
+    jobs.write_json(tmp_path / jobs.STATUS_FILE, {"state": "running", "updated": 0.0,
+                                                  "progress": {"step": 3},
+                                                  "history": [{"epoch": 1}, {"epoch": 2}]})
+
+    assert mark_interrupted(tmp_path) == 2
+
+    record = jobs.read_json(tmp_path / jobs.STATUS_FILE)
+    assert record["state"] == "interrupted" and "progress" not in record
+    assert record["history"] == [{"epoch": 1}, {"epoch": 2}]
+    jobs.write_json(tmp_path / jobs.STATUS_FILE, {"state": "done", "history": []})
+    mark_interrupted(tmp_path)
+    assert jobs.read_json(tmp_path / jobs.STATUS_FILE)["state"] == "done", "an ended run stays"
