@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 import tempfile
@@ -208,9 +207,7 @@ def mark_interrupted(folder: Path) -> int:
 
 
 def train(arguments: argparse.Namespace) -> dict:
-    threads = devices.configure_threads(arguments.threads)
-    if not (arguments.threads or os.environ.get("COURSE_TORCH_THREADS")):
-        devices.follow_free_cores(threads)  # the default adapts to the load; an explicit count holds
+    devices.configure_threads(arguments.threads)
     folder = prepare_run_dir(arguments)
     config = jobs.run_config(folder)
     if arguments.resume and (record := finished(folder, config)):

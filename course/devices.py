@@ -105,14 +105,6 @@ def run_in_the_background(niceness: int = BACKGROUND_NICENESS) -> None:
             os.setpriority(os.PRIO_PROCESS, 0, niceness)
 
 
-def follow_free_cores(ceiling: int, interval: float = 1.0) -> None:
-    """Nothing any more: a thread count that followed the load made a run's numbers depend on it.
-
-    Kept while the command line still calls it; a run's count is fixed at its start instead.
-    """
-    return None
-
-
 def default_device() -> str:
     import torch
 
