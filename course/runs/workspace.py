@@ -80,7 +80,9 @@ class Workspace:
         shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
 
     def used_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
+        """Bytes on disk; a file that goes while we count (a checkpoint's temporary file renamed
+        by a training run) counts as gone, not as an error."""
+        return sum(_size(p) for p in self.path.rglob("*"))
 
     def check_quota(self, extra_bytes: int = 0) -> None:
         used = self.used_bytes()
@@ -88,6 +90,13 @@ class Workspace:
             raise WorkspaceError(
                 f"Your workspace is full ({used / 2**20:.0f} MB of {self.quota_bytes / 2**20:.0f} "
                 "MB). Delete some runs to make room.")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size if path.is_file() else 0
+    except FileNotFoundError:
+        return 0
 
 
 def remove_stale_workspaces(root: Path | None = None,
