@@ -75,9 +75,9 @@ def gallery_indices(probabilities: torch.Tensor, labels: torch.Tensor, count: in
 def mode_comparison(model: nn.Module, split: data.SplitTensors, repeats: int = 3) -> dict:
     """Accuracy in train() mode (dropout on, batch statistics) against eval() mode.
 
-    eval() is measured on the model itself, untouched. The train() passes run on a copy: a
-    forward pass in train() mode overwrites BatchNorm's running statistics with the test set's,
-    which would change the model being evaluated.
+    eval() is measured on the model itself, untouched. The train() passes run on a copy: every
+    forward pass in train() mode updates BatchNorm's running statistics towards the test
+    batch's (a moving average, momentum 0.1), which would change the model being evaluated.
     """
     labels = split.labels
     eval_accuracy = (predict(model, split).argmax(dim=1) == labels).float().mean().item()

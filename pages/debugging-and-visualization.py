@@ -4,6 +4,7 @@ from course.navigation import use_app_navigation
 
 use_app_navigation()  # first, before torch: a fresh server's deep link shows its title at once
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -147,9 +148,10 @@ with st.expander("What could be going on? (think first, then open)"):
     st.markdown(
         "Your first guess might be *the model learned the class prior*: always predicting the "
         "most common digit. But that cannot produce this loss: predicting the prior of ten "
-        "balanced classes costs ln 10 = **2.303**, no lower. A loss of 0.5 means the model puts "
-        "about 60% probability on the right digit. So the model learns; something else is "
-        "wrong. Keep the question open: by the end of the page you will have the three tools "
+        "balanced classes costs ln 10 = **2.303**, no lower. The loss is the mean of −ln p(right "
+        "digit) over the images, so a loss of 0.5 means the geometric mean of the probability "
+        "the model gives the right digit is e^−0.5 ≈ **61%**. So the model learns; something "
+        "else is wrong. Keep the question open: by the end of the page you will have the three tools "
         "that solve it (section 8)."
     )
 ui.takeaway("Loss going down does not mean training is working: always watch accuracy too.")
@@ -159,8 +161,11 @@ st.header("2. torchinfo is an X-ray")
 st.markdown(
     "`torchinfo.summary(model, input_size)` pushes one dummy batch through the model and "
     "lists every layer's **output shape** and **parameter count**, with the total of trainable "
-    "parameters. It sees inside the model without training on any data, so shape mistakes "
-    "show up before the first epoch, not 20 minutes into it."
+    "parameters. It sees inside the model without any real data: it names the layer where the "
+    "shapes stop fitting and prints every shape on the way. A shape error in the forward pass "
+    "would crash on the first batch anyway; the errors that cost you an hour are in code that "
+    "runs late (the evaluation after the first epoch, the last, smaller batch), and a summary "
+    "with that input size finds them before training starts."
 )
 XRAY_MODELS = {
     "Simple MLP (784-256-128-10)": "simple",
@@ -363,8 +368,9 @@ def worked_example(unhealthy: str) -> None:
         "vanishing": "The live sigmoid stack has ten layers, more than the example's, so its "
                      "first layer is even further behind: past the 100,000× mark, it barely moves.",
         "exploding": "Each layer's weights are 4× too large, so the signal grows about 4× a "
-                     "layer: ten layers in, every norm is far above 100, and a few SGD steps "
-                     "later they overflow to NaN (the heatmap below).",
+                     "layer: ten layers in, every norm is far above 100 (about a million). One SGD "
+                     "step with gradients that size is enough: the heatmap below shows NaN in "
+                     "every layer from the second step on.",
     }[unhealthy]
     st.caption("The live networks are not the example's, so the sizes differ: the healthy "
                "norms here are larger than 0.03 (a different model, batch and loss), but they "
@@ -385,8 +391,10 @@ def heatmap_section():
     st.caption(f"All three networks share one colour scale (log10 of the norm, 10^{low} to "
                f"10^{high}): the same colour is the same norm. Healthy: one even colour down the "
                "column. Vanishing: a dark top (early layers) and a bright bottom, every step. "
-               "Exploding: the brightest colour on the first step, then red: NaN, the weights "
-               "have become infinite.")
+               "Exploding: the brightest colour on the first step, then red from the second step on: "
+               "NaN. The first update leaves the weights finite but huge, so the forward pass "
+               "overflows float32 to infinity within ten layers and the loss and every gradient "
+               "become NaN.")
 
 
 pulse_section()
@@ -437,8 +445,8 @@ panel.train_button(space, list(lr_configs.values()), "debug.lr_train",
 lr_runs = find_runs(lr_configs)
 if lr_runs:
     recorder_view(lr_runs, ["loss/train", "accuracy/test", "dead_relu/2"], "debug.lr", log_y=True)
-    st.caption("`dead_relu/2` is the share of the first ReLU layer's units that output 0 for "
-               "every image of a batch: a dead unit passes no gradient back.")
+st.caption("`dead_relu/2` is the share of the first ReLU layer's units that output 0 for "
+           "every image of a batch: a dead unit passes no gradient back.")
 cards = st.columns(3)
 cards[0].info("**lr 0.0001: too small.** Every step is tiny: the loss creeps down and after two "
               "epochs is still well above the recipe's. Not wrong, just slow.", icon="🐢")
@@ -541,7 +549,8 @@ LAB_SYMPTOMS = [
     "The loss stays at 2.30 from the first step: nothing is learned",
     "Training looks like the healthy run; only test accuracy is a little lower",
     "Test accuracy stays near chance (10%) although training runs",
-    "The train loss slides smoothly to ~0 while test accuracy stays far below the healthy run's",
+    "The train loss falls to almost nothing, yet test accuracy ends clearly below the healthy "
+    "run's",
 ]
 LAB_ANSWERS = {"relu-on-logits": 0, "softmax-before-ce": 0, "zero-grad-misplaced": 1, "no-eval": 2,
                "sorted-data": 3, "same-batch": 4}
@@ -605,6 +614,23 @@ ui.reveal("**Check 2.** A colleague's binary classifier is stuck at **52%** accu
           "loss falling at all, and does train accuracy move while test does not?")
 
 # --- 8. Solving the puzzle ------------------------------------------------------------------
+REFERENCE_WORDS = ("Reference, measured with this engine: the colleague's settings, trained "
+                   "once by the course's worker (seed 0, one CPU thread). ")
+
+
+@st.cache_data(show_spinner=False)
+def puzzle_reference() -> dict:
+    """The puzzle run's numbers, measured once (tests/test_bugs.py measures them again)."""
+    return json.loads((Path(bugs.__file__).parent / "reference" / "debugging_puzzle.json")
+                      .read_text())
+
+
+def puzzle_step_one_norms(run_id: str) -> dict[str, float]:
+    """The gradient norms the worker recorded at step 1 of the run, read from its event files."""
+    return {tag.split("/", 1)[1]: points[0][1] for tag, points in run_scalars(run_id).items()
+            if tag.startswith("grad_norm/") and points[0][0] == 1}
+
+
 st.header("8. Solving the opening puzzle")
 st.markdown("Back to the colleague's run: loss 2.3 → 0.5, accuracy 10%. Apply the checklist.")
 if train_split is not None:
@@ -612,19 +638,16 @@ if train_split is not None:
     xray_table(cached_xray("simple")[0].rows)
     st.markdown("**2. Gradient check on the first iteration**: the norms the worker recorded "
                 "at step 1 of the run (read back from its event files).")
-    if puzzle_run:
-        scalars = run_scalars(puzzle_run)
-        norms = {tag.split("/", 1)[1]: points[0][1] for tag, points in scalars.items()
-                 if tag.startswith("grad_norm/") and points[0][0] == 1}
-        if norms:
-            st.plotly_chart(charts.gradient_norm_bars(norms), key="debug.puzzle_norms")
-            verdict = diagnostics.gradient_verdict(norms)
-            VERDICT_BOXES[verdict.kind](f"**Verdict: {verdict.kind}.** {verdict.message} "
-                                        "The gradients are fine: the model does learn.")
-        else:
-            st.caption("The gradient norms appear once the run has trained a few steps.")
-    else:
-        st.caption("Train the colleague's run in section 1 to see its recorded gradients.")
+    norms = puzzle_step_one_norms(puzzle_run) if puzzle_run else {}
+    if not norms:
+        norms = puzzle_reference()["grad_norms_step_1"]
+        st.caption(REFERENCE_WORDS + ("Your run's norms replace them once it has trained a few "
+                                      "steps." if puzzle_run else "Train the colleague's run in "
+                                      "section 1 to see your own."))
+    st.plotly_chart(charts.gradient_norm_bars(norms), key="debug.puzzle_norms")
+    verdict = diagnostics.gradient_verdict(norms)
+    VERDICT_BOXES[verdict.kind](f"**Verdict: {verdict.kind}.** {verdict.message} "
+                                "The gradients are fine: the model does learn.")
     st.markdown("**3. TensorBoard**: loss down, accuracy flat. The symptom map says: **check the "
                 "predictions**. So print the shapes the accuracy line compares:")
     predicted, truth, compared = comparison_shapes()
@@ -639,13 +662,15 @@ if train_split is not None:
     buggy, fixed = bugs.BUG_LINES["silent-accuracy"]
     st.code(f"{buggy}   # reads ≈ 10%\n{fixed}   # the fix", language="python")
     final = space.run_dir(puzzle_run) / jobs.FINAL_CHECKPOINT if puzzle_run else None
-    if final is not None and final.exists():
-        wrong, right = both_accuracies(str(final.parent), final.stat().st_mtime)
-        if right is not None:
-            shown = st.columns(2)
-            shown[0].metric("The colleague's model, accuracy as their code computes it",
-                            f"{wrong:.1%}")
-            shown[1].metric("The same model, accuracy computed correctly", f"{right:.1%}")
+    wrong, right = (both_accuracies(str(final.parent), final.stat().st_mtime)
+                    if final is not None and final.exists() else (None, None))
+    if right is None:
+        wrong, right = puzzle_reference()["accuracy_buggy"], puzzle_reference()["accuracy_right"]
+        st.caption(REFERENCE_WORDS + "Your own numbers replace them when the colleague's run "
+                   "(section 1) has finished.")
+    shown = st.columns(2)
+    shown[0].metric("The colleague's model, accuracy as their code computes it", f"{wrong:.1%}")
+    shown[1].metric("The same model, accuracy computed correctly", f"{right:.1%}")
 ui.takeaway("Loss going down does not mean training is working: a model can lower its loss "
             "while the number you watch says nothing. Always monitor accuracy alongside loss, "
             "and when they disagree, check the predictions.")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 import torch
 
 from course import bugs
 from course.train import Run, RunConfig, fit
+
+PUZZLE_REFERENCE = Path(bugs.__file__).parent / "reference" / "debugging_puzzle.json"
 
 SMALL = dict(train_subset=5_000, epochs=2)
 
@@ -117,3 +122,43 @@ def test_capstone_script_fails_on_shapes_then_learns_nothing(data_dir, one_torch
     norms = bugs.capstone_norms_at_step(diagnostics.fixed_model(), *batches[0])
     # Since PyTorch 2.0 zero_grad() sets .grad to None: the gradients are gone, not zero.
     assert len(norms) == 6 and all(value is None for value in norms.values())
+
+
+def measured_puzzle_reference(run_dir: Path) -> dict:
+    """What the debugging page's section 8 shows before a learner's own puzzle run, measured the
+    way the page measures a learner's run: the worker trains bugs.puzzle_config() in run_dir, the
+    step-1 gradient norms are read back from its event files, and its final model is scored on
+    the first 2,000 test images the buggy way and the right way.
+
+    When the engine changes, write this function's result (with one torch thread, as the
+    workers train) to PUZZLE_REFERENCE.
+    """
+    from course import data, diagnostics
+    from course.evaluation import load_run_model
+    from course.runs import jobs
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    jobs.create_run(run_dir, bugs.puzzle_config())
+    assert jobs.execute(str(run_dir)) == "done"
+    scalars = diagnostics.read_scalars(jobs.events_dir(run_dir))
+    norms = {tag.split("/", 1)[1]: points[0][1] for tag, points in scalars.items()
+             if tag.startswith("grad_norm/") and points[0][0] == 1}
+    model, _config = load_run_model(run_dir)
+    test = data.split_tensors("mnist", False)
+    with torch.no_grad():
+        logits = model(data.normalize_batch(test.images[:2000], "mnist"))
+    return {"config": bugs.puzzle_config().to_dict(), "torch": torch.__version__,
+            "threads": torch.get_num_threads(), "grad_norms_step_1": norms,
+            "accuracy_buggy": bugs.batch_accuracy(logits, test.labels[:2000], "silent-accuracy"),
+            "accuracy_right": bugs.batch_accuracy(logits, test.labels[:2000]),
+            "final_train_loss": jobs.status(run_dir)["history"][-1]["train_loss"]}
+
+
+@pytest.mark.slow
+def test_puzzle_reference_is_what_the_engine_measures(data_dir, one_torch_thread, tmp_path):
+    reference = json.loads(PUZZLE_REFERENCE.read_text())
+    measured = measured_puzzle_reference(tmp_path / "run")
+    assert reference["config"] == measured["config"]
+    assert reference["grad_norms_step_1"] == pytest.approx(measured["grad_norms_step_1"], rel=1e-4)
+    for key in ("accuracy_buggy", "accuracy_right", "final_train_loss"):
+        assert reference[key] == pytest.approx(measured[key], abs=0.005), key

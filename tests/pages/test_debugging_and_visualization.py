@@ -4,6 +4,7 @@ for real by the page's workers and read back from their TensorBoard event files.
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -109,6 +110,44 @@ def test_pulse_caption_and_worked_example_follow_the_selected_network(lesson):
     assert any("4× a layer" in c.value for c in lesson.caption)
 
 
+REFERENCE = json.loads((PROJECT_ROOT / "course/reference/debugging_puzzle.json").read_text())
+REFERENCE_LABEL = "Reference, measured with this engine"
+
+
+def test_puzzle_solution_shows_reference_numbers_until_the_learner_has_a_run(lesson):
+    assert sum(c.value.startswith(REFERENCE_LABEL) for c in lesson.caption) == 2  # norms, accuracies
+    bars = charts_by_key(lesson, "debug.puzzle_norms")[0]["data"][0]
+    assert bars["y"] == pytest.approx([REFERENCE["grad_norms_step_1"][name] for name in bars["x"]])
+    assert any(s.value.startswith("**Verdict: healthy.**")
+               and s.value.endswith("The gradients are fine: the model does learn.")
+               for s in lesson.success)
+    assert metric(lesson, "The colleague's model, accuracy as their code computes it") == (
+        f"{REFERENCE['accuracy_buggy']:.1%}")
+    assert metric(lesson, "The same model, accuracy computed correctly") == (
+        f"{REFERENCE['accuracy_right']:.1%}")
+
+
+def test_dead_relu_is_defined_before_any_run(lesson):
+    assert not charts_by_key(lesson, "debug.lr.")
+    assert any(c.value.startswith("`dead_relu/2` is the share") for c in lesson.caption)
+
+
+def test_exploding_captions_say_what_the_heatmap_shows(lesson):
+    lesson.segmented_control(key="debug.pulse_kind").set_value("exploding").run()
+    lesson.radio(key="debug.heat_kind").set_value("exploding").run()
+    z = charts_by_key(lesson, "debug.heatmap")[0]["data"][0]["z"]  # [layer][step], None = NaN
+    assert all(row[0] is not None for row in z) and all(row[1] is None for row in z)
+    said = [c.value for c in lesson.caption if "NaN" in c.value]
+    assert len(said) == 2 and all("from the second step on" in text for text in said)
+    assert not any("a few SGD steps" in text or "weights have become infinite" in text
+                   for text in said)
+
+
+def test_opening_puzzle_reads_the_loss_as_a_geometric_mean(lesson):
+    text = next(m.value for m in lesson.markdown if "ln 10" in m.value)
+    assert "geometric mean" in text and f"{math.exp(-0.5):.0%}" in text
+
+
 def test_symptom_map_gives_tool_and_fix(lesson):
     lesson.selectbox(key="debug.symptom").set_value("Loss going down, accuracy flat").run()
     assert any("Check the predictions" in i.value for i in lesson.info)
@@ -194,3 +233,17 @@ def test_each_section_finds_its_own_runs_and_the_puzzle_checks_step_one(lesson, 
     bars = charts_by_key(lesson, "debug.puzzle_norms")[0]["data"][0]
     assert all(step == 1 for step, _ in first.values())
     assert bars["y"] == pytest.approx([first[name][1] for name in bars["x"]])
+    assert not any(c.value.startswith(REFERENCE_LABEL) for c in lesson.caption)  # the run's own
+
+    lesson.radio(key="debug.lab_bug").set_value("same-batch").run()
+    options = lesson.radio(key="debug.lab_check.same-batch.choice").options
+    captions = [c.value for c in lesson.caption]
+    assert not any(shared_words(option, caption) for option in options for caption in captions)
+
+
+def shared_words(a: str, b: str, n: int = 5) -> set[tuple[str, ...]]:
+    """Runs of n words that appear in both texts: an answer option that repeats a caption."""
+    def runs(text: str) -> set[tuple[str, ...]]:
+        words = text.lower().replace("(", " ").replace(")", " ").split()
+        return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+    return runs(a) & runs(b)
