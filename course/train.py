@@ -18,7 +18,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from course import data
-from course.models import MODEL_KINDS, ModelConfig, build_model
+from course.models import MODEL_KINDS, RECIPE_WEIGHT_DECAY, ModelConfig, build_model
 
 # What one run may ask of a shared CPU server; pages bound their widgets with these too.
 SCHEDULES = ("constant", "one-cycle")
@@ -85,9 +85,14 @@ def validated(config: RunConfig) -> RunConfig:
     return config
 
 
+def recipe(model: str) -> RunConfig:
+    """The course's settings for a model: the defaults plus that model's weight decay."""
+    return RunConfig(model=model, weight_decay=RECIPE_WEIGHT_DECAY.get(model, 0.0))
+
+
 def differences(config: RunConfig, other: RunConfig | None = None) -> dict:
-    """The settings of config that differ from other (the course's recipe by default)."""
-    base = (other or RunConfig(model=config.model)).to_dict()
+    """The settings of config that differ from other (the model's recipe by default)."""
+    base = (other or recipe(config.model)).to_dict()
     return {key: value for key, value in config.to_dict().items() if base.get(key) != value}
 
 

@@ -10,6 +10,7 @@ of the whole page; the panels poll the run folders from fragments while somethin
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -20,8 +21,13 @@ from course.runs import jobs, workspace
 from course.train import RunConfig, differences
 
 POLL_SECONDS = 2.0  # four polling pages at 1 s cost the server ~0.6 cores; 2 s halves it
+WATCH_SECONDS = 5.0  # how soon an idle panel sees runs made in another tab on the same link
 SEED_REPEATS = 3
-SHOWN_RUNS = 6  # the newest runs; the rest wait in an expander
+SHOWN_RUNS = 6  # the newest runs; the rest wait in an expander (active runs always show)
+# A double click's second click lands on whatever button took the first one's place (Resume
+# becomes Stop, Cancel becomes Delete): a second action on the same run this soon is ignored.
+ACTION_GRACE_SECONDS = 1.0
+BUSY_STATES = ("queued", "starting", "running", "stopping")
 
 STATE_LABELS = {
     "queued": "⏳ waiting for a slot", "starting": "🟡 starting…", "running": "🏃 training",
@@ -35,6 +41,11 @@ SETTING_NAMES = {
     "dataset": "data", "device": "device", "bug": "bug",
 }
 MODEL_SHORT = {"mlp": "simple MLP", "mlp-bn": "improved MLP", "cnn": "small CNN"}
+
+
+def plural(count: int, word: str) -> str:
+    """'1 run', '3 runs'."""
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
 
 
 # ----------------------------------------------------------------------------- the workspace
@@ -56,6 +67,14 @@ def current_workspace() -> workspace.Workspace:
         st.warning("The workspace link in the address bar is not valid; a new workspace was "
                    "started for you.")
         token = None
+    elif (token is not None and token != st.session_state.get("workspace.token")
+          and not workspace.exists(token)):
+        st.warning("No workspace was found for the link in the address bar (a typo, or one "
+                   f"unused for {workspace.DEFAULT_MAX_AGE_DAYS:.0f} days and cleaned up): a new, "
+                   "empty workspace was started for you. Check the link if you expected your "
+                   "runs here.", icon="🔑")
+        token = None
+        st.session_state.pop("workspace.token", None)
     if token is None:
         token = st.session_state.get("workspace.token") or workspace.new_token()
         st.query_params["ws"] = token
@@ -202,10 +221,10 @@ def _progress_text(record: dict, config: RunConfig) -> str:
 
 
 def _summary(record: dict) -> str:
-    """'finished after 5 epoch(s) · test accuracy 97.81%' (or stopped, ...)."""
+    """'finished after 5 epochs · test accuracy 97.81%' (or stopped, ...)."""
     history = record.get("history", [])
     word = {"done": "finished"}.get(record["state"], record["state"])
-    text = f"{word} after {len(history)} epoch(s)"
+    text = f"{word} after {plural(len(history), 'epoch')}"
     if history and history[-1].get("test_accuracy") is not None:
         text += f" · test accuracy {history[-1]['test_accuracy']:.2%}"
     return text
@@ -214,33 +233,74 @@ def _summary(record: dict) -> str:
 # ----------------------------------------------------------------------------- actions
 
 
-def _stop(run_dir: Path) -> None:
-    job_runner().stop(run_dir)
+def _first_click(run_id: str) -> bool:
+    """True unless this run was acted on a moment ago: the second click of a double click."""
+    acted = st.session_state.setdefault("runs.acted", {})
+    now = time.monotonic()
+    if now - acted.get(run_id, float("-inf")) < ACTION_GRACE_SECONDS:
+        return False
+    acted[run_id] = now
+    return True
 
 
-def _cancel(run_dir: Path) -> None:
-    job_runner().cancel(run_dir)
+def _state_of(space: workspace.Workspace, run_id: str) -> str | None:
+    """The run's displayed state now, or None when it has gone (deleted in another tab)."""
+    try:
+        return display_state(space.run_dir(run_id))["state"]
+    except workspace.WorkspaceError:
+        return None
 
 
-def _resume(run_dir: Path) -> None:
-    job_runner().submit(run_dir)
+def _stop(space: workspace.Workspace, run_id: str) -> None:
+    if _first_click(run_id) and _state_of(space, run_id) in ("running", "starting"):
+        job_runner().stop(space.run_dir(run_id))
+
+
+def _cancel(space: workspace.Workspace, run_id: str) -> None:
+    if _first_click(run_id) and _state_of(space, run_id) in ("queued", "starting"):
+        job_runner().cancel(space.run_dir(run_id))
+
+
+def _resume(space: workspace.Workspace, run_id: str) -> None:
+    # Only a run at rest: submitting a run twice would put two workers on one folder.
+    if _first_click(run_id) and _state_of(space, run_id) in ("interrupted", "stopped"):
+        job_runner().submit(space.run_dir(run_id))
 
 
 def _delete(space: workspace.Workspace, run_id: str) -> None:
-    run_dir = space.run_dir(run_id)
-    if display_state(run_dir)["state"] in ("queued", "starting", "running", "stopping"):
+    if not _first_click(run_id):
+        return
+    state = _state_of(space, run_id)
+    if state is None:
+        return  # already gone
+    if state in BUSY_STATES:
         st.session_state["runs.message"] = "Stop or cancel the run before deleting it."
         return
+    run_dir = space.run_dir(run_id)
+    label = jobs.run_label(run_dir) or run_id
     job_runner().forget(run_dir)
     space.delete_run(run_id)
     selected = st.session_state.get("runs.selected") or []
     st.session_state["runs.selected"] = [r for r in selected if r != run_id]
+    st.session_state["runs.toast"] = (f"Deleted {label}.", "🗑️")
 
 
 def _repeat_with_seeds(space: workspace.Workspace, run_id: str) -> None:
+    """Train's own rule: a seed that already has its run (queued, training or done) is reused."""
+    if not _first_click(run_id) or _state_of(space, run_id) is None:
+        return
     config = jobs.run_config(space.run_dir(run_id))
-    created = [new for seeded in with_seeds(config) if (new := start_run(space, seeded))]
-    st.session_state["runs.selected"] = [run_id, *created]
+    created, twins = [], []
+    for seeded in with_seeds(config):
+        if twin := twin_run(space, seeded):
+            twins.append(twin)
+        elif new := start_run(space, seeded):
+            created.append(new)
+    st.session_state["runs.selected"] = [run_id, *twins, *created]
+    seeds = ", ".join(str(c.seed) for c in with_seeds(config))
+    st.session_state["runs.toast"] = (
+        (f"Queued {plural(len(created), 'run')} with seeds {seeds}." if created else
+         f"The runs with seeds {seeds} exist already: they are selected below."), "🎲")
 
 
 def _checkpoint_file(run_dir: Path) -> Path | None:
@@ -250,12 +310,17 @@ def _checkpoint_file(run_dir: Path) -> Path | None:
     return None
 
 
-def _run_row(space: workspace.Workspace, run_id: str, key: str) -> str:
-    """One run: its label, state, progress and the buttons that fit; returns the state."""
-    run_dir = space.run_dir(run_id)
-    record = display_state(run_dir)
+def _run_row(space: workspace.Workspace, run_id: str, key: str) -> str | None:
+    """One run: its label, state, progress and the buttons that fit; returns the state, or None
+    when the run has gone (deleted from another tab while this one looked)."""
+    try:
+        run_dir = space.run_dir(run_id)
+        record = display_state(run_dir)
+        config = jobs.run_config(run_dir)
+    except (workspace.WorkspaceError, FileNotFoundError):
+        return None
     state = record["state"]
-    config = jobs.run_config(run_dir)
+    args = (space, run_id)
     with st.container(border=True):
         about = st.container()
         about.markdown(f"**{jobs.run_label(run_dir) or describe(config)}**  \n"
@@ -265,8 +330,8 @@ def _run_row(space: workspace.Workspace, run_id: str, key: str) -> str:
                            text=_progress_text(record, config))
         elif state == "queued":
             position = job_runner().queue_position(run_dir)
-            about.caption(f"Position {position or '?'} in the queue: {job_runner().slots} runs "
-                          "can train at once on this server.")
+            about.caption(f"Position {position or '?'} in the queue: "
+                          f"{plural(job_runner().slots, 'run')} can train at once on this server.")
         elif state == "starting":
             about.caption("The worker is loading the data and building the model.")
         elif state == "stopping":
@@ -275,74 +340,113 @@ def _run_row(space: workspace.Workspace, run_id: str, key: str) -> str:
             about.error(record.get("error", "The run failed."))
         elif state == "interrupted":
             done = len(record.get("history", []))
-            about.caption(f"Interrupted (the server stopped) after {done} complete epoch(s). "
-                          "Resume continues from the last finished epoch.")
+            about.caption(f"Interrupted (the server stopped) after {plural(done, 'complete epoch')}"
+                          ". Resume continues from the last finished epoch.")
         else:
             about.caption(_summary(record))
         row = st.container(horizontal=True, gap="small")
         if state == "running":
-            row.button("⏹️ Stop", key=f"{key}.stop.{run_id}", on_click=_stop,
-                              args=(run_dir,), help="Stops within a second; keeps the weights.")
+            row.button("⏹️ Stop", key=f"{key}.stop.{run_id}", on_click=_stop, args=args,
+                       help="Stops within a second; keeps the weights.")
         elif state in ("queued", "starting"):
-            row.button("🚫 Cancel", key=f"{key}.cancel.{run_id}", on_click=_cancel,
-                              args=(run_dir,), help="Takes the run out of the queue.")
+            row.button("🚫 Cancel", key=f"{key}.cancel.{run_id}", on_click=_cancel, args=args,
+                       help="Takes the run out of the queue.")
         elif state in ("interrupted", "stopped") and len(record.get("history", [])) < config.epochs:
-            row.button("▶️ Resume", key=f"{key}.resume.{run_id}", on_click=_resume,
-                              args=(run_dir,), help="Continues from the last finished epoch.")
+            row.button("▶️ Resume", key=f"{key}.resume.{run_id}", on_click=_resume, args=args,
+                       help="Continues from the last finished epoch.")
         elif state == "done":
             row.button("🎲 Repeat with 3 seeds", key=f"{key}.seeds.{run_id}",
-                              on_click=_repeat_with_seeds, args=(space, run_id),
-                              help="Train the same settings with 3 other seeds, to see how much "
-                                   "of a difference is luck.")
+                       on_click=_repeat_with_seeds, args=args,
+                       help="Train the same settings with 3 other seeds, to see how much "
+                            "of a difference is luck.")
         checkpoint = _checkpoint_file(run_dir) if state not in jobs.ACTIVE_STATES else None
         if checkpoint is not None:
             row.download_button("⬇️ Checkpoint", data=checkpoint.read_bytes,
-                                       file_name=f"{run_id}.pt", key=f"{key}.download.{run_id}",
-                                       mime="application/octet-stream", on_click="ignore",
-                                       help="Download the checkpoint (weights, optimizer, "
-                                            "history, config).")
-        if state not in ("queued", "starting", "running", "stopping"):
-            row.button("🗑️ Delete", key=f"{key}.delete.{run_id}", on_click=_delete,
-                              args=(space, run_id), help="Delete this run and free its space.")
+                                file_name=f"{run_id}.pt", key=f"{key}.download.{run_id}",
+                                mime="application/octet-stream", on_click="ignore",
+                                help="Download the checkpoint (weights, optimizer, "
+                                     "history, config).")
+        if state not in BUSY_STATES:
+            # Delete asks first: a popover opens, its button deletes (a double click on the
+            # row only opens and closes the popover).
+            with row.popover("🗑️ Delete", help="Delete this run and free its space."):
+                st.markdown("Delete this run, its curves and its checkpoint? This cannot be "
+                            "undone.")
+                st.button("🗑️ Delete for good", key=f"{key}.delete.{run_id}", on_click=_delete,
+                          args=args, type="primary")
     return state
 
 
-def runs_panel(space: workspace.Workspace, key: str) -> None:
-    """'Your runs': every run of the workspace, newest first, polled while one trains."""
-    run_ids = space.run_ids()[::-1]
+def _fingerprint(space: workspace.Workspace) -> tuple:
+    """The workspace's runs and their states as shown: what another tab's actions change."""
+    seen = []
+    for run_id in space.run_ids():
+        try:
+            seen.append((run_id, display_state(space.run_dir(run_id))["state"]))
+        except (workspace.WorkspaceError, FileNotFoundError):
+            continue
+    return tuple(seen)
 
-    def draw() -> bool:
-        active = False
+
+def runs_panel(space: workspace.Workspace, key: str) -> None:
+    """'Your runs': every run of the workspace, newest first, polled while one trains.
+
+    The panel is a fragment, so its buttons rerun only it. When the set of runs changes under it
+    (Delete, Repeat with 3 seeds, another tab on the same link) it reruns the whole page once, so
+    the run view and the page's sections see the same runs as the panel.
+    """
+    drawn_with = _fingerprint(space)
+
+    def draw(live: bool = False) -> bool:
+        now = _fingerprint(space)
+        # Runs came or went (Delete, Repeat, another tab), or, while idle, a run changed state
+        # (Resume): the whole page follows, polling again if something now trains.
+        if [r for r, _ in now] != [r for r, _ in drawn_with] or (not live and now != drawn_with):
+            st.rerun()
+        if toast := st.session_state.pop("runs.toast", None):
+            st.toast(toast[0], icon=toast[1])
         st.subheader("Your runs")
+        run_ids = [r for r, _ in now][::-1]
         if not run_ids:
             st.caption("No runs yet: press Train above.")
             return False
         used, quota = space.used_bytes(), space.quota_bytes
         st.progress(min(1.0, used / quota),
                     text=f"Workspace: {used / 2**20:,.0f} MB of {quota / 2**20:,.0f} MB used "
-                         f"by {len(run_ids)} run(s)")
+                         f"by {plural(len(run_ids), 'run')}")
         message = st.session_state.pop("runs.message", None)
         if message:
             st.warning(message)
-        for run_id in run_ids[:SHOWN_RUNS]:
-            active |= _run_row(space, run_id, key) in ("queued", "starting", "running",
-                                                       "stopping")
-        if len(run_ids) > SHOWN_RUNS:
-            with st.expander(f"{len(run_ids) - SHOWN_RUNS} older run(s)"):
-                for run_id in run_ids[SHOWN_RUNS:]:
-                    active |= _run_row(space, run_id, key) in ("queued", "starting", "running",
-                                                               "stopping")
+        states = dict(now)
+        older = run_ids[SHOWN_RUNS:]
+        busy_older = [r for r in older if states[r] in BUSY_STATES]
+        shown = run_ids[:SHOWN_RUNS] + busy_older  # a training run is never folded away
+        folded = [r for r in older if r not in busy_older]
+        active = False
+        for run_id in shown:
+            active |= _run_row(space, run_id, key) in BUSY_STATES
+        if folded:
+            with st.expander(plural(len(folded), "older run")):
+                for run_id in folded:
+                    active |= _run_row(space, run_id, key) in BUSY_STATES
         return active
 
     @st.fragment(run_every=POLL_SECONDS)
     def live():
-        if not draw():
+        if not draw(live=True):
             st.rerun()  # the last run ended: refresh the page once, then stop polling
 
-    if any(jobs.status(space.run_dir(r))["state"] in jobs.ACTIVE_STATES for r in run_ids):
+    @st.fragment(run_every=WATCH_SECONDS)
+    def watch():
+        """Idle: redraw only when another tab on this link changed the runs."""
+        if _fingerprint(space) != drawn_with:
+            st.rerun()
+
+    if any(state in BUSY_STATES for _, state in drawn_with):
         live()
     else:
         st.fragment(draw)()
+        watch()
 
 
 # ----------------------------------------------------------------------------- watching runs
@@ -390,12 +494,19 @@ def differing_settings(configs: dict[str, RunConfig]) -> pd.DataFrame:
                          for name, row in rows.items()])
 
 
+def _has_curves(space: workspace.Workspace, run_id: str) -> bool:
+    """Whether a run has something to plot (or soon will)."""
+    try:
+        record = jobs.status(space.run_dir(run_id))
+    except workspace.WorkspaceError:
+        return False
+    return bool(record.get("steps") or record.get("history")
+                or record["state"] in jobs.ACTIVE_STATES)
+
+
 def run_view(space: workspace.Workspace, key: str) -> None:
     """The selected runs' per-step curves, smoothing and log-y, seed bands and what differs."""
-    run_ids = [r for r in space.run_ids()[::-1]
-               if jobs.status(space.run_dir(r)).get("steps")
-               or jobs.status(space.run_dir(r)).get("history")
-               or jobs.status(space.run_dir(r))["state"] in jobs.ACTIVE_STATES]
+    run_ids = [r for r in space.run_ids()[::-1] if _has_curves(space, r)]
     if not run_ids:
         st.caption("Curves appear here as soon as a run has trained a few steps.")
         return
@@ -419,6 +530,8 @@ def run_view(space: workspace.Workspace, key: str) -> None:
     ids = [choices[name] for name in picked]
 
     def draw() -> bool:
+        if any(run_id not in space.run_ids() for run_id in ids):
+            st.rerun()  # a picked run was deleted (here or in another tab): redraw the page
         configs = {choices[name]: jobs.run_config(space.run_dir(choices[name])) for name in picked}
         runs = [_curve(space, run_id, name) for name, run_id in zip(picked, ids, strict=True)]
         for group in seed_groups(configs).values():
@@ -514,20 +627,6 @@ def _seed_verdict(configs: dict[str, RunConfig], runs: list[dict], ids: list[str
     else:
         st.success(text + "That is **larger than the seed noise** (more than two standard "
                    "errors): likely a real effect of the setting.", icon="📏")
-
-
-def run_progress(space: workspace.Workspace, run_id: str, key: str) -> None:
-    """One run's row, polled while it waits or trains (for pages that follow a single run)."""
-
-    @st.fragment(run_every=POLL_SECONDS)
-    def live():
-        if _run_row(space, run_id, key) not in ("queued", "starting", "running", "stopping"):
-            st.rerun()
-
-    if jobs.status(space.run_dir(run_id))["state"] in jobs.ACTIVE_STATES:
-        live()
-    else:
-        _run_row(space, run_id, key)
 
 
 # ----------------------------------------------------------------------------- shareable links

@@ -41,6 +41,11 @@ def is_token(value: object) -> bool:
     return isinstance(value, str) and bool(TOKEN_PATTERN.fullmatch(value))
 
 
+def exists(token: str, root: Path | None = None) -> bool:
+    """Whether a workspace with this token was ever made here (and not cleaned up since)."""
+    return is_token(token) and (Path(root or runs_root()) / token / "runs").is_dir()
+
+
 class Workspace:
     def __init__(self, token: str, root: Path | None = None,
                  quota_bytes: int = DEFAULT_QUOTA_BYTES):

@@ -97,6 +97,7 @@ def test_double_click_cancel_stop_and_delete_from_the_panel(page):
     assert "⏹️ stopped" in texts(at)
 
     used = space.used_bytes()
+    time.sleep(panel.ACTION_GRACE_SECONDS)  # Stop was this run's last click: not a double click
     at.button(key=f"t.runs.delete.{first}").click().run()
     assert first not in space.run_ids()
     assert space.used_bytes() < used
@@ -132,7 +133,10 @@ def test_describe_names_every_setting_that_differs_from_the_recipe():
     assert panel.describe(RunConfig(model="mlp", dropout=0.5)) == "simple MLP"  # no dropout there
     label = panel.describe(RunConfig(model="mlp-bn", dropout=0.5, weight_decay=1e-4,
                                      train_subset=1_000, batch_size=128, seed=2))
-    assert label == "improved MLP · B=128 · p=0.5 · wd=0.0001 · seed=2 · 1,000 images"
+    # the improved MLP's recipe has weight decay 1e-4: only a departure from it is named
+    assert label == "improved MLP · B=128 · p=0.5 · seed=2 · 1,000 images"
+    assert panel.describe(RunConfig(model="mlp-bn", weight_decay=0.0)) == "improved MLP · wd=0"
+    assert panel.describe(RunConfig(model="mlp", weight_decay=1e-4)) == "simple MLP · wd=0.0001"
 
 
 def test_a_shared_address_restores_the_run_settings_and_follows_changes(data_dir, tmp_path,
@@ -193,3 +197,91 @@ def test_a_full_workspace_points_at_the_runs_panel_and_makes_no_run(page, monkey
     assert not page.exception
     assert space_of(page).run_ids() == []
     assert any("Delete" in str(e.value) and "Your runs" in str(e.value) for e in page.error)
+
+
+def finished_run(space: workspace.Workspace, config: RunConfig, name: str | None = None) -> str:
+    """A run folder as a finished run leaves it (no training needed to test the panel)."""
+    run_dir = space.path / "runs" / name if name else space.new_run_dir()
+    run_dir.mkdir(exist_ok=True)
+    jobs.create_run(run_dir, config, panel.describe(config))
+    jobs.write_json(run_dir / jobs.STATUS_FILE, {
+        "state": "done", "updated": time.time(), "history": [
+            {"epoch": 1, "train_loss": 0.5, "train_accuracy": 0.9, "test_accuracy": 0.91}]})
+    return run_dir.name
+
+
+def test_repeat_with_3_seeds_clicked_three_times_makes_three_runs(page):
+    at = page
+    space = space_of(at)
+    first = finished_run(space, RunConfig(epochs=1, train_subset=1_000))
+    at.run()
+    for _ in range(3):  # a triple click: the first makes the runs, the rest are the same click
+        at.button(key=f"t.runs.seeds.{first}").click().run()
+    time.sleep(panel.ACTION_GRACE_SECONDS)
+    at.button(key=f"t.runs.seeds.{first}").click().run()  # a later click: Train's twin rule
+    assert not at.exception
+    seeded = [r for r in space.run_ids() if r != first]
+    assert sorted(jobs.run_config(space.run_dir(r)).seed for r in seeded) == [1, 2, 3]
+    assert [t.value for t in at.toast] == ["The runs with seeds 1, 2, 3 exist already: they are "
+                                           "selected below."]
+    assert [p.proto.text for p in at.get("progress")][0].endswith("used by 4 runs")
+    for run_id in seeded:
+        (space.run_dir(run_id) / jobs.STOP_FILE).write_text(jobs.CANCEL_REASON)
+
+
+def test_delete_asks_first_and_the_panel_keeps_the_other_runs(page):
+    at = page
+    space = space_of(at)
+    runs = [finished_run(space, RunConfig(epochs=1, seed=seed)) for seed in (1, 2, 3)]
+    at.run()
+    popovers = [p for p in at.get("popover") if "Delete" in str(p.proto)]
+    assert len(popovers) == 3  # Delete is behind a popover that asks first
+    at.button(key=f"t.runs.delete.{runs[1]}").click().run()
+    assert not at.exception
+    assert space.run_ids() == [runs[0], runs[2]]
+    assert [t.value for t in at.toast] == [f"Deleted {panel.describe(RunConfig(epochs=1, seed=2))}."]
+    assert {b.key for b in at.button if b.key and ".delete." in b.key} == {
+        f"t.runs.delete.{runs[0]}", f"t.runs.delete.{runs[2]}"}
+    at.button(key=f"t.runs.delete.{runs[0]}").click()
+    at.button(key=f"t.runs.delete.{runs[0]}").click().run()  # stale second click: nothing breaks
+    assert not at.exception and space.run_ids() == [runs[2]]
+
+
+def test_a_training_run_is_never_folded_into_the_older_runs(page):
+    at = page
+    space = space_of(at)
+    oldest = "run-20200101-000000-aaaaaa"
+    (space.path / "runs" / oldest).mkdir()
+    jobs.create_run(space.path / "runs" / oldest, RunConfig(epochs=3), "the oldest run")
+    jobs.write_json(space.path / "runs" / oldest / jobs.STATUS_FILE, {
+        "state": "running", "updated": time.time() + 600, "history": [],
+        "progress": {"epoch": 1, "step": 10, "fraction": 0.1, "train_loss": 1.0,
+                     "samples_per_second": 1000.0}})
+    for seed in range(1, 8):
+        finished_run(space, RunConfig(epochs=1, seed=seed))
+    at.run()
+    assert not at.exception
+    assert [e.label for e in at.expander] == ["1 older run"]
+    assert not [b for b in at.expander[0].button if oldest in (b.key or "")]
+    assert at.button(key=f"t.runs.stop.{oldest}")  # in view, above the fold
+    (space.path / "runs" / oldest / jobs.STOP_FILE).touch()
+
+
+def test_a_well_formed_link_to_no_workspace_says_so_and_starts_a_new_one(data_dir, tmp_path,
+                                                                        monkeypatch):
+    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
+    at = AppTest.from_file(str(Path(__file__).parent / "runs_panel_page.py"), default_timeout=120)
+    at.query_params["ws"] = "A" * 22
+    at.run()
+    assert not at.exception
+    assert any("No workspace was found" in str(w.value) for w in at.warning)
+    assert at.session_state["workspace.token"] != "A" * 22
+    assert not (tmp_path / "runs" / ("A" * 22)).exists()
+    at.run()
+    assert not any("No workspace was found" in str(w.value) for w in at.warning)  # said once
+
+
+def test_plurals():
+    assert panel.plural(1, "run") == "1 run"
+    assert panel.plural(0, "epoch") == "0 epochs"
+    assert panel.plural(1_000, "run") == "1,000 runs"
