@@ -13,7 +13,7 @@ import io
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, JpegImagePlugin, PngImagePlugin, UnidentifiedImageError
 
 from course.data import NORMALIZATION
 
@@ -22,22 +22,73 @@ LUMA = (0.299, 0.587, 0.114)  # how bright red, green and blue look to the eye (
 
 
 EMPTY_CANVAS = "Draw a digit first: the canvas is still empty."
+FULL_CANVAS = ("Nothing to read: the canvas is inked all over, so no digit stands out from the "
+               "paper. Press Clear and draw one digit on the white.")
 NO_DIGIT_IN_PHOTO = ("No digit found in the photo: write one digit in dark ink on plain paper, "
                      "let it fill most of the picture, and take the photo in even light.")
+NOT_AN_IMAGE = "That file is not an image this page can read. Try a PNG or JPEG."
 WORKING_SIZE = 512  # longest side a photo is worked on at: the model only ever sees 20×20 of it
+MAX_FILE_MB = 5  # a phone's JPEG is 2-4 MB; the server's own upload limit is larger, for checkpoints
+# A 12-megapixel phone photo fits with room; decoding more would cost the shared server ~4 bytes
+# a pixel for an image the model sees at 20×20 anyway.
+MAX_PIXELS = 25_000_000
+PAPER_LEFT = 0.02  # a canvas with less of its white paper left than this is inked all over
+SMALL_DRAWING = 0.15  # ink spanning less of the picture's side: on the canvas, ~two pen widths
 
 
 class EmptyDrawing(ValueError):
-    """The image holds no ink, so there is no digit to recognise."""
+    """The image holds no digit to recognise: no ink at all, or nothing but ink."""
 
     def __init__(self, message: str = EMPTY_CANVAS):
         super().__init__(message)
 
 
+class UnusableImage(ValueError):
+    """The file is no image this page reads, or one too large to decode; the message says which."""
+
+
+def header_size(raw: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's or JPEG's header alone, without decoding its pixels."""
+    for plugin in (PngImagePlugin.PngImageFile, JpegImagePlugin.JpegImageFile):
+        try:
+            return plugin(io.BytesIO(raw)).size
+        except (SyntaxError, OSError, ValueError):  # PIL's "not a PNG file" is a SyntaxError
+            continue
+    return None
+
+
+def open_image(raw: bytes) -> Image.Image:
+    """The file decoded, once its bytes and its pixel count (read from the header) are within limits.
+
+    Raises UnusableImage: for a file over MAX_FILE_MB, for more than MAX_PIXELS pixels (such an
+    image is readable, just too big to decode here), or for bytes PIL cannot read.
+    """
+    if len(raw) > MAX_FILE_MB * 2**20:
+        raise UnusableImage(f"That file is {len(raw) / 2**20:.1f} MB; this page reads images of "
+                            f"at most {MAX_FILE_MB} MB. Try a smaller photo.")
+    try:
+        image = Image.open(io.BytesIO(raw))  # reads the header only
+        size = image.size
+    except Image.DecompressionBombError:  # PIL's own limit, far above ours: still, say the size
+        image, size = None, header_size(raw)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise UnusableImage(NOT_AN_IMAGE) from error
+    if image is None or size[0] * size[1] > MAX_PIXELS:
+        shown = f" ({size[0]:,} × {size[1]:,})" if size else ""
+        raise UnusableImage(f"That image has too many pixels{shown}; this page reads at most "
+                            f"{MAX_PIXELS:,} ({MAX_PIXELS / 1e6:g} megapixels). Scale it down "
+                            "or take the photo at a lower resolution.")
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError) as error:  # a truncated or corrupt file
+        raise UnusableImage(NOT_AN_IMAGE) from error
+    return image
+
+
 def to_grayscale(image) -> torch.Tensor:
     """Float [H, W] in [0, 1]: the model sees brightness only; transparency counts as white paper."""
     if isinstance(image, bytes | bytearray):
-        image = Image.open(io.BytesIO(image))
+        image = open_image(bytes(image))
     if isinstance(image, Image.Image):
         image = ImageOps.exif_transpose(image)  # phone photos come rotated
         if image.mode not in ("L", "LA", "RGB", "RGBA"):  # palette, CMYK, 16-bit, ...
@@ -64,6 +115,11 @@ def shrink(gray: torch.Tensor, longest: int = WORKING_SIZE) -> torch.Tensor:
     scale = longest / max(height, width)
     size = (max(1, round(height * scale)), max(1, round(width * scale)))
     return F.interpolate(gray[None, None], size=size, mode="area")[0, 0]
+
+
+def paper_left(gray: torch.Tensor) -> float:
+    """The share of the pixels still lighter than mid-grey: the white canvas not yet inked."""
+    return float((gray > 0.5).float().mean())
 
 
 def invert_if_light_background(gray: torch.Tensor) -> torch.Tensor:
@@ -192,6 +248,11 @@ def crop_to_stroke(gray: torch.Tensor, threshold: float = 0.1) -> torch.Tensor:
     return gray[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
+def ink_extent(ink: torch.Tensor) -> float:
+    """The ink's bounding box, its longer side as a share of the picture's longer side."""
+    return max(crop_to_stroke(ink).shape) / max(ink.shape)
+
+
 def scale_to_box(cropped: torch.Tensor, box: int = 20) -> torch.Tensor:
     """Longest side `box` px, aspect kept and antialiased, as the MNIST digits were normalised."""
     height, width = cropped.shape
@@ -233,9 +294,12 @@ def preprocess_steps(image, photo: bool = False) -> list[tuple[str, torch.Tensor
     """Every intermediate image with its label, so a page can show the pipeline as a strip.
 
     All steps are [H, W] in [0, 1] except the last, the model's [1, 1, 28, 28] input.
-    Raises EmptyDrawing when there is no ink (worded for a photo when `photo`).
+    Raises EmptyDrawing when there is no ink (worded for a photo when `photo`) or, on the
+    canvas, nothing but ink; UnusableImage for bytes that are no image or too large a one.
     """
     gray = shrink(to_grayscale(image))
+    if not photo and paper_left(gray) < PAPER_LEFT:  # a photo's paper may be dark: canvas only
+        raise EmptyDrawing(FULL_CANVAS)
     inverted = invert_if_light_background(gray)
     separated = separate_digit(inverted, NO_DIGIT_IN_PHOTO if photo else EMPTY_CANVAS)
     cropped = crop_to_stroke(separated)

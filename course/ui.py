@@ -233,10 +233,7 @@ def own_digit_section(model, model_name: str | None, key: str) -> None:
     """Draw or upload a digit, see MNIST's preprocessing, and the trained model's answer.
 
     A fragment: a stroke on the canvas or a new photo reruns this section, not the page."""
-    import io
-
     import torch
-    from PIL import Image, UnidentifiedImageError
 
     from course import canvas, charts, digits
 
@@ -251,13 +248,15 @@ def own_digit_section(model, model_name: str | None, key: str) -> None:
     if source == "Draw":
         raw = canvas.draw_digit(key=f"{key}.canvas")
     elif source == "Upload a photo":
-        upload = st.file_uploader("A photo of one handwritten digit (PNG or JPEG, ≤ 5 MB)",
-                                  type=["png", "jpg", "jpeg"], key=f"{key}.digit_upload")
-        if upload is not None:
-            if upload.size > 5 * 2**20:
-                st.error("That image is larger than 5 MB; please use a smaller one.")
-            else:
-                raw = upload.getvalue()
+        # The server accepts larger files (its limit is set for checkpoints); this box, and the
+        # page's own check of the bytes in digits.open_image, stop at the photo limit.
+        upload = st.file_uploader(
+            f"A photo of one handwritten digit (PNG or JPEG, up to {digits.MAX_FILE_MB} MB)",
+            type=["png", "jpg", "jpeg"], key=f"{key}.digit_upload",
+            max_upload_size=digits.MAX_FILE_MB,
+            help=f"This page reads photos of at most {digits.MAX_FILE_MB} MB and "
+                 f"{digits.MAX_PIXELS / 1e6:g} megapixels: the model sees 20×20 pixels of it.")
+        raw = upload.getvalue() if upload is not None else None
     else:
         photo = st.camera_input("Photograph a digit written on paper", key=f"{key}.camera")
         raw = photo.getvalue() if photo is not None else None
@@ -265,11 +264,9 @@ def own_digit_section(model, model_name: str | None, key: str) -> None:
         st.caption("Draw a digit (or upload one) to see the steps and the prediction.")
         return
     try:
-        image = Image.open(io.BytesIO(raw))
-        image.load()
-        steps = digits.preprocess_steps(image, photo=source != "Draw")
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        st.error("That file is not an image this page can read. Try a PNG or JPEG.")
+        steps = digits.preprocess_steps(raw, photo=source != "Draw")
+    except digits.UnusableImage as error:
+        st.error(str(error))
         return
     except digits.EmptyDrawing as error:
         st.info(str(error))
@@ -283,6 +280,7 @@ def own_digit_section(model, model_name: str | None, key: str) -> None:
         top, left = (side - height) // 2, (side - width) // 2
         shown = torch.nn.functional.pad(shown, (left, side - width - left, top, side - height - top))
         column.image(shown.numpy(), caption=name, width=90, clamp=True)
+    _small_drawing_warning(digits.ink_extent(dict(steps)["ink only"]), source == "Draw")
     if model is None:
         st.info("Train a model above and its prediction for your digit appears here.")
         return
@@ -291,6 +289,19 @@ def own_digit_section(model, model_name: str | None, key: str) -> None:
     st.plotly_chart(charts.probability_bars(probabilities), key=f"{key}.digit_probs")
     st.markdown(f"The model says **{int(probabilities.argmax())}** with "
                 f"{float(probabilities.max()):.0%} confidence (model: {model_name}).")
+
+
+def _small_drawing_warning(extent: float, drawn: bool) -> None:
+    """own_digit_section's word on a digit that fills little of its picture (a tap, a far photo)."""
+    from course import digits
+
+    if extent >= digits.SMALL_DRAWING:
+        return
+    where, fix = (("the canvas", "draw it larger, filling most of the square") if drawn else
+                  ("the photo", "take it closer, so the digit fills most of the picture"))
+    st.warning(f"This drawing is very small: its ink spans {extent:.0%} of {where}'s side. "
+               "Scaled to MNIST's 20×20 box, so little ink keeps hardly any shape, and a "
+               f"prediction for it is unreliable. For a fair test, {fix}.", icon="🔍")
 
 
 def nearest(options: list, value):

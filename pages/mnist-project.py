@@ -561,7 +561,11 @@ def gallery_filters(probs, matrix, cell) -> list[int]:
     filters = st.columns(4)
     mistakes_only = filters[0].toggle("Mistakes only", key="mnist.mistakes")
     confident_first = filters[1].toggle("Most confident mistakes first", key="mnist.confident")
-    if filters[2].button("🎲 Re-roll", key="mnist.reroll"):
+    # The most confident mistakes come in one fixed order: a new random draw would change nothing.
+    if filters[2].button("🎲 Re-roll", key="mnist.reroll", disabled=confident_first,
+                         help="Turn off “Most confident mistakes first” to draw another random "
+                              "sample: those mistakes come in a fixed order, most confident first."
+                         if confident_first else "Draw another random sample of test images."):
         st.session_state["mnist.seed"] = st.session_state.get("mnist.seed", 0) + 1
     if cell and filters[3].button("Clear cell filter", key="mnist.clear_cell"):
         # A new key for the matrix clears its remembered click: the whole page reruns.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -244,3 +246,71 @@ def test_large_photos_are_worked_on_at_a_modest_size():
     big = torch.rand(3000, 4000)
     assert digits.shrink(big).shape == (384, 512)
     assert digits.shrink(torch.rand(280, 280)).shape == (280, 280)
+
+
+# --- What the page cannot read, and what it reads with a warning ------------------------------
+
+def png_claiming_size(width: int, height: int) -> bytes:
+    """A real 10×10 PNG whose header says width×height: readable up to the pixels, which don't fit."""
+    buffer = io.BytesIO()
+    Image.new("L", (10, 10), 255).save(buffer, format="PNG")
+    raw = bytearray(buffer.getvalue())
+    header = struct.pack(">II", width, height) + bytes(raw[24:29])  # IHDR: size, then 5 bytes
+    raw[16:29] = header
+    raw[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + header))
+    return bytes(raw)
+
+
+def test_a_30000_pixel_square_png_is_too_many_pixels_not_unreadable():
+    huge = png_claiming_size(30_000, 30_000)  # beyond even PIL's decompression-bomb limit
+    with pytest.raises(digits.UnusableImage, match=r"too many pixels \(30,000 × 30,000\); "
+                                                   r"this page reads at most 25,000,000"):
+        digits.open_image(huge)
+    with pytest.raises(digits.UnusableImage, match="too many pixels"):
+        digits.preprocess_steps(huge, photo=True)
+
+
+def test_pixels_are_counted_from_the_header_before_decoding():
+    # Within PIL's limit but above the page's: decoding would fail on the 10×10 data (and
+    # cost 30 MB), so "too many pixels" shows the size was checked first.
+    with pytest.raises(digits.UnusableImage, match=r"too many pixels \(6,000 × 5,000\)"):
+        digits.open_image(png_claiming_size(6_000, 5_000))
+    assert digits.header_size(png_claiming_size(30_000, 20_000)) == (30_000, 20_000)
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48)).save(buffer, format="JPEG")
+    assert digits.header_size(buffer.getvalue()) == (64, 48)
+    assert digits.header_size(b"not an image") is None
+
+
+def test_a_file_over_the_size_limit_is_refused_by_its_size():
+    with pytest.raises(digits.UnusableImage, match=r"6\.0 MB; this page reads images of at most 5 MB"):
+        digits.open_image(b"\0" * (6 * 2**20))
+
+
+def test_bytes_that_are_no_image_or_a_truncated_one_are_not_an_image():
+    noise = torch.randint(0, 256, (100, 100), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    buffer = io.BytesIO()
+    Image.fromarray(noise.numpy()).save(buffer, format="PNG")
+    for raw in (b"plain text, no image", buffer.getvalue()[: len(buffer.getvalue()) // 2]):
+        with pytest.raises(digits.UnusableImage, match="not an image this page can read"):
+            digits.open_image(raw)
+
+
+def test_a_fully_inked_canvas_says_nothing_to_read_not_empty():
+    with pytest.raises(digits.EmptyDrawing, match="inked all over") as raised:
+        digits.preprocess_steps(Image.new("RGB", (280, 280), "black"))
+    assert "still empty" not in str(raised.value)
+    almost = Image.new("RGB", (280, 280), "black")
+    ImageDraw.Draw(almost).rectangle([0, 0, 20, 20], fill="white")  # 0.6% of the paper left
+    with pytest.raises(digits.EmptyDrawing, match="inked all over"):
+        digits.preprocess_steps(almost)
+
+
+def test_a_tap_on_the_canvas_spans_under_the_small_drawing_share_a_digit_does_not():
+    dot = Image.new("RGB", (280, 280), "white")
+    ImageDraw.Draw(dot).ellipse([130, 130, 150, 150], fill="black")  # one pen width: a tap
+    dot_steps = dict(digits.preprocess_steps(dot))  # still read: the page warns, then predicts
+    assert digits.ink_extent(dot_steps["ink only"]) == pytest.approx(21 / 280)
+    assert digits.ink_extent(dot_steps["ink only"]) < digits.SMALL_DRAWING
+    one = dict(digits.preprocess_steps(white_canvas_with_one()))
+    assert digits.ink_extent(one["ink only"]) > digits.SMALL_DRAWING

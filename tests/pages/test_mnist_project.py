@@ -8,6 +8,7 @@ tests put back into the URL, exactly as a learner's bookmarked link does.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -16,12 +17,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from PIL import Image, ImageDraw
 from streamlit.proto.PlotlyChart_pb2 import PlotlyChart
 from streamlit.testing.v1 import AppTest
 
-from course import charts, data, models, ui
+from course import canvas, charts, data, digits, models, ui
 from course.runs import panel, workspace
 from tests.pages.conftest import metric, open_lesson
+from tests.test_digits import png_claiming_size
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("runs_root")
@@ -554,3 +557,78 @@ def test_a_clamped_link_value_is_named(data_dir, monkeypatch):
     assert not at.exception, at.exception
     assert any("train_subset=100 → 1,000" in c.value for c in at.caption)
     assert at.select_slider(key="mnist.subset").value == 1_000
+
+
+def test_re_roll_is_disabled_while_the_most_confident_mistakes_come_first(trained_page):
+    reroll = trained_page.button(key="mnist.reroll")
+    assert not reroll.disabled
+    trained_page.toggle(key="mnist.confident").set_value(True).run()
+    reroll = trained_page.button(key="mnist.reroll")
+    assert reroll.disabled
+    assert "fixed order" in reroll.help and "Most confident mistakes first" in reroll.help
+    trained_page.toggle(key="mnist.confident").set_value(False).run()
+    assert not trained_page.button(key="mnist.reroll").disabled
+
+
+# --- Your own digit ----------------------------------------------------------------------------
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def upload(at: AppTest, raw: bytes, name: str = "digit.png") -> AppTest:
+    at.radio(key="mnist.digit_source").set_value("Upload a photo").run()
+    at.file_uploader(key="mnist.digit_upload").set_value((name, raw, "image/png")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_upload_box_and_its_label_say_the_pages_own_limit(lesson):
+    lesson.radio(key="mnist.digit_source").set_value("Upload a photo").run()
+    box = lesson.file_uploader(key="mnist.digit_upload")
+    # The box itself refuses bigger files (the server's limit, set for checkpoints, is larger).
+    assert box.proto.max_upload_size_mb == digits.MAX_FILE_MB == 5
+    assert "up to 5 MB" in box.label
+    upload(lesson, b"\0" * (6 * 2**20), "big.png")
+    assert any("6.0 MB; this page reads images of at most 5 MB" in e.value for e in lesson.error)
+
+
+def test_a_30000_pixel_square_png_is_too_many_pixels_not_unreadable(lesson):
+    upload(lesson, png_claiming_size(30_000, 30_000), "huge.png")
+    errors = [e.value for e in lesson.error]
+    assert any("too many pixels (30,000 × 30,000)" in e for e in errors), errors
+    assert not any("not an image" in e for e in errors), errors
+
+
+def drawn(monkeypatch, image: Image.Image) -> None:
+    """The canvas hands the page this drawing, as the browser does after a stroke."""
+    monkeypatch.setattr(canvas, "draw_digit", lambda key, size=280: png(image))
+
+
+def test_a_fully_inked_canvas_says_nothing_to_read(lesson, monkeypatch):
+    drawn(monkeypatch, Image.new("RGB", (280, 280), "black"))
+    lesson.run()
+    assert not lesson.exception, lesson.exception
+    infos = [i.value for i in lesson.info]
+    assert any("inked all over" in i for i in infos), infos
+    assert not any("still empty" in i for i in infos), infos
+
+
+def test_a_tap_on_the_canvas_is_read_with_a_word_about_its_size(trained_page, monkeypatch):
+    dot = Image.new("RGB", (280, 280), "white")
+    ImageDraw.Draw(dot).ellipse([130, 130, 150, 150], fill="black")
+    drawn(monkeypatch, dot)
+    trained_page.run()
+    assert not trained_page.exception, trained_page.exception
+    warnings = [w.value for w in trained_page.warning if "very small" in w.value]
+    assert len(warnings) == 1 and "spans 8% of the canvas's side" in warnings[0], warnings
+    assert any(m.value.startswith("The model says **") for m in trained_page.markdown)
+    # A digit that fills the square gets no such word.
+    one = Image.new("RGB", (280, 280), "white")
+    ImageDraw.Draw(one).line([(130, 40), (150, 240)], fill="black", width=20)
+    drawn(monkeypatch, one)
+    trained_page.run()
+    assert not [w for w in trained_page.warning if "very small" in w.value]
+    assert any(m.value.startswith("The model says **") for m in trained_page.markdown)
