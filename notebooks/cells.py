@@ -53,11 +53,29 @@ def solution_code(markdown_source: str) -> str:
     return found.group(2)
 
 
-def exercise(brief: str, scaffold: str, solution: str, check: str, setup: str = "") -> list[Cell]:
-    """Brief, optional given setup, the learner's cell, the check, then the folded solution."""
+def needs_check(names: tuple[str, ...]) -> str:
+    """The check's first lines: name every variable the learner's cell has not set yet.
+
+    A starter leaves them None (or, when its cell stopped at a NotImplementedError, undefined);
+    without this the check's first comparison would crash with a bare TypeError or NameError.
+    """
+    listed = ", ".join(f'"{name}"' for name in names) + ("," if len(names) == 1 else "")
+    return (f"unset = [name for name in ({listed}) if globals().get(name) is None]\n"
+            'assert not unset, f"still missing: {\', \'.join(unset)}: fill in your cell above and run it"')
+
+
+def exercise(brief: str, scaffold: str, solution: str, check: str, setup: str = "",
+             needs: tuple[str, ...] = ()) -> list[Cell]:
+    """Brief, optional given setup, the learner's cell, the check, then the folded solution.
+
+    `needs`: the names the learner's cell must set; the check asserts them first, by name.
+    """
     cells = [markdown(brief)]
     if setup:
         cells.append(code(setup))
+    check = dedent(check).strip()
+    if needs:
+        check = f"{needs_check(needs)}\n\n{check}"
     return cells + [
         code(scaffold, "exercise"),
         code(check, "check"),

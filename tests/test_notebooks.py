@@ -127,6 +127,34 @@ def this_python_kernel(tmp_path, monkeypatch) -> str:
     return "python3"
 
 
+# What an unfinished exercise may raise: an error that tells the learner what to do next.
+SPEAKING_ERRORS = {"AssertionError", "NotImplementedError"}
+
+# Run after the whole notebook: the optional code paths a learner can switch on, shrunk to stay quick.
+AFTER_THE_RUN = {
+    "2-2-2-mnist-project.ipynb": (
+        "histories = scissors(images=640, epochs=2)  # the scissors setting, with the learner's fit\n"
+        "side_by_side(*histories)\n"
+        "assert [[row['epoch'] for row in history] for history in histories] == [[1, 2], [1, 2]]"
+    ),
+}
+
+
+def speaks(ename: str, evalue: str) -> bool:
+    """Whether an error says what is missing: a failed check or a stub, with a message."""
+    return ename in SPEAKING_ERRORS and bool(evalue.strip())
+
+
+def test_a_check_names_what_the_learners_cell_has_not_set():
+    check = cells_module.exercise("## Try", "answer = None  # TODO", "answer = 42",
+                                  "assert answer == 42", needs=("answer", "other"))[2].source
+    with pytest.raises(AssertionError, match="still missing: answer, other"):
+        exec(check, {"answer": None})  # `other` was never defined: the starter stopped early
+    with pytest.raises(AssertionError, match="still missing: other"):
+        exec(check, {"answer": 42})
+    exec(check, {"answer": 42, "other": 0})
+
+
 def exercise_run(cells) -> list[tuple[nbformat.NotebookNode, bool]]:
     """Every code cell in notebook order, each with whether it must succeed.
 
@@ -155,6 +183,8 @@ def test_checks_fail_on_the_starter_and_pass_with_the_solution(path, kernel_data
     steps = exercise_run(nbformat.read(path, as_version=4).cells)
     first = nbformat.v4.new_code_cell(f"import sys\nassert sys.prefix == {sys.prefix!r}, sys.prefix")
     steps.insert(0, (first, True))
+    if path.name in AFTER_THE_RUN:
+        steps.append((nbformat.v4.new_code_cell(AFTER_THE_RUN[path.name]), True))
     run = nbformat.v4.new_notebook(cells=[cell for cell, _ in steps])
     workdir = tmp_path / "run"
     workdir.mkdir()
@@ -168,10 +198,19 @@ def test_checks_fail_on_the_starter_and_pass_with_the_solution(path, kernel_data
                 client.execute_cell(cell, index)  # raises CellExecutionError, with the cell
             elif succeeds is False:
                 checks += 1
-                with pytest.raises(CellExecutionError):
+                with pytest.raises(CellExecutionError) as failed:
                     client.execute_cell(cell, index)
+                assert speaks(failed.value.ename, failed.value.evalue), (
+                    f"{path.name}, check {checks} on the untouched starter raised "
+                    f"{failed.value.ename}: {failed.value.evalue!r}; it should assert what is missing"
+                )
             else:
                 client.allow_errors = True
                 client.execute_cell(cell, index)
                 client.allow_errors = False
+                for error in [out for out in cell.outputs if out.output_type == "error"]:
+                    assert speaks(error.ename, error.evalue), (
+                        f"{path.name}, the starter before check {checks + 1} raised {error.ename}: "
+                        f"{error.evalue!r}; a stub should raise NotImplementedError saying what to do"
+                    )
     assert checks == sum("check" in tags(cell) for cell in nbformat.read(path, as_version=4).cells)

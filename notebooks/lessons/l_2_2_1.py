@@ -47,8 +47,9 @@ E1 = exercise(
     brief="""
     ## Exercise 1 (guided): write a custom Dataset
 
-    The Foundations data again: y = 2x + 1 plus a little noise. Write `SimpleDataset`, a
-    subclass of `torch.utils.data.Dataset` with two methods:
+    The Foundations data again: y = 2x + 1 plus a little noise, with x drawn uniformly from
+    [-2, 2] (the app's page uses the same data). Write `SimpleDataset`, a subclass of
+    `torch.utils.data.Dataset` with two methods:
 
     - `__len__` returns how many samples there are;
     - `__getitem__(idx)` returns **one** `(x, y)` pair, each a float tensor of shape `[1]`.
@@ -61,25 +62,25 @@ E1 = exercise(
         """y = 2x + 1 with a little noise: one (x, y) pair per index."""
 
         def __init__(self, n=100, noise=0.1):
-            # TODO: n inputs in [-1, 1] as a tensor of shape [n, 1] (hint: torch.rand(n, 1) * 2 - 1)
+            # TODO: n inputs in [-2, 2] as a tensor of shape [n, 1] (hint: torch.rand(n, 1) * 4 - 2)
             # TODO: targets y = 2x + 1 + noise * torch.randn(n, 1)
             self.x = None
             self.y = None
 
         def __len__(self):
             # TODO: how many samples?
-            raise NotImplementedError
+            raise NotImplementedError("SimpleDataset.__len__: return how many samples there are")
 
         def __getitem__(self, idx):
             # TODO: the (input, target) pair at position idx, each of shape [1]
-            raise NotImplementedError
+            raise NotImplementedError("SimpleDataset.__getitem__: return the (x, y) pair at idx")
     ''',
     solution='''
     class SimpleDataset(Dataset):
         """y = 2x + 1 with a little noise: one (x, y) pair per index."""
 
         def __init__(self, n=100, noise=0.1):
-            self.x = torch.rand(n, 1) * 2 - 1
+            self.x = torch.rand(n, 1) * 4 - 2  # uniform in [-2, 2]
             self.y = 2 * self.x + 1 + noise * torch.randn(n, 1)
 
         def __len__(self):
@@ -90,6 +91,14 @@ E1 = exercise(
     ''',
     check="""
     dataset = SimpleDataset(n=100)
+    assert dataset.x is not None and dataset.y is not None, (
+        "SimpleDataset.__init__ should keep the inputs in self.x and the targets in self.y"
+    )
+    assert dataset.x.shape == (100, 1), f"self.x should be [n, 1] = [100, 1], got {list(dataset.x.shape)}"
+    assert dataset.x.min() >= -2 and dataset.x.max() <= 2 and dataset.x.max() - dataset.x.min() > 3, (
+        f"x should spread over [-2, 2], got [{dataset.x.min():.2f}, {dataset.x.max():.2f}]: "
+        "torch.rand(n, 1) * 4 - 2"
+    )
     x, y = dataset[0]
     assert len(dataset) == 100, f"len(dataset) should be 100, got {len(dataset)}"
     assert x.shape == (1,) and y.shape == (1,), (
@@ -140,7 +149,12 @@ E2 = exercise(
     train_data = datasets.MNIST(DATA_ROOT, train=True, download=True, transform=transform)
     train_loader = DataLoader(train_data, batch_size=64, shuffle=True)
     """,
+    needs=("train_data", "train_loader"),
     check="""
+    assert [type(step) for step in transform.transforms] == [transforms.ToTensor, transforms.Normalize], (
+        "transform should be Compose([ToTensor(), Normalize((0.1307,), (0.3081,))]), got "
+        f"{transform.transforms}"
+    )
     images, labels = next(iter(train_loader))
     assert len(train_data) == 60_000, f"MNIST has 60,000 training images, got {len(train_data)}"
     assert images.shape == (64, 1, 28, 28), (
@@ -213,10 +227,10 @@ E3 = exercise(
     for epoch in range(30):
         total = 0.0
         for x_batch, y_batch in loader:
-            y_pred = None  # TODO: forward pass on x_batch
-            loss = None  # TODO: loss between y_pred and y_batch
+            # TODO: y_pred = the forward pass on x_batch; loss = loss_fn(y_pred, y_batch)
             # TODO: zero the gradients, backward, step
-            total += loss.item() * len(x_batch)
+            # TODO: total += loss.item() * len(x_batch)
+            raise NotImplementedError("fill in the batch loop: forward, loss, zero_grad, backward, step")
         epoch_losses.append(total / len(dataset))
     """,
     solution="""
@@ -293,7 +307,7 @@ E4 = exercise(
         # TODO: start a timer with time.perf_counter()
         # TODO: loop over loader: forward, loss, zero_grad, backward, step; count the iterations
         # TODO: return the seconds taken, the iteration count and held_out_loss(model)
-        raise NotImplementedError
+        raise NotImplementedError("fill in run_one_epoch: time one epoch, count its iterations")
 
 
     results = {batch_size: run_one_epoch(batch_size) for batch_size in BATCH_SIZES}
@@ -323,6 +337,7 @@ E4 = exercise(
     for batch_size, (seconds, iterations, final_loss) in results.items():
         print(f"{batch_size:>10} | {iterations:>10} | {seconds:>7.2f} | {final_loss:>10.3f}")
     ''',
+    needs=("results",),
     check="""
     assert sorted(results) == BATCH_SIZES, f"expected {BATCH_SIZES}, got {sorted(results)}"
     for batch_size, (seconds, iterations, final_loss) in results.items():
@@ -408,6 +423,10 @@ E5 = exercise(
             return self.sizes[idx], self.prices[idx]
     ''',
     check="""
+    written = [method for method in ("__init__", "__len__", "__getitem__") if method in vars(CSVDataset)]
+    assert len(written) == 3, (
+        f"CSVDataset needs __init__(self, path), __len__ and __getitem__; it has {written or 'none'}"
+    )
     houses = CSVDataset(csv_path)
     size, price = houses[0]
     assert len(houses) == 120, f"the file has 120 houses after the header, got {len(houses)}"

@@ -32,7 +32,7 @@ SETUP = code(
 
     import torch
     from torch import nn, optim
-    from torch.utils.data import DataLoader
+    from torch.utils.data import DataLoader, Subset
     from torchvision import datasets, transforms
 
     # Where MNIST lives; on Colab torchvision downloads it here (about 12 MB) the first time.
@@ -93,6 +93,7 @@ WARM_UP = exercise(
         for label in range(3)
     }
     """,
+    needs=("exp_7", "exp_sum", "p_7", "probs"),
     check="""
     assert abs(exp_7 - 44.70) < 0.01, f"e^3.8 = 44.70, got {exp_7}"
     assert abs(exp_sum - 54.58) < 0.01, f"the sum of e^z over the 10 logits is 54.58, got {exp_sum}"
@@ -154,7 +155,12 @@ STEP_1 = exercise(
     train_loader = DataLoader(train_data, batch_size=64, shuffle=True)
     test_loader = DataLoader(test_data, batch_size=1000, shuffle=False)
     """,
+    needs=("train_data", "test_data", "train_loader", "test_loader"),
     check="""
+    assert [type(step) for step in transform.transforms] == [transforms.ToTensor, transforms.Normalize], (
+        "transform should be Compose([ToTensor(), Normalize((0.1307,), (0.3081,))]), got "
+        f"{transform.transforms}"
+    )
     assert len(train_data) == 60_000 and len(test_data) == 10_000, (
         f"MNIST has 60,000 training and 10,000 test images, got {len(train_data)} and {len(test_data)}"
     )
@@ -215,6 +221,7 @@ STEP_2 = exercise(
         return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+    assert len(simple_model) > 0, "make_simple_model() returns an empty nn.Sequential: add the layers"
     outputs = simple_model(images)
     assert outputs.shape == (64, 10), f"64 images in, [64, 10] logits out; got {list(outputs.shape)}"
     assert isinstance(simple_model[0], nn.Flatten), "start with nn.Flatten()"
@@ -258,7 +265,7 @@ STEP_3 = exercise(
             # TODO: forward pass, loss, zero_grad, backward, step
             # TODO: add loss.item() * len(labels) to total_loss
             # TODO: count the correct predictions (argmax over dim=1) and the images seen
-            pass
+            raise NotImplementedError("fill in the loop: the heartbeat, then the running totals")
         return total_loss / seen, correct / seen
 
 
@@ -298,6 +305,7 @@ STEP_3 = exercise(
         train_loss, train_accuracy = train_one_epoch(simple_model, train_loader, loss_fn, optimizer)
         print(f"epoch {epoch}: train loss {train_loss:.4f}, train accuracy {train_accuracy:.2%}")
     ''',
+    needs=("loss_fn", "optimizer", "train_loss", "train_accuracy"),
     check="""
     assert isinstance(loss_fn, nn.CrossEntropyLoss), "classification uses nn.CrossEntropyLoss()"
     assert isinstance(optimizer, optim.Adam) and optimizer.defaults["lr"] == 1e-3, "Adam, lr=1e-3"
@@ -343,7 +351,8 @@ STEP_4 = exercise(
         # TODO: switch the model to evaluation mode
         total_loss, correct, seen = 0.0, 0, 0
         # TODO: inside torch.no_grad(), loop over the loader: forward, loss, the same totals
-        return total_loss / seen, correct / seen
+        # TODO: return total_loss / seen, correct / seen
+        raise NotImplementedError("fill in evaluate: model.eval(), then the loop in torch.no_grad()")
 
 
     test_loss, test_accuracy = evaluate(simple_model, test_loader, loss_fn)
@@ -366,6 +375,7 @@ STEP_4 = exercise(
     test_loss, test_accuracy = evaluate(simple_model, test_loader, loss_fn)
     print(f"test loss {test_loss:.4f}, test accuracy {test_accuracy:.2%}")
     ''',
+    needs=("test_loss", "test_accuracy"),
     check="""
     assert test_accuracy > 0.9, f"one epoch should pass 90% on the test set, got {test_accuracy:.2%}"
     assert test_loss < 0.4, f"test loss should be well below 2.3 (guessing), got {test_loss:.3f}"
@@ -435,6 +445,7 @@ STEP_5 = exercise(
     wrong = (predicted != all_labels).nonzero().flatten()
     confident_mistakes = wrong[torch.argsort(confidence[wrong], descending=True)]
     """,
+    needs=("all_probs", "all_labels", "confidence", "predicted", "confident_mistakes"),
     check="""
     assert all_probs.shape == (10_000, 10), (
         f"one row of 10 probabilities per test image, got {list(all_probs.shape)}"
@@ -507,10 +518,23 @@ STEP_6 = exercise(
 
     Write `make_improved_model()`: Flatten, then each hidden layer as **Linear → BatchNorm →
     ReLU → Dropout(0.3)**, and the output layer `nn.Linear(128, 10)` bare (no activation,
-    dropout or BatchNorm). Then write `fit(model, optimizer, epochs)` that trains with
-    `train_one_epoch` and tests with `evaluate` after each epoch, returning one row per epoch:
-    `{"epoch", "train_accuracy", "test_accuracy"}`. Train a fresh simple model and the improved
-    one (weight decay 1e-4) for `EPOCHS` each and print the two epoch tables side by side.
+    dropout or BatchNorm). Then write `fit(model, optimizer, loader, epochs=EPOCHS)` that trains
+    with `train_one_epoch` on `loader` and tests with `evaluate` on `test_loader` after each
+    epoch, returning one row per epoch: `{"epoch", "train_accuracy", "test_accuracy"}`. Train a
+    fresh simple model and the improved one (weight decay 1e-4) on `train_loader` for `EPOCHS`
+    each; `side_by_side`, given below, prints the two epoch tables next to each other.
+    """,
+    setup="""
+    def side_by_side(simple_history, improved_history):
+        \"\"\"The two epoch tables next to each other; gap = train - test accuracy, in points.\"\"\"
+        print(f"{'':>5} | {'simple MLP':^23} | {'improved MLP':^23}")
+        print(f"{'epoch':>5} |" + f" {'train':>7} {'test':>7} {'gap':>7} |" * 2)
+        for simple_row, improved_row in zip(simple_history, improved_history):
+            cells = []
+            for row in (simple_row, improved_row):
+                gap = 100 * (row["train_accuracy"] - row["test_accuracy"])
+                cells.append(f" {row['train_accuracy']:>7.2%} {row['test_accuracy']:>7.2%} {gap:>+7.1f} |")
+            print(f"{simple_row['epoch']:>5} |" + "".join(cells))
     """,
     scaffold="""
     def make_improved_model():
@@ -522,22 +546,22 @@ STEP_6 = exercise(
         )
 
 
-    def fit(model, optimizer, epochs=EPOCHS):
-        \"\"\"Train for `epochs`, testing after each; one row per epoch.\"\"\"
+    def fit(model, optimizer, loader, epochs=EPOCHS):
+        \"\"\"Train on `loader` for `epochs`, testing after each; one row per epoch.\"\"\"
         history = []
-        # TODO: for each epoch: train_one_epoch on train_loader, evaluate on test_loader,
+        # TODO: for each epoch: train_one_epoch on loader, evaluate on test_loader,
         #       append {"epoch": ..., "train_accuracy": ..., "test_accuracy": ...}
         return history
 
 
     torch.manual_seed(0)
     simple_again = make_simple_model()
-    simple_history = fit(simple_again, optim.Adam(simple_again.parameters(), lr=1e-3))
+    simple_history = fit(simple_again, optim.Adam(simple_again.parameters(), lr=1e-3), train_loader)
     torch.manual_seed(0)
     improved_model = make_improved_model()
     improved_optimizer = None  # TODO: Adam, lr=1e-3, weight_decay=1e-4
-    improved_history = fit(improved_model, improved_optimizer)
-    # TODO: print both tables side by side: epoch | simple train, test | improved train, test
+    improved_history = fit(improved_model, improved_optimizer, train_loader)
+    side_by_side(simple_history, improved_history)
     """,
     solution='''
     def make_improved_model():
@@ -549,11 +573,11 @@ STEP_6 = exercise(
         )
 
 
-    def fit(model, optimizer, epochs=EPOCHS):
-        """Train for `epochs`, testing after each; one row per epoch."""
+    def fit(model, optimizer, loader, epochs=EPOCHS):
+        """Train on `loader` for `epochs`, testing after each; one row per epoch."""
         history = []
         for epoch in range(1, epochs + 1):
-            _, train_accuracy = train_one_epoch(model, train_loader, loss_fn, optimizer)
+            _, train_accuracy = train_one_epoch(model, loader, loss_fn, optimizer)
             _, test_accuracy = evaluate(model, test_loader, loss_fn)
             history.append({"epoch": epoch, "train_accuracy": train_accuracy,
                             "test_accuracy": test_accuracy})
@@ -562,19 +586,14 @@ STEP_6 = exercise(
 
     torch.manual_seed(0)
     simple_again = make_simple_model()
-    simple_history = fit(simple_again, optim.Adam(simple_again.parameters(), lr=1e-3))
+    simple_history = fit(simple_again, optim.Adam(simple_again.parameters(), lr=1e-3), train_loader)
     torch.manual_seed(0)
     improved_model = make_improved_model()
     improved_optimizer = optim.Adam(improved_model.parameters(), lr=1e-3, weight_decay=1e-4)
-    improved_history = fit(improved_model, improved_optimizer)
-
-    print(f"{'':>5} | {'simple MLP':^17} | {'improved MLP':^17}")
-    print(f"{'epoch':>5} | {'train':>8} {'test':>8} | {'train':>8} {'test':>8}")
-    for simple_row, improved_row in zip(simple_history, improved_history):
-        print(f"{simple_row['epoch']:>5} | {simple_row['train_accuracy']:>8.2%} "
-              f"{simple_row['test_accuracy']:>8.2%} | {improved_row['train_accuracy']:>8.2%} "
-              f"{improved_row['test_accuracy']:>8.2%}")
+    improved_history = fit(improved_model, improved_optimizer, train_loader)
+    side_by_side(simple_history, improved_history)
     ''',
+    needs=("improved_model", "improved_optimizer", "simple_history", "improved_history"),
     check="""
     layers = [type(layer) for layer in improved_model]
     assert layers == [nn.Flatten, nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Dropout,
@@ -586,7 +605,10 @@ STEP_6 = exercise(
     n = count_parameters(improved_model)
     assert n == 235_914, f"235,146 + 2·(256 + 128) BatchNorm weights and biases = 235,914, got {n:,}"
     assert improved_optimizer.defaults["weight_decay"] == 1e-4, "Adam(..., weight_decay=1e-4)"
-    assert len(simple_history) == len(improved_history) == EPOCHS, "one row per epoch"
+    assert len(simple_history) == len(improved_history) == EPOCHS, (
+        f"fit should return one row per epoch ({EPOCHS}), got {len(simple_history)} and "
+        f"{len(improved_history)}"
+    )
     assert simple_history[-1]["test_accuracy"] > 0.9, "the simple model passes 90% again"
     assert improved_history[-1]["test_accuracy"] > 0.9, (
         f"the improved model should pass 90% too, got {improved_history[-1]['test_accuracy']:.2%}"
@@ -611,22 +633,67 @@ STEP_6 = exercise(
 
 SCISSORS = markdown(
     """
-    **Reading the tables.** Train the two models for 5 or more epochs (`EPOCHS = 5` in step 3,
-    then rerun steps 3 to 6). The simple model's train accuracy climbs above its test accuracy:
-    the scissors open, it starts memorising the training set. The improved model keeps the
-    blades closer together.
+    **Reading the tables.** With the quick default, one epoch on all 60,000 images, the two
+    tables look alike: the gap between train and test accuracy has had no time to open, and
+    even 5 epochs on all 60,000 images keep it under a point. Overfitting shows when a model
+    sees **few images many times**. The optional cell below trains both models on the first
+    **5,000 training images for 15 epochs**, the setting the app's page uses for the same
+    comparison. There the simple model's train accuracy climbs towards 100% while its test
+    accuracy stalls: the scissors open, it starts memorising the training set. The improved
+    model keeps the blades closer together.
 
     Why can test accuracy *beat* train accuracy, even for the simple model with no dropout?
     Mainly because train accuracy is a running average over the epoch, counted while the weights
     are still improving: the early batches were scored by a worse model than the one the test
     pass sees at the end. Dropout adds to it for the improved model: its train accuracy is
     measured with neurons silenced, a handicap the test pass, in `eval()` mode, doesn't have.
-
-    **Check.** A model reaches 99.2% train accuracy and 96.8% test accuracy. What is happening,
-    and what would you do? (Overfitting: the 2.4-point gap is the scissors opening. Add
-    regularization, Dropout, BatchNorm, weight decay, and compare the curves again.)
     """
 )
+
+SCISSORS_OPTION = code(
+    """
+    # Optional, the scissors setting: both models on the first 5,000 training images for 15 epochs,
+    # as on the app's page. A minute or two on one CPU thread, half of it scoring the 10,000 test
+    # images after every epoch; the default run above stays short.
+    SCISSORS_SETTING = False  # set to True, then run this cell again
+    SCISSORS_IMAGES, SCISSORS_EPOCHS = 5_000, 15
+
+
+    def scissors(images=SCISSORS_IMAGES, epochs=SCISSORS_EPOCHS):
+        \"\"\"Both recipes trained on the first `images` training images for `epochs` epochs.\"\"\"
+        loader = DataLoader(Subset(train_data, range(images)), batch_size=64, shuffle=True)
+        histories = []
+        for make_model, weight_decay in [(make_simple_model, 0.0), (make_improved_model, 1e-4)]:
+            torch.manual_seed(0)
+            model = make_model()
+            optimizer = optim.Adam(model.parameters(), lr=1e-3, weight_decay=weight_decay)
+            histories.append(fit(model, optimizer, loader, epochs))
+        return histories
+
+
+    if SCISSORS_SETTING:
+        side_by_side(*scissors())
+    else:
+        print(f"Skipped: set SCISSORS_SETTING = True to train both models on {SCISSORS_IMAGES:,} "
+              f"images x {SCISSORS_EPOCHS} epochs")
+    """
+)
+
+CHECK_2 = markdown(
+    """
+    **Check.** A model reaches 99.2% train accuracy and 96.8% test accuracy. What is happening,
+    and what would you do? Decide before you open the answer.
+
+    <details>
+    <summary><b>Answer</b></summary>
+
+    Overfitting: the 2.4-point gap is the scissors opening. Add regularization (Dropout,
+    BatchNorm, weight decay) and compare the curves again.
+
+    </details>
+    """
+)
+
 
 SUMMARY = markdown(
     """
@@ -642,10 +709,12 @@ SUMMARY = markdown(
     - **The mistakes**: most confident errors are ambiguous digits.
     - **Regularization in code**: Linear → BatchNorm → ReLU → Dropout, `weight_decay=1e-4`, and
       `train()` / `eval()` modes that change what those layers do.
+    - **The scissors**: the train/test gap opens when a model sees few images many times (5,000
+      images x 15 epochs); regularization keeps the blades closer together.
 
     Next: debugging and visualization, for when training does *not* go this smoothly.
     """
 )
 
 CELLS = [INTRO, SETUP, *WARM_UP, *STEP_1, *STEP_2, *STEP_3, LOSS_VS_ACCURACY, *STEP_4, *STEP_5,
-         GALLERY, MISTAKES_TAKEAWAY, *STEP_6, SCISSORS, SUMMARY]
+         GALLERY, MISTAKES_TAKEAWAY, *STEP_6, SCISSORS, SCISSORS_OPTION, CHECK_2, SUMMARY]
