@@ -232,9 +232,20 @@ def describe_comparison(rows: list[dict], budget_updates: int | None) -> str:
             f"B={large['batch size']} saw {large['epochs']:,.1f} epochs of images and "
             f"B={small['batch size']} {small['epochs']:,.2f} (best held-out: "
             f"B={best['batch size']}, {best['held-out accuracy']:.1%}).")
-    gaps = ", ".join(f"B={row['batch size']}: {row['gap (train − held-out)']:+.1%}" for row in by_size)
+    gaps = ", ".join(f"B={row['batch size']}: {row['gap (train − held-out)'] * 100:+.1f}"
+                     for row in by_size)
     lines.append(
         "**Generalization** is how well the model does on images it never trained on; the gap "
-        f"between train and held-out accuracy measures it ({gaps}). A growing gap means the "
-        "model is memorising its training images rather than learning digits.")
+        "between train and held-out accuracy measures it, in percentage points "
+        f"({gaps}). A growing gap means the model is memorising its training images rather "
+        "than learning digits.")
+    if len(rows) > 1:
+        other = "updates made" if budget_updates is None else "epochs of images seen"
+        lines.append(
+            "**Neither budget isolates batch size.** Here the batch sizes also differ in "
+            f"{other} (above), so the gaps may follow that rather than B. Equal epochs and "
+            "equal updates at once are impossible: epochs = updates × B ÷ training images, so "
+            "at equal epochs a bigger B makes fewer updates, and at equal updates it sees more "
+            "epochs. One budget gives a bigger B less training, the other more: a trend in the "
+            "gap that shows under both is more likely B's own.")
     return "\n\n".join(lines)

@@ -34,7 +34,11 @@ RACE_MAX_EPOCHS = 30
 EXPLORER_LIVE_LIMIT = 5_000
 EXPLORER_LIVE_BATCHES = 1_000
 EQUAL_UPDATES = 200
+RANGE_BATCH = 32
 NEEDS_DATA = "This part needs the MNIST files: see the 📦 message above."
+# One look per setting in both shuffle charts: the same colour, and a cue besides colour.
+SHUFFLE_LOOKS = {"shuffle=False": dict(color=charts.ORANGE, dash="dash", hatch="/"),
+                 "shuffle=True": dict(color=charts.BLUE, dash="solid", hatch="")}
 AUGMENT = transforms.Compose([
     transforms.RandomAffine(degrees=20, translate=(0.12, 0.12), scale=(0.85, 1.1)),
     transforms.ToTensor(),
@@ -76,23 +80,38 @@ def shuffle_race() -> tuple[dict, dict]:
     }
     ranges = {
         "shuffle=False: each batch is a narrow slice": batching.batch_target_ranges(
-            sorted_data, 32, shuffle=False),
+            sorted_data, RANGE_BATCH, shuffle=False),
         "shuffle=True: each batch spans the range": batching.batch_target_ranges(
-            sorted_data, 32, shuffle=True),
+            sorted_data, RANGE_BATCH, shuffle=True),
     }
     return losses, ranges
 
 
+def shuffle_look(name: str) -> dict:
+    """The look of a series named "shuffle=…" or "shuffle=…: what it shows"."""
+    return SHUFFLE_LOOKS[name.split(":")[0]]
+
+
 @st.cache_resource(show_spinner=False)
 def race_ranges_figure():
-    return charts.batch_ranges(shuffle_race()[1])
+    ranges = shuffle_race()[1]
+    figure = charts.batch_ranges(ranges)
+    for trace, name in zip(figure.data, ranges, strict=True):
+        look = shuffle_look(name)
+        trace.update(marker_color=look["color"], marker_pattern=dict(
+            shape=look["hatch"], fillmode="overlay", fgcolor="white", solidity=0.3))
+    return figure
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def race_figure(epochs: int):
     losses = race_losses(epochs)
-    return charts.curves(losses, y_title="loss on ALL 512 samples (log)", log_y=True,
-                         title="Same model, same data, same seed: only shuffle differs")
+    figure = charts.curves(losses, y_title="loss on ALL 512 samples (log)", log_y=True,
+                           title="Same model, same data, same seed: only shuffle differs")
+    for trace in figure.data:
+        look = shuffle_look(trace.name)
+        trace.update(line_color=look["color"], line_dash=look["dash"])
+    return figure
 
 
 def race_losses(epochs: int) -> dict[str, list[float]]:
@@ -169,14 +188,34 @@ def comparison_figure(rows: tuple):
 
 # --- Fragments: a widget group and the output it changes -----------------------------------------
 
+def bounded_number(label: str, low: int, high: int, value: int, key: str) -> int:
+    """A whole-number input that takes any number and uses the nearest allowed one, saying so.
+
+    Streamlit's own min_value/max_value would leave an out-of-range entry red in the box while
+    the page silently kept the previous value: here the entry reaches the script, the box is
+    set to the value used, and a warning names the allowed range.
+    """
+    def clamp() -> None:
+        typed = st.session_state[key]
+        used = value if typed is None else min(max(int(typed), low), high)
+        st.session_state[key] = used
+        st.session_state[f"{key}.clamped"] = None if typed == used else (typed, used)
+
+    st.session_state.setdefault(key, value)  # no value= below: the state is the one source
+    st.number_input(label, step=1, key=key, on_change=clamp, help=f"{low:,} to {high:,}")
+    clamped = st.session_state.get(f"{key}.clamped")
+    if clamped and clamped[1] == st.session_state[key]:
+        st.warning(f"**{label}** takes {low:,} to {high:,}: you typed {clamped[0]:,}, so the "
+                   f"page uses {clamped[1]:,}.")
+    return st.session_state[key]
+
+
 @st.fragment
 def batch_explorer() -> None:
     controls, picture = st.columns([1, 2])
     with controls:
-        n = st.number_input("N samples", min_value=1, max_value=100_000, value=100, step=1,
-                            key="dl.n")
-        batch_size = st.number_input("batch_size", min_value=1, max_value=10_000, value=8,
-                                     step=1, key="dl.batch")
+        n = bounded_number("N samples", 1, 100_000, 100, key="dl.n")
+        batch_size = bounded_number("batch_size", 1, 10_000, 8, key="dl.batch")
         shuffle = st.toggle("shuffle", value=True, key="dl.shuffle")
         drop_last = st.toggle("drop_last", value=False, key="dl.drop_last")
     if (n, batch_size) == (100, 8) and not (ui.answered("dl.q_iterations")
@@ -243,16 +282,15 @@ def run_both_section() -> None:
 
 @st.fragment
 def sample_grid(root: str) -> None:
-    seed = st.number_input("Sample seed (change it for other images)", 0, 10_000, 0,
-                           key="dl.grid_seed")
+    seed = bounded_number("Sample seed (change it for other images)", 0, 10_000, 0,
+                          key="dl.grid_seed")
     st.image(mnist_grid(seed, root), caption="16 random training images and their labels")
 
 
 @st.fragment
 def augmentation(root: str) -> None:
     augmenting = torchvision_mnist("augment", root)
-    index = st.number_input(f"Image index (0 to {len(augmenting) - 1:,})", 0,
-                            len(augmenting) - 1, 0, key="dl.aug_index")
+    index = bounded_number("Image index", 0, len(augmenting) - 1, 0, key="dl.aug_index")
     raw_before = augmenting.data[index].clone()
     views = torch.stack([augmenting[index][0][0] for _ in range(6)])
     st.image(image_grid.compose(views, [f"access {i + 1}" for i in range(6)], columns=6))
@@ -315,7 +353,9 @@ def batch_size_lab(root: str) -> None:
         "gradient noise": st.column_config.NumberColumn("noise", format="%.2f"),
         "train accuracy": st.column_config.NumberColumn("train acc.", format="%.1f%%"),
         "held-out accuracy": st.column_config.NumberColumn("held-out acc.", format="%.1f%%"),
-        "gap (train − held-out)": st.column_config.NumberColumn("gap", format="%+.1f%%"),
+        "gap (train − held-out)": st.column_config.NumberColumn(
+            "gap (points)", format="%+.1f", help="train minus held-out accuracy, in percentage "
+            "points"),
     })
     st.markdown(batching.describe_comparison(rows, result["updates"]))
 
@@ -343,8 +383,7 @@ st.markdown(
     "item i* (`__getitem__`, one `(input, target)` pair). It knows nothing about batches. "
     "A `DataLoader` wraps it and does the logistics: it asks for items, **batches** them, "
     "lets you iterate and, only if you ask for it with `shuffle=True`, **shuffles** the order "
-    "every epoch (the default, `shuffle=False`, keeps the dataset's order). Neither knows the "
-    "other's job."
+    "(the default, `shuffle=False`, keeps the dataset's order). Neither knows the other's job."
 )
 st.subheader("The menu: `Dataset`")
 ui.show_source(SimpleDataset, "The Foundations data y = 2x + 1, behind a Dataset.")
@@ -371,7 +410,7 @@ ui.check_number("dl.q_iterations",
                 "a DataLoader over **100 samples** with **batch_size=8**: how many iterations does one "
                 "epoch take?", 13,
                 "ceil(100 / 8) = 13: twelve full batches of 8 and one partial batch of 4.",
-                min_value=0, max_value=1000, step=1, unlocks=True)
+                step=1, unlocks=True)  # no bounds: every number typed is judged, none refused
 ui.check_choice("dl.q_last_batch", "same loader, `drop_last=False`: what shape is `x` in the "
                 "**last** batch? (Each item's x is `[1]`.)", ["[8, 1]", "[4, 1]", "[1, 4]", "[13, 1]"], 1,
                 "The last batch holds the 100 − 12·8 = 4 leftover samples, batch dimension first: "
@@ -406,14 +445,8 @@ else:
 st.header("3. shuffle=True is how you get random sampling")
 st.markdown(
     "In 1.3.4 a mini-batch was a *poll*: a small random sample that speaks for the whole "
-    "population. `shuffle=True` is how that randomness happens in practice: with it, the "
-    "DataLoader draws a new random order of indices at the start of **every epoch** (without "
-    "it, every epoch walks the dataset in stored order). Data often arrives sorted (a CSV "
-    "exported by date, by price, by class). Without shuffling, every batch is a biased poll of "
-    "one narrow slice."
+    "population. `shuffle=True` is how that randomness happens in practice. Predict first:"
 )
-st.plotly_chart(race_ranges_figure(), key="dl.ranges")
-race_section()
 ui.check_choice("dl.q_shuffle", "you iterate the same `DataLoader(..., shuffle=True)` for a "
                 "second epoch. What order do the samples come in?",
                 ["The same order as epoch 1", "A new random order", "Sorted by target", "Reversed"], 1,
@@ -421,11 +454,20 @@ ui.check_choice("dl.q_shuffle", "you iterate the same `DataLoader(..., shuffle=T
                 "epoch's batches are new random samples.", unlocks=True)
 if ui.answered("dl.q_shuffle"):
     first_batches = batching.first_batch_per_epoch(SimpleDataset(n=100), batch_size=8, epochs=2)
-    st.markdown("One shuffling DataLoader, iterated twice: the first batch of each epoch differs.")
+    st.markdown("Without `shuffle=True`, every epoch walks the dataset in stored order. One "
+                "shuffling DataLoader, iterated twice: the first batch of each epoch differs.")
     st.dataframe(pd.DataFrame({f"epoch {e + 1}, first batch y": [round(v, 2) for v in batch.tolist()]
                                for e, batch in enumerate(first_batches)}), hide_index=True)
 else:
     st.caption("Answer the check, and one shuffling DataLoader shows you two epochs' first batches.")
+st.markdown(
+    "Why it matters: data often arrives sorted (a CSV exported by date, by price, by class). "
+    "Without shuffling, every batch is a biased poll of one narrow slice. `SortedDataset` has "
+    f"its targets sorted low to high; each bar below is one batch of {RANGE_BATCH}, from its "
+    "smallest target to its largest:"
+)
+st.plotly_chart(race_ranges_figure(), key="dl.ranges")
+race_section()
 ui.takeaway("shuffle=True is how you get random sampling in practice: a fresh random poll "
             "every batch, a fresh order every epoch.")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,26 @@ def chart_titles(at: AppTest) -> list[str]:
 
 def table_with(at: AppTest, column: str):
     return next(frame.value for frame in at.dataframe if column in frame.value.columns)
+
+
+def plotly_specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def texts_before(at: AppTest, key: str) -> list[str]:
+    """Every text the page shows above the widget with this key, top to bottom."""
+    texts = []
+    for node in at.main:
+        if getattr(node, "key", None) == key:
+            return texts
+        value = getattr(node, "value", None) if node.type != "radio" else None
+        if isinstance(value, str):
+            texts.append(value)
+    raise AssertionError(f"no widget {key} on the page")
+
+
+def clamp_warnings(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning if " takes " in w.value and "you typed" in w.value]
 
 
 def checked(at: AppTest, prefix: str) -> list[str]:
@@ -159,6 +180,39 @@ def test_explorer_live_loader_table_matches_the_metric(lesson):
     assert any("yielded **13** batches" in m.value for m in lesson.markdown)
 
 
+def test_number_inputs_leave_no_out_of_range_entry_in_the_box(lesson):
+    """Streamlit 1.67's own bounds keep an out-of-range entry red in the box, silently unused."""
+    bounded = [(box.key, box.min, box.max) for box in lesson.number_input
+               if box.min is not None or box.max is not None]
+    assert bounded == []
+
+
+def test_explorer_uses_the_nearest_allowed_n_and_batch_size_and_says_so(lesson):
+    explore(lesson, 250_000, 0, drop_last=False)
+    assert lesson.number_input(key="dl.n").value == 100_000
+    assert lesson.number_input(key="dl.batch").value == 1
+    assert metric(lesson, "Iterations per epoch") == "100,000"
+    assert clamp_warnings(lesson) == [
+        "**N samples** takes 1 to 100,000: you typed 250,000, so the page uses 100,000.",
+        "**batch_size** takes 1 to 10,000: you typed 0, so the page uses 1."]
+    explore(lesson, 500, 10, drop_last=False)
+    assert clamp_warnings(lesson) == []
+    assert metric(lesson, "Iterations per epoch") == "50"
+
+
+def test_image_index_and_sample_seed_use_the_nearest_allowed_value(lesson):
+    lesson.number_input(key="dl.aug_index").set_value(70_000)
+    lesson.number_input(key="dl.grid_seed").set_value(-3)
+    lesson.run()
+    assert not lesson.exception
+    assert lesson.number_input(key="dl.aug_index").value == 59_999
+    assert lesson.number_input(key="dl.grid_seed").value == 0
+    assert sorted(clamp_warnings(lesson)) == [
+        "**Image index** takes 0 to 59,999: you typed 70,000, so the page uses 59,999.",
+        "**Sample seed (change it for other images)** takes 0 to 10,000: you typed -3, so the "
+        "page uses 0."]
+
+
 def test_explorer_warns_when_drop_last_empties_the_epoch(lesson):
     explore(lesson, 5, 8, drop_last=True)
     assert metric(lesson, "Iterations per epoch") == "0"
@@ -204,6 +258,35 @@ def test_two_epochs_first_batches_show_only_after_the_shuffle_check(lesson):
     assert not lesson.exception
     table = table_with(lesson, column)
     assert len(table) == 8 and table[column].tolist() != table["epoch 1, first batch y"].tolist()
+
+
+def test_shuffle_check_comes_before_the_page_says_how_epochs_are_ordered(lesson):
+    reveals = re.compile(r"every epoch|each epoch|new random order|re-?shuffl", re.IGNORECASE)
+    assert not [t for t in texts_before(lesson, "dl.q_shuffle.choice") if reveals.search(t)]
+    assert not [t for t in [m.value for m in lesson.markdown] if "stored order" in t]
+    lesson.radio(key="dl.q_shuffle.choice").set_value("A new random order")
+    lesson.button(key="dl.q_shuffle.check").click().run()
+    assert any("re-shuffled at the start of every epoch" in s.value for s in lesson.success)
+    assert any("every epoch walks the dataset in stored order" in m.value for m in lesson.markdown)
+
+
+def test_shuffle_charts_give_each_setting_one_colour_and_a_cue_besides_colour(lesson):
+    specs = plotly_specs(lesson)
+    race = next(s for s in specs
+                if s["layout"].get("title", {}).get("text", "").startswith("Same model"))
+    ranges = next(s for s in specs if any("narrow slice" in a.get("text", "")
+                                          for a in s["layout"].get("annotations", [])))
+    race_colours = {t["name"]: t["line"]["color"] for t in race["data"]}
+    race_dashes = {t["name"]: t["line"].get("dash", "solid") for t in race["data"]}
+    titles = [a["text"].split(":")[0] for a in ranges["layout"]["annotations"]]  # left to right
+    ranges_colours = {title: t["marker"]["color"] for title, t in zip(titles, ranges["data"])}
+    hatches = {title: t["marker"].get("pattern", {}).get("shape", "")
+               for title, t in zip(titles, ranges["data"])}
+    assert sorted(titles) == ["shuffle=False", "shuffle=True"]  # each panel names its setting
+    assert ranges_colours == race_colours
+    assert race_colours["shuffle=False"] != race_colours["shuffle=True"]
+    assert race_dashes["shuffle=False"] != race_dashes["shuffle=True"]
+    assert hatches["shuffle=False"] != hatches["shuffle=True"]
 
 
 def test_iterations_check_starts_empty_and_asks_for_a_number_first(lesson):
@@ -254,6 +337,9 @@ def test_batch_size_button_trains_on_1600_of_2000_images_and_shows_a_table(lesso
     fastest = rows.loc[rows["samples / s"].idxmax(), "batch size"]
     assert f"B={fastest} trained fastest" in caption
     assert "fixed-epoch budget" in caption and "Generalization" in caption
+    gaps = ", ".join(f"B={b}: {gap:+.1f}" for b, gap in zip(sizes, rows["gap (train − held-out)"]))
+    assert f"in percentage points ({gaps})" in caption
+    assert "Neither budget isolates batch size" in caption and "updates made (above)" in caption
 
 
 def test_batch_size_button_clicked_twice_replays_the_cache_without_an_error(lesson):
@@ -272,6 +358,9 @@ def test_equal_updates_budget_gives_every_batch_size_200_updates(lesson):
     assert rows["updates made"].tolist() == [200, 200]
     assert rows["epochs"].tolist() == pytest.approx([200 * 16 / 1600, 200 * 64 / 1600])
     assert any("equal-updates budget" in m.value for m in lesson.markdown)
+    caption = next(m.value for m in lesson.markdown if "**Generalization**" in m.value)
+    assert "Neither budget isolates batch size" in caption
+    assert "epochs of images seen (above)" in caption
 
 
 # --- No dataset ---------------------------------------------------------------------------------
