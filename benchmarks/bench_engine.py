@@ -4,6 +4,7 @@
     python benchmarks/bench_engine.py --quick     # smoke version: fixed steps, tiny runs, nothing judged
     python benchmarks/bench_engine.py --search    # also search batch size / lr / epochs for the fastest runs
     python benchmarks/bench_engine.py --shared    # only idle vs one core busy (CLI and app run), <= 1.5x
+    python benchmarks/bench_engine.py --threads-options  # 1 thread, 2 spinning, 2 passive: idle and busy
 
 Four figures, each printed with its target:
 1. seconds per epoch of the engine (fast_loader) against the textbook pipeline (torchvision dataset,

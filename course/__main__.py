@@ -103,8 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "default: all of them")
     train.add_argument("--threads", type=thread_count, default=None,
                        help=f"torch CPU threads, 1 to {devices.usable_cores()} (the cores usable "
-                            "here); default: $COURSE_TORCH_THREADS, else the usable cores, fewer "
-                            "while other processes keep cores busy")
+                            "here); default: $COURSE_TORCH_THREADS, else 1. Fixed for the whole "
+                            "run and reused by --resume, so the numbers do not depend on load")
     train.add_argument("--run-dir", type=Path, metavar="DIR",
                        help="keep config, status and epoch checkpoints in DIR (created if "
                             "missing); default: a scratch folder, deleted afterwards")

@@ -91,7 +91,7 @@ def gradient_verdict(norms: dict[str, float]) -> Verdict:
                        "(vanishing starts around 100,000×). The early layers barely learn.")
     if spread <= HEALTHY_SPREAD:
         return Verdict("healthy", spread, f"All layers within {times(spread)} of each other: "
-                       "well inside the healthy 10-100× band.")
+                       "well under the 10-100× limit.")
     return Verdict("uneven", spread, f"The layers are {times(spread)} apart: more than the healthy "
                    f"100×, less than the vanishing 100,000×. Watch it.")
 

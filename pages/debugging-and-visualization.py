@@ -140,7 +140,7 @@ st.markdown(
 )
 PUZZLE = bugs.puzzle_config()
 panel.train_button(space, PUZZLE, "debug.puzzle_train", text="🚀 Train the colleague's run",
-                   disabled=train_split is None)
+                   disabled=train_split is None, label="the colleague's run (puzzle)")
 puzzle_run = find_runs({"puzzle": PUZZLE}).get("puzzle")
 if puzzle_run:
     recorder_view({"colleague's run": puzzle_run}, ["loss/train", "accuracy/train"], "debug.puzzle")

@@ -39,17 +39,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(port: int, env: dict | None = None) -> subprocess.Popen:
-    """`streamlit run app.py` headless on a port, returning once the health endpoint answers."""
+def start_app(port: int, env: dict | None = None, log: Path | None = None) -> subprocess.Popen:
+    """`streamlit run app.py` headless on a port, returning once the health endpoint answers;
+    with `log`, the server's output goes to that file (to read while it runs)."""
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1",
                "--browser.gatherUsageStats", "false"]
+    output = open(log, "wb") if log else subprocess.PIPE  # noqa: SIM115 (the server keeps it)
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **(env or {})},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               stdout=output, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {process.stdout.read().decode()[-2000:]}")
+            said = Path(log).read_text() if log else process.stdout.read().decode()
+            raise RuntimeError(f"streamlit exited: {said[-2000:]}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
                 if r.status == 200:

@@ -116,7 +116,7 @@ def test_xray_catches_both_shape_bugs_before_any_training():
 
 def test_verdict_messages_read_as_the_course_states_them():
     healthy = diagnostics.gradient_verdict({"0.weight": 0.3, "2.weight": 0.9})
-    assert healthy.message == "All layers within 3× of each other: well inside the healthy 10-100× band."
+    assert healthy.message == "All layers within 3× of each other: well under the 10-100× limit."
     vanishing = diagnostics.gradient_verdict({"0.weight": 1e-7, "2.weight": 0.73})
     assert "7.3 million× smaller" in vanishing.message
     assert diagnostics.times(12_345.4) == "12,345×" and diagnostics.times(2.5e9) == "2.5 billion×"

@@ -143,14 +143,15 @@ def twin_run(space: workspace.Workspace, config: RunConfig) -> str | None:
     return None
 
 
-def _submit(space: workspace.Workspace, configs: list[RunConfig], key: str) -> None:
+def _submit(space: workspace.Workspace, configs: list[RunConfig], key: str,
+            label: str | None = None) -> None:
     """The Train callback: one run per config, never a twin of a run that exists."""
     created, twins = [], []
     for config in configs:
         twin = twin_run(space, config)
         if twin:
             twins.append(twin)
-        elif run_id := start_run(space, config):
+        elif run_id := start_run(space, config, label):
             created.append(run_id)
     st.session_state[f"{key}.created"] = created
     if twins:
@@ -160,13 +161,17 @@ def _submit(space: workspace.Workspace, configs: list[RunConfig], key: str) -> N
 
 
 def train_button(space: workspace.Workspace, configs: RunConfig | list[RunConfig], key: str,
-                 text: str = "🚀 Train", disabled: bool = False, help: str | None = None) -> list[str]:
-    """A Train button that makes exactly one run per config per click; returns the new run ids."""
+                 text: str = "🚀 Train", disabled: bool = False, help: str | None = None,
+                 label: str | None = None) -> list[str]:
+    """A Train button that makes exactly one run per config per click; returns the new run ids.
+
+    `label` names the runs in the panel instead of their settings (a puzzle's run must not
+    give its answer away in its name)."""
     configs = configs if isinstance(configs, list) else [configs]
     # Read as a return value, not an on_click callback: a callback would get the settings of the
     # previous script run, so a slider moved just before the click would be missed.
     if st.button(text, type="primary", key=key, disabled=disabled, help=help):
-        _submit(space, configs, key)
+        _submit(space, configs, key, label)
         if created := st.session_state.get(f"{key}.created"):  # at once, where the learner looks
             first = jobs.run_label(space.run_dir(created[0]))
             st.toast(f"Queued: {first}. Watch it in *Your runs*." if len(created) == 1 else
@@ -224,7 +229,8 @@ def _summary(record: dict) -> str:
     """'finished after 5 epochs · test accuracy 97.81%' (or stopped, ...)."""
     history = record.get("history", [])
     word = {"done": "finished"}.get(record["state"], record["state"])
-    text = f"{word} after {plural(len(history), 'epoch')}"
+    text = (f"{word} after {plural(len(history), 'epoch')}" if history else
+            f"{word} before its first epoch ended")
     if history and history[-1].get("test_accuracy") is not None:
         text += f" · test accuracy {history[-1]['test_accuracy']:.2%}"
     return text
@@ -542,8 +548,10 @@ def run_view(space: workspace.Workspace, key: str) -> None:
         if any(c["steps"] for c in runs):
             st.plotly_chart(charts.step_curves(runs, smoothing, log_y), key=f"{key}.steps")
             health(runs[0]["name"], runs[0]["record"])
-        else:
+        elif any(c["record"]["state"] in jobs.ACTIVE_STATES for c in runs):
             st.info("Starting… the curves appear after the first ten training steps.", icon="⏳")
+        else:
+            st.info("No curve to draw: these runs ended before their first ten training steps.")
         if len(picked) > 1:
             st.markdown("**What differs between these runs**")
             table = differing_settings({name: configs[choices[name]] for name in picked})

@@ -234,6 +234,10 @@ def test_each_section_finds_its_own_runs_and_the_puzzle_checks_step_one(lesson, 
     assert all(step == 1 for step, _ in first.values())
     assert bars["y"] == pytest.approx([first[name][1] for name in bars["x"]])
     assert not any(c.value.startswith(REFERENCE_LABEL) for c in lesson.caption)  # the run's own
+    # the puzzle's run is named neutrally: its bug would give the opening puzzle away
+    assert json.loads((puzzle_dir / "config.json").read_text())["label"] == \
+        "the colleague's run (puzzle)"
+    assert not any("silent-accuracy" in str(e.value) for e in [*lesson.markdown, *lesson.caption])
 
     lesson.radio(key="debug.lab_bug").set_value("same-batch").run()
     options = lesson.radio(key="debug.lab_check.same-batch.choice").options
