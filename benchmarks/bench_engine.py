@@ -18,7 +18,7 @@ The machine is shared, so each timing first waits (up to --max-wait seconds) for
 idle, is repeated, and the best (least disturbed) and the median are printed, with the load average
 before and after: a best far below the median means contention. The speed-up is judged on the
 median of each repeat's textbook / engine pair, timed back to back. The engine's optimizer is the
-lesson's Adam run fused (course.train.adam); the textbook pipeline keeps the line a learner
+lesson's Adam run fused (course.engine.train.adam); the textbook pipeline keeps the line a learner
 writes, torch.optim.Adam(model.parameters(), lr=1e-3). One more row gives the textbook
 pipeline the engine's fused Adam too, so the loader's share of the speed-up shows; it is not judged.
 Two more rows say where the ceiling is: the MLP's own steps over premade batches (what the engine
@@ -45,9 +45,9 @@ sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402
 
-from course import data, devices  # noqa: E402
-from course.models import simple_mlp  # noqa: E402
-from course.train import (  # noqa: E402
+from course.engine import data  # noqa: E402
+from course.engine.models import simple_mlp  # noqa: E402
+from course.engine.train import (  # noqa: E402
     Run,
     RunConfig,
     adam,
@@ -56,6 +56,7 @@ from course.train import (  # noqa: E402
     textbook_loader,
     train_step,
 )
+from course.runs import server  # noqa: E402
 
 # The fastest settings found on the 2-core machine (benchmarks/README.md); --search re-derives them.
 FASTEST = {
@@ -259,14 +260,14 @@ def cli_epoch_seconds(subset: int | None) -> float:
 
 def app_epoch_seconds(runner, folder: Path, subset: int | None) -> float:
     """One epoch as the app trains it: a run submitted to the worker pool, timed by the worker."""
-    from course.runs import jobs
+    from course.runs import run_files
 
     folder.mkdir(parents=True)
-    jobs.create_run(folder, RunConfig(epochs=1, device="cpu", train_subset=subset))
+    run_files.create_run(folder, RunConfig(epochs=1, device="cpu", train_subset=subset))
     runner.submit(folder)
-    while jobs.status(folder).get("state") in jobs.ACTIVE_STATES:
+    while run_files.status(folder).get("state") in run_files.ACTIVE_STATES:
         time.sleep(0.2)
-    record = jobs.status(folder)
+    record = run_files.status(folder)
     if record.get("state") != "done":
         raise RuntimeError(f"the app run ended {record.get('state')}: {record.get('error')}")
     return record["history"][-1]["seconds"]
@@ -499,12 +500,12 @@ def main(argv=None) -> int:
         return 0
     quick = arguments.quick
     repeats = arguments.repeats or (1 if quick else 3)
-    threads = devices.configure_threads(arguments.threads)
+    threads = server.configure_threads(arguments.threads)
     QUIET["max_wait"] = 0.0 if quick else arguments.max_wait
     steps = 50 if quick else None
     load_before = load_average()
     print(f"{date.today()}  {platform.processor() or platform.machine()}  torch {torch.__version__}  "
-          f"threads {threads}  usable cores {devices.usable_cores()}  "
+          f"threads {threads}  usable cores {server.usable_cores()}  "
           f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}  load {load_before:.2f}"
           f"{'  (quick: nothing judged)' if quick else ''}", flush=True)
 

@@ -345,8 +345,8 @@ def control_phase(args, work: Path) -> dict:
     Separates what the slot limit costs (jobs sharing cores with each other) from what the
     server and the polling pages cost.
     """
+    from course.engine.train import RunConfig
     from course.runs import jobs as course_jobs
-    from course.train import RunConfig
 
     config = RunConfig(epochs=args.epochs,
                        train_subset=None if args.subset == 60_000 else args.subset)

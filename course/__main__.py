@@ -18,15 +18,16 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from course import devices
+from course.engine import devices
+from course.runs import server
 
-devices.wait_passively()  # before the imports below load torch and its OpenMP
+server.wait_passively()  # before the imports below load torch and its OpenMP
 
 try:  # importing torch takes seconds: a Ctrl-C meanwhile is an interruption, not a traceback
-    from course import data  # noqa: E402
-    from course.models import MODEL_KINDS, RECIPE_WEIGHT_DECAY  # noqa: E402
-    from course.runs import jobs  # noqa: E402
-    from course.train import LIMITS, SCHEDULES, RunConfig  # noqa: E402
+    from course.engine import data  # noqa: E402
+    from course.engine.models import MODEL_KINDS, RECIPE_WEIGHT_DECAY  # noqa: E402
+    from course.engine.train import LIMITS, SCHEDULES, RunConfig  # noqa: E402
+    from course.runs import jobs, run_files  # noqa: E402
 except KeyboardInterrupt:
     print("interrupted", file=sys.stderr)
     sys.exit(130)
@@ -57,7 +58,7 @@ def thread_count(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
-    usable = devices.usable_cores()
+    usable = server.usable_cores()
     if not 1 <= value <= usable:
         raise argparse.ArgumentTypeError(
             f"must be between 1 and {usable} (the cores usable here), not {value}")
@@ -102,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"train on the first N training images only, {limits('train_subset')}; "
                             "default: all of them")
     train.add_argument("--threads", type=thread_count, default=None,
-                       help=f"torch CPU threads, 1 to {devices.usable_cores()} (the cores usable "
+                       help=f"torch CPU threads, 1 to {server.usable_cores()} (the cores usable "
                             "here); default: $COURSE_TORCH_THREADS, else 1. Fixed for the whole "
                             "run and reused by --resume, so the numbers do not depend on load")
     train.add_argument("--run-dir", type=Path, metavar="DIR",
@@ -152,15 +153,15 @@ def writable_folder(folder: Path) -> Path:
 def prepare_run_dir(arguments: argparse.Namespace) -> Path:
     if arguments.resume:
         folder = arguments.resume
-        if not (folder / jobs.CONFIG_FILE).exists():
-            raise ValueError(f"{folder} holds no run to resume (no {jobs.CONFIG_FILE})")
-        (folder / jobs.STOP_FILE).unlink(missing_ok=True)  # an earlier Ctrl-C or Stop: continue
+        if not (folder / run_files.CONFIG_FILE).exists():
+            raise ValueError(f"{folder} holds no run to resume (no {run_files.CONFIG_FILE})")
+        (folder / run_files.STOP_FILE).unlink(missing_ok=True)  # an earlier Ctrl-C or Stop: continue
         return folder
     folder = writable_folder(arguments.run_dir)
-    if any((folder / name).exists() for name in (jobs.EPOCH_CHECKPOINT, jobs.FINAL_CHECKPOINT)):
+    if any((folder / name).exists() for name in (run_files.EPOCH_CHECKPOINT, run_files.FINAL_CHECKPOINT)):
         raise ValueError(f"{folder} already holds a run; use --resume {folder} to continue it")
     try:
-        return jobs.create_run(folder, config_from(arguments))
+        return run_files.create_run(folder, config_from(arguments))
     except OSError as error:
         raise ValueError(f"--run-dir {folder} cannot be written: "
                          f"{error.strerror or error}") from None
@@ -176,9 +177,9 @@ class Interrupted(Exception):
 
 def finished(folder: Path, config: RunConfig) -> dict | None:
     """The status of a run that already trained all its epochs, else None."""
-    record = jobs.status(folder)
+    record = run_files.status(folder)
     done = (record.get("state") == "done" and len(record.get("history", [])) >= config.epochs
-            and not (folder / jobs.EPOCH_CHECKPOINT).exists())
+            and not (folder / run_files.EPOCH_CHECKPOINT).exists())
     return record if done else None
 
 
@@ -198,18 +199,18 @@ def report(folder: Path, config: RunConfig, record: dict) -> dict:
 
 def mark_interrupted(folder: Path) -> int:
     """After a hard Ctrl-C the worker wrote nothing more: say so in its status; epochs kept."""
-    record = jobs.read_json(folder / jobs.STATUS_FILE)
-    if record.get("state") in jobs.ACTIVE_STATES:
+    record = run_files.read_json(folder / run_files.STATUS_FILE)
+    if record.get("state") in run_files.ACTIVE_STATES:
         record.update(state="interrupted", updated=time.time())
         record.pop("progress", None)
-        jobs.write_json(folder / jobs.STATUS_FILE, record)
+        run_files.write_json(folder / run_files.STATUS_FILE, record)
     return len(record.get("history", []))
 
 
 def train(arguments: argparse.Namespace) -> dict:
-    devices.configure_threads(arguments.threads)
+    server.configure_threads(arguments.threads)
     folder = prepare_run_dir(arguments)
-    config = jobs.run_config(folder)
+    config = run_files.run_config(folder)
     if arguments.resume and (record := finished(folder, config)):
         last = record["history"][-1]
         print(f"{folder} is already finished: {len(record['history'])} epochs, test accuracy "
@@ -229,14 +230,14 @@ def train(arguments: argparse.Namespace) -> dict:
                       f"{event.train_accuracy:.4f}, test acc {event.test_accuracy:.4f}",
                       file=sys.stderr)
 
-    stop_flag = folder / jobs.STOP_FILE
+    stop_flag = folder / run_files.STOP_FILE
 
     def stop_at_the_next_step(_signum, _frame):
         if stop_flag.exists():  # the second Ctrl-C: now
             raise KeyboardInterrupt
         # the run system's own interruption: the worker saves its weights and records
         # "interrupted" (resumable), as when the app's server shuts down
-        stop_flag.write_text(jobs.SHUTDOWN_REASON)
+        stop_flag.write_text(run_files.SHUTDOWN_REASON)
 
     previous = signal.signal(signal.SIGINT, stop_at_the_next_step)
     try:
@@ -246,7 +247,7 @@ def train(arguments: argparse.Namespace) -> dict:
     finally:
         signal.signal(signal.SIGINT, previous)
         bar.close()
-    record = jobs.status(folder)
+    record = run_files.status(folder)
     if state == "interrupted":
         raise Interrupted(folder, len(record.get("history", [])))
     if state == "failed":

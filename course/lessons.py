@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Numbers measured once with the course's engine (scripts/ and slow tests measure them again).
+REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 
 SERIES_GOAL = (
     "Bridge theory to practice. You already understand backprop, optimizers and training "

@@ -6,7 +6,7 @@ Figures are cached with cache_resource (read-only; st.plotly_chart copies them) 
 unpickling a plotly figure from cache_data costs more than building it.
 """
 
-from course.navigation import use_app_navigation
+from course.ui.navigation import use_app_navigation
 
 use_app_navigation()  # first, before torch: a fresh server's deep link shows its title at once
 
@@ -20,8 +20,9 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
-from course import batching, charts, data, image_grid, loops, ui
-from course.teaching_datasets import (
+from course.charts import figures
+from course.concepts import batching, image_grid, loops
+from course.concepts.teaching_datasets import (
     BrokenDataset,
     FixedBrokenDataset,
     LazyImageDataset,
@@ -29,6 +30,8 @@ from course.teaching_datasets import (
     SortedDataset,
     write_image_folder,
 )
+from course.engine import data
+from course.ui import callouts, checks, datasets, lesson
 
 RACE_MAX_EPOCHS = 30
 EXPLORER_LIVE_LIMIT = 5_000
@@ -37,8 +40,8 @@ EQUAL_UPDATES = 200
 RANGE_BATCH = 32
 NEEDS_DATA = "This part needs the MNIST files: see the 📦 message above."
 # One look per setting in both shuffle charts: the same colour, and a cue besides colour.
-SHUFFLE_LOOKS = {"shuffle=False": dict(color=charts.ORANGE, dash="dash", hatch="/"),
-                 "shuffle=True": dict(color=charts.BLUE, dash="solid", hatch="")}
+SHUFFLE_LOOKS = {"shuffle=False": dict(color=figures.ORANGE, dash="dash", hatch="/"),
+                 "shuffle=True": dict(color=figures.BLUE, dash="solid", hatch="")}
 AUGMENT = transforms.Compose([
     transforms.RandomAffine(degrees=20, translate=(0.12, 0.12), scale=(0.85, 1.1)),
     transforms.ToTensor(),
@@ -56,7 +59,7 @@ def torchvision_mnist(transform_name: str, root: str):
 
 @st.cache_resource(max_entries=256, show_spinner=False)
 def explorer_bars(n: int, batch_size: int, drop_last: bool):
-    return charts.batch_size_bars(batching.batch_sizes(n, batch_size, drop_last), batch_size)
+    return figures.batch_size_bars(batching.batch_sizes(n, batch_size, drop_last), batch_size)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -95,7 +98,7 @@ def shuffle_look(name: str) -> dict:
 @st.cache_resource(show_spinner=False)
 def race_ranges_figure():
     ranges = shuffle_race()[1]
-    figure = charts.batch_ranges(ranges)
+    figure = figures.batch_ranges(ranges)
     for trace, name in zip(figure.data, ranges, strict=True):
         look = shuffle_look(name)
         trace.update(marker_color=look["color"], marker_pattern=dict(
@@ -106,7 +109,7 @@ def race_ranges_figure():
 @st.cache_resource(max_entries=64, show_spinner=False)
 def race_figure(epochs: int):
     losses = race_losses(epochs)
-    figure = charts.curves(losses, y_title="loss on ALL 512 samples (log)", log_y=True,
+    figure = figures.curves(losses, y_title="loss on ALL 512 samples (log)", log_y=True,
                            title="Same model, same data, same seed: only shuffle differs")
     for trace in figure.data:
         look = shuffle_look(trace.name)
@@ -155,7 +158,7 @@ def mnist_grid(seed: int, root: str):
 @st.cache_resource(show_spinner=False)
 def histogram_figure(root: str):
     sample = data.split_tensors("mnist", True, root).images[:2000]
-    return charts.pixel_histograms(sample.float() / 255.0, data.normalize_batch(sample, "mnist"))
+    return figures.pixel_histograms(sample.float() / 255.0, data.normalize_batch(sample, "mnist"))
 
 
 @st.cache_data(show_spinner=False)
@@ -183,7 +186,7 @@ def batch_size_row(subset: int, batch_size: int, updates: int | None, root: str)
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def comparison_figure(rows: tuple):
-    return charts.batch_size_comparison([dict(row) for row in rows])
+    return figures.batch_size_comparison([dict(row) for row in rows])
 
 
 # --- Fragments: a widget group and the output it changes -----------------------------------------
@@ -218,8 +221,8 @@ def batch_explorer() -> None:
         batch_size = bounded_number("batch_size", 1, 10_000, 8, key="dl.batch")
         shuffle = st.toggle("shuffle", value=True, key="dl.shuffle")
         drop_last = st.toggle("drop_last", value=False, key="dl.drop_last")
-    if (n, batch_size) == (100, 8) and not (ui.answered("dl.q_iterations")
-                                            and ui.answered("dl.q_last_batch")):
+    if (n, batch_size) == (100, 8) and not (checks.answered("dl.q_iterations")
+                                            and checks.answered("dl.q_last_batch")):
         picture.info("For N = 100 and batch_size = 8 the explorer would give away both answers: "
                      "check your two predictions above first (or try other values of N and "
                      "batch_size).", icon="🙈")
@@ -362,7 +365,7 @@ def batch_size_lab(root: str) -> None:
 
 # --- The lesson -----------------------------------------------------------------------------------
 
-ui.lesson_header("datasets-and-dataloaders")
+lesson.lesson_header("datasets-and-dataloaders")
 
 st.markdown(
     "In Module 2.1 your training loop ran on a few dozen hand-made points held in one tensor. "
@@ -371,7 +374,7 @@ st.markdown(
     "is the missing piece between your training loop and real data."
 )
 st.markdown("> *“I can train on fake data, but how do I actually use a dataset?”*")
-ui.foundations_link(
+callouts.foundations_link(
     "Foundations link: `DataLoader(batch_size=32)` ↔ **Batching and SGD (1.3.4)**. You already "
     "know *why* we train on mini-batches; this lesson is the *how*."
 )
@@ -386,7 +389,7 @@ st.markdown(
     "(the default, `shuffle=False`, keeps the dataset's order). Neither knows the other's job."
 )
 st.subheader("The menu: `Dataset`")
-ui.show_source(SimpleDataset, "The Foundations data y = 2x + 1, behind a Dataset.")
+callouts.show_source(SimpleDataset, "The Foundations data y = 2x + 1, behind a Dataset.")
 simple = SimpleDataset(n=100)
 x0, y0 = simple[0]
 st.code(f"len(dataset)  → {len(simple)}\n"
@@ -400,34 +403,34 @@ xb, yb = next(iter(loader))
 st.code(f"first batch → x {list(xb.shape)}, y {list(yb.shape)}\n"
         f"batches     → {len(loader)}", language="text")
 st.markdown("The batch dimension is **prepended**: one item is `[1]`, a batch of 16 is `[16, 1]`.")
-ui.takeaway("Dataset is a menu (what is available, how to get one item); DataLoader is the "
+callouts.takeaway("Dataset is a menu (what is available, how to get one item); DataLoader is the "
             "kitchen (it batches, shuffles when asked, and serves).")
 
 # --- Batch-shape explorer ----------------------------------------------------------------------
 st.header("2. How many batches? The batch-shape explorer")
 st.markdown("Predict first, then check both predictions with a real DataLoader below.")
-ui.check_number("dl.q_iterations",
+checks.check_number("dl.q_iterations",
                 "a DataLoader over **100 samples** with **batch_size=8**: how many iterations does one "
                 "epoch take?", 13,
                 "ceil(100 / 8) = 13: twelve full batches of 8 and one partial batch of 4.",
                 step=1, unlocks=True)  # no bounds: every number typed is judged, none refused
-ui.check_choice("dl.q_last_batch", "same loader, `drop_last=False`: what shape is `x` in the "
+checks.check_choice("dl.q_last_batch", "same loader, `drop_last=False`: what shape is `x` in the "
                 "**last** batch? (Each item's x is `[1]`.)", ["[8, 1]", "[4, 1]", "[1, 4]", "[13, 1]"], 1,
                 "The last batch holds the 100 − 12·8 = 4 leftover samples, batch dimension first: "
                 "`[4, 1]`. With `drop_last=True` it would not exist at all.", unlocks=True)
 batch_explorer()
 
 st.subheader("A real MNIST batch")
-mnist_split = ui.split_or_error("mnist")
+mnist_split = datasets.split_or_error("mnist")
 root = str(data.data_root())
-ui.check_choice("dl.q_shape", "a batch has shape `[64, 1, 28, 28]`. What does it hold?",
+checks.check_choice("dl.q_shape", "a batch has shape `[64, 1, 28, 28]`. What does it hold?",
                 ["64 channels of 1×28×28 images", "64 images, 1 channel (grayscale), 28×28 pixels",
                  "1 image of 64×28×28 pixels", "28 batches of 64×1 vectors"], 1,
                 "The batch dimension comes first: 64 images, each with 1 channel (grayscale) of 28×28 "
                 "pixels.", unlocks=True)
 if mnist_split is None:
     st.caption(NEEDS_DATA)
-elif not ui.answered("dl.q_shape"):
+elif not checks.answered("dl.q_shape"):
     st.caption("Answer the check above, and a real MNIST batch shows its shape here.")
 else:
     mnist_batch = data.normalize_batch(mnist_split.images[:64])
@@ -447,12 +450,12 @@ st.markdown(
     "In 1.3.4 a mini-batch was a *poll*: a small random sample that speaks for the whole "
     "population. `shuffle=True` is how that randomness happens in practice. Predict first:"
 )
-ui.check_choice("dl.q_shuffle", "you iterate the same `DataLoader(..., shuffle=True)` for a "
+checks.check_choice("dl.q_shuffle", "you iterate the same `DataLoader(..., shuffle=True)` for a "
                 "second epoch. What order do the samples come in?",
                 ["The same order as epoch 1", "A new random order", "Sorted by target", "Reversed"], 1,
                 "With shuffle=True the indices are re-shuffled at the start of every epoch, so each "
                 "epoch's batches are new random samples.", unlocks=True)
-if ui.answered("dl.q_shuffle"):
+if checks.answered("dl.q_shuffle"):
     first_batches = batching.first_batch_per_epoch(SimpleDataset(n=100), batch_size=8, epochs=2)
     st.markdown("Without `shuffle=True`, every epoch walks the dataset in stored order. One "
                 "shuffling DataLoader, iterated twice: the first batch of each epoch differs.")
@@ -468,7 +471,7 @@ st.markdown(
 )
 st.plotly_chart(race_ranges_figure(), key="dl.ranges")
 race_section()
-ui.takeaway("shuffle=True is how you get random sampling in practice: a fresh random poll "
+callouts.takeaway("shuffle=True is how you get random sampling in practice: a fresh random poll "
             "every batch, a fresh order every epoch.")
 
 # --- Same loop ----------------------------------------------------------------------------------
@@ -481,7 +484,7 @@ st.markdown("Your loop from 2.1.4 against the DataLoader version, as a diff of t
             "one batch at a time (`+`).")
 st.code(batching.source_diff(loops.train_on_tensors, loops.train_on_dataloader), language="diff")
 run_both_section()
-ui.takeaway("Same heartbeat, new instruments: the DataLoader changes how data is fed, not the loop.")
+callouts.takeaway("Same heartbeat, new instruments: the DataLoader changes how data is fed, not the loop.")
 
 # --- MNIST ------------------------------------------------------------------------------------
 st.header("5. Real images: torchvision.datasets.MNIST")
@@ -532,13 +535,13 @@ st.markdown(
     "just its own images. Below, real code over a real folder: the page writes 32 MNIST "
     "test digits as PNG files to a temporary directory and loads them lazily."
 )
-ui.show_source(LazyImageDataset)
-test_split = ui.split_or_error("mnist", train=False) if mnist_split is not None else None
+callouts.show_source(LazyImageDataset)
+test_split = datasets.split_or_error("mnist", train=False) if mnist_split is not None else None
 if test_split is None:
     st.caption(NEEDS_DATA)
 else:
     st.code(lazy_demo(root), language="text")
-ui.reveal(
+callouts.reveal(
     "a colleague loads a folder of PIL images into a Python list and slices it by hand "
     "(`images[i:i + 32]`) in the training loop, converting each image to a tensor inside the "
     "loop. What would you suggest?",
@@ -556,7 +559,7 @@ st.markdown(
     "item to have **the same shape**. `BrokenDataset` has one scan a pixel narrower than the "
     "rest:"
 )
-ui.show_source(BrokenDataset)
+callouts.show_source(BrokenDataset)
 try:
     for _ in DataLoader(BrokenDataset(), batch_size=8):
         pass
@@ -566,13 +569,13 @@ except RuntimeError as error:
 st.markdown("**Read it:** item 0 is `[1, 28, 28]` but item 3 is `[1, 28, 27]`, so `torch.stack` "
             "cannot build a `[8, 1, 28, 28]` batch. **Fix:** make every item the same shape "
             "inside `__getitem__` (resize, pad or crop) before the DataLoader sees it:")
-ui.show_source(FixedBrokenDataset)
+callouts.show_source(FixedBrokenDataset)
 fixed_images, _ = next(iter(DataLoader(FixedBrokenDataset(), batch_size=8)))
 st.code(f"first batch → {list(fixed_images.shape)}", language="text")
 
 # --- Batch size matters -----------------------------------------------------------------------
 st.header("9. Batch size is a real choice")
-ui.misconception("Batch size doesn't matter much.",
+callouts.misconception("Batch size doesn't matter much.",
                  "It changes memory use, training speed, how noisy each gradient is, and with "
                  "them what the model learns in a given budget and how well it **generalizes** "
                  "(does as well on images it never trained on). Measure it: a fresh small MLP "
@@ -586,7 +589,7 @@ else:
 
 # --- DataLoader is not just a for loop ---------------------------------------------------------
 st.header("10. Why not just a for loop?")
-ui.misconception("DataLoader is just a for loop.",
+callouts.misconception("DataLoader is just a for loop.",
                  "A hand-written loop has to get shuffling, batching, the partial last batch, "
                  "drop_last and parallel loading right every time. The usual hand-rolled "
                  "version gets two of them wrong:")

@@ -1,6 +1,6 @@
 """Lesson 2.2.3 Debugging and Visualization: torchinfo, gradient checks, TensorBoard, the bug lab."""
 
-from course.navigation import use_app_navigation
+from course.ui.navigation import use_app_navigation
 
 use_app_navigation()  # first, before torch: a fresh server's deep link shows its title at once
 
@@ -11,11 +11,15 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from course import bugs, charts, data, diagnostics, models, ui
-from course.runs import jobs, panel
-from course.train import RunConfig
+from course import lessons
+from course.charts import figures
+from course.concepts import bugs, diagnostics
+from course.engine import data, models
+from course.engine.train import RunConfig
+from course.runs import recorder, run_files
+from course.ui import callouts, checks, datasets, lesson, panel
 
-ui.lesson_header("debugging-and-visualization")
+lesson.lesson_header("debugging-and-visualization")
 panel.job_runner()  # start the worker processes now, so they are warm by the first click
 
 st.markdown(
@@ -23,10 +27,10 @@ st.markdown(
     "wrong, on your own. Three instruments (torchinfo, the gradient check, TensorBoard) and one "
     "habit: a checklist you follow instead of staring at the code and pressing restart."
 )
-ui.takeaway("Debugging is a systematic workflow, not random guessing.")
+callouts.takeaway("Debugging is a systematic workflow, not random guessing.")
 
 space = panel.current_workspace()
-train_split = ui.split_or_error("mnist", train=True)
+train_split = datasets.split_or_error("mnist", train=True)
 STATES_DONE = ("done", "stopped", "failed", "cancelled", "interrupted", "missing")
 FRACTION_TAGS = ("accuracy/", "dead_relu/")  # shares between 0 and 1: drawn on a 0-100% axis
 
@@ -48,12 +52,12 @@ def find_runs(configs: dict[str, RunConfig]) -> dict[str, str]:
     for run_id in space.run_ids():  # oldest first
         run_dir = space.run_dir(run_id)
         try:
-            config = jobs.run_config(run_dir)
+            config = run_files.run_config(run_dir)
         except (TypeError, ValueError):
             continue
         if config not in wanted:
             continue
-        if jobs.status(run_dir)["state"] in REUSED_STATES:
+        if run_files.status(run_dir)["state"] in REUSED_STATES:
             reused.setdefault(config, run_id)
         else:
             other[config] = run_id
@@ -68,7 +72,7 @@ def cached_scalars(logdir: str, stamp: tuple) -> dict[str, list[tuple[int, float
 
 
 def run_scalars(run_id: str) -> dict[str, list[tuple[int, float]]]:
-    logdir = jobs.events_dir(space.run_dir(run_id))
+    logdir = recorder.events_dir(space.run_dir(run_id))
     return cached_scalars(str(logdir), diagnostics.events_stamp(logdir))
 
 
@@ -91,7 +95,7 @@ def recorder_view(runs: dict[str, str], tags: list[str], key: str, log_y: bool =
         for column, tag in zip(columns, shown, strict=False):  # two charts a row: readable
             with column:
                 series = {name: s[tag] for name, s in scalars.items() if tag in s}
-                figure = charts.scalar_curves(series, tag, log_y=log_y and "loss" in tag, title=tag,
+                figure = figures.scalar_curves(series, tag, log_y=log_y and "loss" in tag, title=tag,
                                               fraction=tag.startswith(FRACTION_TAGS))
                 st.plotly_chart(figure, key=f"{key}.{tag}")
         return any(state not in STATES_DONE for state in states.values())
@@ -154,7 +158,7 @@ with st.expander("What could be going on? (think first, then open)"):
         "else is wrong. Keep the question open: by the end of the page you will have the three tools "
         "that solve it (section 8)."
     )
-ui.takeaway("Loss going down does not mean training is working: always watch accuracy too.")
+callouts.takeaway("Loss going down does not mean training is working: always watch accuracy too.")
 
 # --- 2. torchinfo ---------------------------------------------------------------------------
 st.header("2. torchinfo is an X-ray")
@@ -176,7 +180,7 @@ CHECK_MODEL = "Check 1's 3-layer model (784-128-64-10)"
 
 def check1_answered() -> bool:
     """Check 1(b) was answered (the check reruns the page when its answer first shows)."""
-    return ui.answered("debug.q_params")
+    return checks.answered("debug.q_params")
 
 
 @st.fragment
@@ -224,19 +228,19 @@ def shape_lab():
                                   required=True, key="debug.shape_bug") or list(SHAPE_BUGS)[0]
     name, broken, explanation = SHAPE_BUGS[choice]
     st.markdown("**Broken**")
-    ui.show_source(broken)
+    callouts.show_source(broken)
     st.error(f"torchinfo stops with: `{cached_xray(name)[1]}`", icon="🩻")
     st.markdown(explanation)
     st.markdown("**Fixed**")
-    ui.show_source(diagnostics.fixed_model)
+    callouts.show_source(diagnostics.fixed_model)
     xray_table(cached_xray("fixed")[0].rows)
 
 
 shape_lab()
-ui.misconception("Shape errors mean I did something fundamentally wrong.",
+callouts.misconception("Shape errors mean I did something fundamentally wrong.",
                  "They are the most common PyTorch error and almost always one mismatched "
                  "number between two adjacent layers. Plumbing, not a flaw in your design.")
-ui.takeaway("torchinfo is an X-ray: see inside the model without running data. Shape errors "
+callouts.takeaway("torchinfo is an X-ray: see inside the model without running data. Shape errors "
             "are plumbing problems, not design flaws.")
 
 # --- 3. Gradient check ----------------------------------------------------------------------
@@ -249,7 +253,7 @@ st.markdown(
     f"**vanishing** when the early layers are ~100,000× smaller than the late ones; "
     f"**exploding** when any norm exceeds {diagnostics.EXPLODING_NORM:g} or is NaN."
 )
-ui.show_source(diagnostics.gradient_norms)
+callouts.show_source(diagnostics.gradient_norms)
 
 
 @st.cache_data(show_spinner=False)
@@ -275,7 +279,7 @@ def cached_heatmap(kind: str) -> tuple[list[str], torch.Tensor]:
 @st.cache_data(show_spinner=False, max_entries=32)
 def both_accuracies(run_dir: str, stamp: float) -> tuple[float | None, float | None]:
     """The puzzle model's accuracy on 2,000 test images: the buggy way and the right way."""
-    from course.evaluation import load_run_model
+    from course.runs.checkpoints import load_run_model
 
     model, _config = load_run_model(Path(run_dir))
     try:
@@ -313,7 +317,7 @@ VERDICT_BOXES = {"healthy": st.success, "uneven": st.warning, "vanishing": st.er
 
 @st.cache_data(show_spinner=False)
 def pulse_figure(kind: str):
-    return charts.gradient_norm_bars(cached_pulse(kind))
+    return figures.gradient_norm_bars(cached_pulse(kind))
 
 
 @st.cache_data(show_spinner=False)
@@ -321,7 +325,7 @@ def heatmap_figure(kind: str, steps: int):
     """One colour scale for all three networks (all 50 steps): equal colour, equal norm."""
     shared = diagnostics.log_norm_range(*(cached_heatmap(k)[1] for k in diagnostics.PULSE_NETWORKS))
     names, norms = cached_heatmap(kind)
-    return charts.norm_heatmap(names, norms[:steps], log_range=shared)
+    return figures.norm_heatmap(names, norms[:steps], log_range=shared)
 
 
 def show_pulse(kind: str) -> None:
@@ -402,7 +406,7 @@ heatmap_section()
 st.markdown("**In the training loop**: log the norms every N iterations, so the pulse is "
             "recorded while training runs. This is the helper; the app's training workers call "
             "the same idea on every run (the `grad_norm/...` curves further down).")
-ui.show_source(diagnostics.log_gradient_norms)
+callouts.show_source(diagnostics.log_gradient_norms)
 st.code("for step, (images, labels) in enumerate(train_loader):\n"
         "    ...\n    loss.backward()\n"
         "    if step % 100 == 0:\n        log_gradient_norms(model, writer, step)\n"
@@ -418,7 +422,7 @@ remedy_right.markdown("**Remedies for exploding** (a norm above 100, or NaN)\n"
                       "- lower the learning rate\n"
                       "- gradient clipping: `torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)`\n"
                       "- check the data (NaN, unnormalized inputs)\n- batch norm")
-ui.takeaway("Gradient checking is taking the pulse: balanced is healthy; a weak pulse in the "
+callouts.takeaway("Gradient checking is taking the pulse: balanced is healthy; a weak pulse in the "
             "early layers is an early warning, found on the first iteration.")
 
 # --- 4. TensorBoard -------------------------------------------------------------------------
@@ -467,7 +471,7 @@ if lr_runs:
                        data=lambda: diagnostics.folder_zip(space.run_dir(lr_runs[chosen])),
                        file_name=f"{lr_runs[chosen]}.zip", mime="application/zip",
                        key="debug.zip", on_click="ignore")
-ui.takeaway("TensorBoard is a flight recorder: it captures everything while training runs, and "
+callouts.takeaway("TensorBoard is a flight recorder: it captures everything while training runs, and "
             "you review it afterwards.")
 
 st.subheader("A suspiciously smooth loss curve")
@@ -488,7 +492,7 @@ elif smooth_runs:
     st.caption("Your healthy run with these settings is already there (the bug lab trains the "
                "same one): the button adds the same-batch run beside it and reuses the "
                "healthy one.")
-st.code(bugs.BUG_LINES["same-batch"][0] + "\n    ...   # the bug", language="python")
+st.code(bugs.BUGS["same-batch"].buggy + "\n    ...   # the bug", language="python")
 
 # --- 5. The checklist -----------------------------------------------------------------------
 st.header("5. The 4-phase debugging checklist")
@@ -533,7 +537,7 @@ def diagnosis():
 
 
 diagnosis()
-ui.misconception("When training fails I should reread the code and restart with a tweak.",
+callouts.misconception("When training fails I should reread the code and restart with a tweak.",
                  "Guessing wastes runs. Each phase of the checklist narrows it down with a "
                  "measurement: shapes, then gradients, then curves, then the symptom map.")
 
@@ -544,16 +548,10 @@ st.markdown("**Common failure patterns**: most broken training runs come from a 
             "gradient norms, beside a healthy run with the same settings. Predict what the "
             "curves will do before you train.")
 LAB_BUGS = [name for name in bugs.BUGS if name != "silent-accuracy"]
-LAB_SYMPTOMS = [
-    "The loss falls, then levels off high; accuracy ends well below the healthy run's",
-    "The loss stays at 2.30 from the first step: nothing is learned",
-    "Training looks like the healthy run; only test accuracy is a little lower",
-    "Test accuracy stays near chance (10%) although training runs",
-    "The train loss falls to almost nothing, yet test accuracy ends clearly below the healthy "
-    "run's",
-]
-LAB_ANSWERS = {"relu-on-logits": 0, "softmax-before-ce": 0, "zero-grad-misplaced": 1, "no-eval": 2,
-               "sorted-data": 3, "same-batch": 4}
+LAB_SYMPTOMS = [symptom for symptom in bugs.SYMPTOMS
+                if any(bugs.BUGS[name].symptom == symptom for name in LAB_BUGS)]
+
+
 @st.fragment  # choosing a bug redraws the lab only, not the whole page
 def bug_lab():
     bug = st.radio("Bug to inject", LAB_BUGS, horizontal=True, key="debug.lab_bug",
@@ -561,13 +559,13 @@ def bug_lab():
     lab_model = "mlp-bn" if bug == "no-eval" else "mlp"
     lab_configs = {"healthy": RunConfig(model=lab_model, train_subset=5_000, epochs=2),
                    f"bug: {bug}": RunConfig(model=lab_model, train_subset=5_000, epochs=2, bug=bug)}
-    st.code(bugs.BUG_LINES[bug][0], language="python", wrap_lines=True)
+    st.code(bugs.BUGS[bug].buggy, language="python", wrap_lines=True)
     if lab_model == "mlp-bn":
         st.caption("Trained with the improved MLP: the simple MLP has no Dropout or BatchNorm, so "
                    "`model.eval()` would change nothing.")
-    ui.check_choice(f"debug.lab_check.{bug}", "what will this bug do to the run?", LAB_SYMPTOMS,
-                    LAB_ANSWERS[bug], "Train both runs and read it off the curves: "
-                    + bugs.BUGS[bug])
+    checks.check_choice(f"debug.lab_check.{bug}", "what will this bug do to the run?", LAB_SYMPTOMS,
+                    LAB_SYMPTOMS.index(bugs.BUGS[bug].symptom),
+                    "Train both runs and read it off the curves: " + bugs.BUGS[bug].explanation)
     panel.train_button(space, list(lab_configs.values()), f"debug.lab_train.{bug}",
                        text="🧪 Train the buggy run and a healthy one", disabled=train_split is None)
     lab_runs = find_runs(lab_configs)
@@ -578,12 +576,12 @@ def bug_lab():
                    "`optimizer.step()` runs, recorded every 50 steps. A run with no line there had "
                    "no gradient at all when the optimizer stepped.")
     with st.expander("Reveal: what this bug does and the fix"):
-        st.markdown(bugs.BUGS[bug])
+        st.markdown(bugs.BUGS[bug].explanation)
         left, right = st.columns(2)
         left.markdown("**Buggy**")
-        left.code(bugs.BUG_LINES[bug][0], language="python")
+        left.code(bugs.BUGS[bug].buggy, language="python")
         right.markdown("**Fixed**")
-        right.code(bugs.BUG_LINES[bug][1], language="python")
+        right.code(bugs.BUGS[bug].fixed, language="python")
 
 
 bug_lab()
@@ -591,21 +589,21 @@ bug_lab()
 # --- 7. Checks ------------------------------------------------------------------------------
 st.header("7. Check your understanding")
 st.markdown("**Check 1.** A batch of 32 images goes into this 3-layer model:")
-ui.show_source(diagnostics.three_layer_model)
-ui.reveal("(a) what shape comes out of each Linear layer?",
+callouts.show_source(diagnostics.three_layer_model)
+callouts.reveal("(a) what shape comes out of each Linear layer?",
           "`[32, 128]`, then `[32, 64]`, then `[32, 10]`. `nn.Flatten` first turns "
           "`[32, 1, 28, 28]` into `[32, 784]`; the batch dimension never changes.")
-ui.check_number("debug.q_params", "(b) how many trainable parameters does it have in total?",
+checks.check_number("debug.q_params", "(b) how many trainable parameters does it have in total?",
                 109_386, "784·128+128 = 100,480; 128·64+64 = 8,256; 64·10+10 = 650; total "
                 "109,386. Now check it with torchinfo: section 2's X-ray lists this model "
                 "from now on, with every output shape and parameter count.",
                 min_value=0, step=1, unlocks=True)
-ui.reveal("(c) someone writes the second layer as `nn.Linear(256, 64)`. Where does it fail, "
+callouts.reveal("(c) someone writes the second layer as `nn.Linear(256, 64)`. Where does it fail, "
           "and with which error?",
           "At the second Linear, on the first batch: `mat1 and mat2 shapes cannot be multiplied "
           "(32x128 and 256x64)`. The first layer hands over 128 features; the second expects "
           "256. torchinfo shows it before training.")
-ui.reveal("**Check 2.** A colleague's binary classifier is stuck at **52%** accuracy. What do "
+callouts.reveal("**Check 2.** A colleague's binary classifier is stuck at **52%** accuracy. What do "
           "you do?",
           "52% is chance for two classes: the model has learned nothing. Use all three tools. "
           "**torchinfo**: are the shapes and the output layer right (2 logits, or 1 with "
@@ -621,7 +619,7 @@ REFERENCE_WORDS = ("Reference, measured with this engine: the colleague's settin
 @st.cache_data(show_spinner=False)
 def puzzle_reference() -> dict:
     """The puzzle run's numbers, measured once (tests/test_bugs.py measures them again)."""
-    return json.loads((Path(bugs.__file__).parent / "reference" / "debugging_puzzle.json")
+    return json.loads((lessons.REFERENCE_DIR / "debugging_puzzle.json")
                       .read_text())
 
 
@@ -644,7 +642,7 @@ if train_split is not None:
         st.caption(REFERENCE_WORDS + ("Your run's norms replace them once it has trained a few "
                                       "steps." if puzzle_run else "Train the colleague's run in "
                                       "section 1 to see your own."))
-    st.plotly_chart(charts.gradient_norm_bars(norms), key="debug.puzzle_norms")
+    st.plotly_chart(figures.gradient_norm_bars(norms), key="debug.puzzle_norms")
     verdict = diagnostics.gradient_verdict(norms)
     VERDICT_BOXES[verdict.kind](f"**Verdict: {verdict.kind}.** {verdict.message} "
                                 "The gradients are fine: the model does learn.")
@@ -659,9 +657,9 @@ if train_split is not None:
         "Broadcasting turned a comparison of 64 pairs into a **64 × 64 table**: every prediction "
         "against every label. Whatever the model predicts, about one label in ten matches, so "
         "the mean is ≈ 10%. The fix is one argument:")
-    buggy, fixed = bugs.BUG_LINES["silent-accuracy"]
+    buggy, fixed = bugs.BUGS["silent-accuracy"].buggy, bugs.BUGS["silent-accuracy"].fixed
     st.code(f"{buggy}   # reads ≈ 10%\n{fixed}   # the fix", language="python")
-    final = space.run_dir(puzzle_run) / jobs.FINAL_CHECKPOINT if puzzle_run else None
+    final = space.run_dir(puzzle_run) / run_files.FINAL_CHECKPOINT if puzzle_run else None
     wrong, right = (both_accuracies(str(final.parent), final.stat().st_mtime)
                     if final is not None and final.exists() else (None, None))
     if right is None:
@@ -671,7 +669,7 @@ if train_split is not None:
     shown = st.columns(2)
     shown[0].metric("The colleague's model, accuracy as their code computes it", f"{wrong:.1%}")
     shown[1].metric("The same model, accuracy computed correctly", f"{right:.1%}")
-ui.takeaway("Loss going down does not mean training is working: a model can lower its loss "
+callouts.takeaway("Loss going down does not mean training is working: a model can lower its loss "
             "while the number you watch says nothing. Always monitor accuracy alongside loss, "
             "and when they disagree, check the predictions.")
 
@@ -679,8 +677,8 @@ ui.takeaway("Loss going down does not mean training is working: a model can lowe
 st.header("9. Capstone: three bugs, three tools")
 st.markdown("This script has three bugs. Find each with the tool that finds it, then open the "
             "answer.")
-ui.show_source(bugs.capstone_model)
-ui.show_source(bugs.capstone_training)
+callouts.show_source(bugs.capstone_model)
+callouts.show_source(bugs.capstone_training)
 with st.expander("Bug 1: found by torchinfo"):
     st.error(f"`summary(model, input_size=(64, 1, 28, 28))` → `{cached_xray('capstone')[1]}`",
              icon="🩻")
@@ -711,5 +709,5 @@ panel.workspace_link(space, "debugging-and-visualization")
 st.subheader("Exercise (notebook)")
 st.markdown("Verify a model with torchinfo, diagnose a shape bug, implement the gradient check, "
             "log to TensorBoard, compare three learning rates, and fix the three-bug script.")
-ui.foundations_link("Foundations links: vanishing and exploding gradients ↔ backprop's telephone "
+callouts.foundations_link("Foundations links: vanishing and exploding gradients ↔ backprop's telephone "
                     "game (1.3.1) · batch norm (1.3.6) · learning rate (1.2).")

@@ -1,12 +1,13 @@
 """Home: the course map, what is ready, and where the data comes from."""
 
-from course.navigation import replace_app_heading, use_app_navigation
+from course.ui.navigation import replace_app_heading, use_app_navigation
 
 use_app_navigation()  # first, before torch: a fresh server's deep link shows its title at once
 
 import streamlit as st
 
-from course import data, lessons
+from course import lessons
+from course.engine import data
 
 replace_app_heading()
 st.title("PyTorch Course Lab")

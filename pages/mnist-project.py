@@ -1,6 +1,6 @@
 """Lesson 2.2.2 Project: MNIST: load, build, train, evaluate, visualize: a first real model."""
 
-from course.navigation import use_app_navigation
+from course.ui.navigation import use_app_navigation
 
 use_app_navigation()  # first, before torch: a fresh server's deep link shows its title at once
 
@@ -13,11 +13,14 @@ import torch
 from torch import nn
 from torchinfo import summary
 
-from course import charts, data, evaluation, interpret, loops, metrics, models, train, ui
-from course.runs import jobs, panel
-from course.runs.checkpoints import CheckpointError
+from course import lessons
+from course.charts import figures
+from course.concepts import evaluation, interpret, loops, metrics
+from course.engine import data, models, train
+from course.runs import checkpoints, recorder, run_files
+from course.ui import callouts, checks, datasets, gallery, lesson, memo, own_digit, panel, widgets
 
-ui.lesson_header("mnist-project")
+lesson.lesson_header("mnist-project")
 panel.job_runner()  # start the worker processes now, so they are warm by the first click
 
 st.markdown(
@@ -26,7 +29,7 @@ st.markdown(
     "**cross-entropy** and **accuracy**. By the end of this page you will have trained a "
     "real model and looked at what it gets wrong."
 )
-ui.foundations_link(
+callouts.foundations_link(
     "Foundations links: `nn.CrossEntropyLoss` builds on the loss-function intuition of 1.1 · "
     "`nn.BatchNorm1d` ↔ Batch normalization (1.3.6) · `nn.Dropout` ↔ Regularization (1.3.7) · "
     "`weight_decay` ↔ L2 regularization (1.3.7)."
@@ -78,7 +81,7 @@ def softmax_playground():
                               key=f"mnist.true.{preset_name}")
     probabilities = metrics.softmax(logits)
     ce = metrics.cross_entropy(logits, true_class)
-    st.plotly_chart(charts.probability_bars(probabilities, true_class), key="mnist.softmax")
+    st.plotly_chart(figures.probability_bars(probabilities, true_class), key="mnist.softmax")
     shown = st.columns(4)
     shown[0].metric("Predicted class (argmax)", int(logits.argmax()))
     shown[1].metric("p(true class)", f"{probabilities[true_class]:.3f}")
@@ -102,7 +105,7 @@ def softmax_playground():
     st.caption(f"sigmoid({sigmoid_input:.1f}) = {torch.sigmoid(torch.tensor(sigmoid_input)):.4f} and "
                f"softmax([{sigmoid_input:.1f}, 0])[0] = "
                f"{metrics.softmax(torch.tensor([sigmoid_input, 0.0]))[0]:.4f}.")
-    ui.takeaway("Sigmoid to softmax: sigmoid squashes one value into [0, 1]; softmax squashes N "
+    callouts.takeaway("Sigmoid to softmax: sigmoid squashes one value into [0, 1]; softmax squashes N "
                 "values into probabilities that sum to 1.")
 
 
@@ -148,7 +151,7 @@ st.markdown("Two problems, both visible in the table. MSE is **bounded**: as the
             "(|∂loss/∂z|) is 0.042 for an unsure answer but 0.0004 for a certain mistake, "
             "because softmax is flat there. Cross-entropy's push is 1 − p(true): 0.98 and "
             "0.999, strongest exactly where the model is most wrong.")
-ui.takeaway("Cross-entropy is a confidence penalty: confident and wrong → enormous penalty; "
+callouts.takeaway("Cross-entropy is a confidence penalty: confident and wrong → enormous penalty; "
             "uncertain → mild.")
 
 st.subheader("`nn.CrossEntropyLoss`: raw logits in, no softmax before it")
@@ -173,7 +176,7 @@ def double_softmax_demo():
     bug[1].metric("loss, softmax first", f"{double['double_loss']:.3f}")
     bug[2].metric("gradient norm, raw logits", f"{double['gradient']:.3f}")
     bug[3].metric("gradient norm, softmax first", f"{double['double_gradient']:.3f}")
-    st.plotly_chart(charts.sweep(metrics.double_softmax_sweep(logits, true_class), "logit",
+    st.plotly_chart(figures.sweep(metrics.double_softmax_sweep(logits, true_class), "logit",
                                  f"logit of the true class {true_class} (the others as chosen)",
                                  "loss"), key="mnist.double")
     st.caption(f"With softmax applied first, the loss can never drop below {double['floor']:.3f} "
@@ -183,11 +186,11 @@ def double_softmax_demo():
 
 
 double_softmax_demo()
-ui.misconception("I should apply softmax before the loss, to get probabilities.",
+callouts.misconception("I should apply softmax before the loss, to get probabilities.",
                  "`nn.CrossEntropyLoss` expects raw logits. Use softmax only to *show* "
                  "probabilities, never before this loss.")
 
-ui.check_choice("mnist.q_logits", "a 3-class model outputs logits **[2.0, −1.0, 0.5]** and the "
+checks.check_choice("mnist.q_logits", "a 3-class model outputs logits **[2.0, −1.0, 0.5]** and the "
                 "true label is **0**. Which class does it predict, and is the loss high or low?",
                 ["class 0, low loss (≈ 0.24)", "class 2, high loss", "class 0, high loss (≈ 3.2)",
                  "class 1, low loss"], 0,
@@ -221,7 +224,7 @@ st.markdown(f"That is {models.parameter_count(model):,} parameters. The course b
 model_left, model_right = st.columns(2)
 with model_left:
     st.markdown("**Simple MLP**: no activation on the output layer (those are the logits).")
-    ui.show_source(models.simple_mlp)
+    callouts.show_source(models.simple_mlp)
     simple = models.simple_mlp()
     st.metric("Parameters", f"{models.parameter_count(simple):,}",
               help="784·256+256 + 256·128+128 + 128·10+10")
@@ -230,7 +233,7 @@ with model_right:
     st.markdown("**Improved MLP**: each hidden layer is Linear → BatchNorm → ReLU → Dropout. "
                 "`BatchNorm1d` normalizes the layer's activations over the batch (then applies a "
                 "learned scale and shift); `Dropout(p)` silences a random fraction p of them.")
-    ui.show_source(models.improved_mlp)
+    callouts.show_source(models.improved_mlp)
     improved = models.improved_mlp()
     st.metric("Parameters", f"{models.parameter_count(improved):,}",
               help="+ 2·(256+128) BatchNorm weights and biases")
@@ -249,14 +252,14 @@ st.code("model = simple_mlp()                 # improved: improved_mlp(dropout=0
         "# improved: optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)  # L2 penalty\n"
         "train_loader = DataLoader(train_data, batch_size=64, shuffle=True)\n"
         "test_loader = DataLoader(test_data, batch_size=1000, shuffle=False)", language="python")
-st.markdown("The trainer below builds the same pieces with two speed-ups: `course.train.adam` is "
+st.markdown("The trainer below builds the same pieces with two speed-ups: `course.engine.train.adam` is "
             "the same Adam update run as one fused kernel per step (`fused=True`), and "
             "`fast_loader` gives the same batches in the same order as `DataLoader(..., "
             "shuffle=True)`, sliced from one tensor already in memory (section 6 measures it). "
             "This is the code that builds them:")
 with st.expander("The trainer's setup: `train.Run` and `train.adam`"):
-    ui.show_source(train.Run.__init__)
-    ui.show_source(train.adam)
+    callouts.show_source(train.Run.__init__)
+    callouts.show_source(train.adam)
 st.markdown("`weight_decay` is L2 regularization applied through the optimizer: every update "
             "also pulls each weight a little towards zero. With `Adam` it is the L2 form (λ·w "
             "added to the gradient), so that pull is rescaled by Adam's per-parameter step size "
@@ -265,9 +268,9 @@ st.markdown("`weight_decay` is L2 regularization applied through the optimizer: 
 st.markdown("**The complete loop**: epochs, `model.train()`, every `images, labels` batch of "
             "`train_loader` through the four-line heartbeat, the accuracy tally, then a test "
             "pass in `model.eval()`. The trainer below runs the course's engine "
-            "(`course.train.fit`); a test trains both on real MNIST from the same seed and "
+            "(`course.engine.train.fit`); a test trains both on real MNIST from the same seed and "
             "gets the same weights and the same accuracies.")
-ui.show_source(loops.train_and_test)
+callouts.show_source(loops.train_and_test)
 st.markdown("The test pass has three differences from training: no zero_grad / backward / step; "
             "`torch.no_grad()` saves memory; the test loader does not shuffle. And "
             "`model.eval()` first.")
@@ -275,24 +278,24 @@ with st.expander("The same loop inside the engine: `train_step` and `evaluate`")
     loop_left, loop_right = st.columns(2)
     with loop_left:
         st.markdown("**Training**: for each batch, after `model.train()`, `fit` calls this.")
-        ui.show_source(train.train_step)
+        callouts.show_source(train.train_step)
     with loop_right:
         st.markdown("**Evaluation**: after every epoch, on the test loader.")
-        ui.show_source(train.evaluate)
-ui.takeaway("Same heartbeat, new instruments: CrossEntropyLoss replaces MSELoss, a DataLoader "
+        callouts.show_source(train.evaluate)
+callouts.takeaway("Same heartbeat, new instruments: CrossEntropyLoss replaces MSELoss, a DataLoader "
             "replaces raw tensors, and forward → loss → backward → update does not change.")
 
 # --- Trainer --------------------------------------------------------------------------------
 st.header("6. Train it")
 space = panel.current_workspace()
-train_split = ui.split_or_error("mnist", train=True)
-test_split = ui.split_or_error("mnist", train=False)
+train_split = datasets.split_or_error("mnist", train=True)
+test_split = datasets.split_or_error("mnist", train=False)
 st.markdown("The course's recipe (simple MLP, Adam, lr 1e-3, batch 64, 5 epochs) reaches "
             "**about 97% test accuracy in 5 epochs**. 97–98% is the right result for a "
             "fully-connected network. Runs train in the background: leave the page and come "
             "back, they keep going. The address bar always holds these settings, so a link "
             "sets up the same experiment for someone else.")
-ui.misconception("The model should get 99%+ accuracy immediately.",
+callouts.misconception("The model should get 99%+ accuracy immediately.",
                  "A first model won't be perfect. Train, look at the errors, improve, repeat.")
 RECIPE = train.RunConfig()
 SCISSORS = {"mnist.subset": 5_000, "mnist.epochs": 15}  # where the train/test gap opens
@@ -311,7 +314,7 @@ def link_adjustments(shared: train.RunConfig) -> list[str]:
              "batch_size": shared.batch_size, "lr": shared.lr,
              "weight_decay": shared.weight_decay, "train_subset": shared.train_subset or 60_000}
     used = {"epochs": min(shared.epochs, 15), "dropout": min(shared.dropout, 0.7),
-            **{name: ui.nearest(CHOICES[name], asked[name]) for name in CHOICES}}
+            **{name: widgets.nearest(CHOICES[name], asked[name]) for name in CHOICES}}
     def shown(value):
         return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
@@ -353,10 +356,10 @@ def trainer_settings() -> train.RunConfig:
     seed = settings[0].number_input("Seed", 0, 10_000, shared.seed, key="mnist.seed_value",
                                     help="Same seed, same settings: the same run, step for step.")
     batch_size = settings[1].select_slider("Batch size", CHOICES["batch_size"],
-                                           value=ui.nearest(CHOICES["batch_size"],
+                                           value=widgets.nearest(CHOICES["batch_size"],
                                                             shared.batch_size), key="mnist.batch")
     lr = settings[1].select_slider("Learning rate", CHOICES["lr"],
-                                   value=ui.nearest(CHOICES["lr"], shared.lr), key="mnist.lr")
+                                   value=widgets.nearest(CHOICES["lr"], shared.lr), key="mnist.lr")
     dropout = settings[2].slider("Dropout p", 0.0, 0.7, min(shared.dropout, 0.7), 0.05,
                                  key="mnist.dropout", disabled=kind == "mlp",
                                  help="The simple MLP has no dropout layer.")
@@ -366,10 +369,10 @@ def trainer_settings() -> train.RunConfig:
                   else models.RECIPE_WEIGHT_DECAY[kind])
     weight_decay = settings[2].select_slider(
         "Weight decay", CHOICES["weight_decay"], key=f"mnist.wd.{kind}",
-        value=ui.nearest(CHOICES["weight_decay"], default_wd),
+        value=widgets.nearest(CHOICES["weight_decay"], default_wd),
         help="The improved MLP's recipe uses 1e-4 (Adam's weight_decay, an L2 penalty).")
     subset = settings[2].select_slider("Training images", CHOICES["train_subset"],
-                                       value=ui.nearest(CHOICES["train_subset"],
+                                       value=widgets.nearest(CHOICES["train_subset"],
                                                         shared.train_subset or 60_000),
                                        format_func="{:,}".format, key="mnist.subset")
     config = train.RunConfig(model=kind, epochs=epochs, batch_size=batch_size, lr=lr,
@@ -392,7 +395,7 @@ new_runs = panel.train_button(space, config, "mnist.train", disabled=train_split
 if new_runs:
     st.session_state["mnist.current"] = new_runs[-1]
 panel.run_view(space, "mnist.view")
-ui.takeaway("Loss vs accuracy: the model optimizes the loss (cross-entropy); you judge it by "
+callouts.takeaway("Loss vs accuracy: the model optimizes the loss (cross-entropy); you judge it by "
             "accuracy (% correct). They move together but are not the same: a model can grow "
             "more confident (lower loss) without changing a single answer.")
 panel.runs_panel(space, "mnist.runs")
@@ -415,13 +418,13 @@ def scissors_table(histories: dict[str, list[dict]]) -> pd.DataFrame:
 @st.cache_data(show_spinner=False)
 def scissors_reference() -> dict:
     """The committed reference where the gap opens: 5,000 images × 15 epochs (read-only)."""
-    path = evaluation.REFERENCE_PATH.parent / "mnist_scissors.json"
+    path = lessons.REFERENCE_DIR / "mnist_scissors.json"
     return json.loads(path.read_text())["runs"]
 
 
 def compare_chart(histories: dict[str, list[dict]]) -> None:
     """The train/test curves of the given runs, and the same numbers as a table."""
-    st.plotly_chart(charts.history_curves(histories), key="mnist.compare_chart")
+    st.plotly_chart(figures.history_curves(histories), key="mnist.compare_chart")
     table = scissors_table(histories)
     st.dataframe(table, hide_index=True, column_config={
         name: st.column_config.NumberColumn(format="%.2f") for name in table.columns[1:]})
@@ -471,7 +474,7 @@ if len(finished) >= 2:
     picked = st.multiselect("Runs to compare (up to 4)", list(choices),
                             default=list(choices)[-2:], max_selections=4, key="mnist.compare")
     if picked:
-        compare_chart({name: jobs.status(space.run_dir(choices[name]))["history"]
+        compare_chart({name: run_files.status(space.run_dir(choices[name]))["history"]
                        for name in picked})
     else:
         st.info("Pick at least one run.")
@@ -502,23 +505,18 @@ with st.expander("Why is the app's loader faster than the textbook pipeline?"):
 # --- Evaluation -----------------------------------------------------------------------------
 def evaluated_model(run_dir):
     """The run's model and its test-set probabilities, kept for this session until it changes."""
-    stamp = max((run_dir / name).stat().st_mtime for name in
-                (jobs.FINAL_CHECKPOINT, jobs.EPOCH_CHECKPOINT) if (run_dir / name).exists())
-    cached = st.session_state.get("mnist.evaluated")
-    if cached is None or cached[0] != (str(run_dir), stamp):
-        model, config = evaluation.load_run_model(run_dir)
-        cached = ((str(run_dir), stamp), model, config, evaluation.predict(model, test_split))
-        st.session_state["mnist.evaluated"] = cached
-    return cached[1:]
+    st.session_state["mnist.evaluated"] = run_files.checkpoint_stamp(run_dir)
+
+    def load():
+        model, config = checkpoints.load_run_model(run_dir)
+        return model, config, evaluation.predict(model, test_split)
+
+    return memo.per_session("mnist.model", st.session_state["mnist.evaluated"], load)
 
 
 def per_model(name, compute):
     """compute() once per evaluated model (run folder + checkpoint time) in this session."""
-    model_key = st.session_state["mnist.evaluated"][0]
-    slot = st.session_state.setdefault(f"mnist.cache.{name}", {})
-    if slot.get("key") != model_key:
-        slot.update(key=model_key, value=compute())
-    return slot["value"]
+    return memo.per_session(f"mnist.{name}", st.session_state["mnist.evaluated"], compute)
 
 
 @st.fragment
@@ -530,8 +528,8 @@ def learned_templates(model):
     def grid():
         images = interpret.templates(model)
         ranked = images[interpret.order_by_norm(images)]
-        return {"largest weight norm first": charts.diverging_image(interpret.tile(ranked), zoom=2),
-                "as in the layer": charts.diverging_image(interpret.tile(images), zoom=2)}
+        return {"largest weight norm first": figures.diverging_image(interpret.tile(ranked), zoom=2),
+                "as in the layer": figures.diverging_image(interpret.tile(images), zoom=2)}
 
     st.image(per_model("templates", grid)[order], width=640,
              caption="Each square is one hidden unit's 784 weights as a 28×28 image, scaled by "
@@ -600,7 +598,7 @@ def gallery_and_inspector(model, probs, matrix, cell):
     def pick(position):
         st.session_state[key] = options[position]
 
-    ui.prediction_gallery(test_split.images, labels, probs, indices, key="mnist.gallery",
+    gallery.prediction_gallery(test_split.images, labels, probs, indices, key="mnist.gallery",
                           picked=shown, on_pick=pick)
     what_the_mlp_learned(gallery=True)
     index = indices[options.index(st.selectbox("Look inside the network for gallery image",
@@ -612,14 +610,14 @@ def gallery_and_inspector(model, probs, matrix, cell):
     pictures = st.container(width=800).columns(3)  # as wide as the gallery, not the window
     pictures[0].image(test_split.images[index].numpy(), width="stretch", clamp=True,
                       caption=f"test image {index:,}: true {int(labels[index])}")
-    pictures[1].image(charts.diverging_image(gradient, zoom=6), width="stretch",
+    pictures[1].image(figures.diverging_image(gradient, zoom=6), width="stretch",
                       caption=f"saliency: ∂ logit {predicted} / ∂ pixel")
     first = layers[next(iter(layers))]
     strongest = first.argsort(descending=True)[:8]
-    pictures[2].image(charts.diverging_image(interpret.tile(interpret.templates(model)[strongest],
+    pictures[2].image(figures.diverging_image(interpret.tile(interpret.templates(model)[strongest],
                                                             columns=4), zoom=3), width="stretch",
                       caption="templates of the 8 most active first-layer units")
-    st.plotly_chart(charts.activation_bars(layers, predicted), key="mnist.activations")
+    st.plotly_chart(figures.activation_bars(layers, predicted), key="mnist.activations")
     active = int((first > 0).sum())
     st.markdown(f"{active} of {len(first)} first-layer units are active (ReLU output above 0) "
                 f"for this image; the rest pass on exactly 0. The saliency map shows which pixels "
@@ -634,7 +632,7 @@ def error_analysis(model, probs, matrix):
     pairs_column, scores_column = st.columns(2)
     with pairs_column:
         st.markdown("**Most-confused pairs** (test set)")
-        st.plotly_chart(charts.confused_pairs_bars(metrics.most_confused_pairs(matrix, 8), names),
+        st.plotly_chart(figures.confused_pairs_bars(metrics.most_confused_pairs(matrix, 8), names),
                         key="mnist.pairs")
     with scores_column:
         st.markdown("**Precision, recall and F1 per class** (%)")
@@ -654,7 +652,7 @@ def error_analysis(model, probs, matrix):
         st.markdown("The training images the model finds hardest to believe: the largest "
                     "cross-entropy, −ln P(label). Some are badly written; some carry a "
                     "**wrong label**. Under each: the prediction, and P of the image's own label.")
-        ui.prediction_gallery(train_split.images, train_split.labels, train_probs,
+        gallery.prediction_gallery(train_split.images, train_split.labels, train_probs,
                               [row["index"] for row in rows], key="mnist.top_losses_gallery",
                               truth_word="label")
 
@@ -662,18 +660,15 @@ def error_analysis(model, probs, matrix):
 @st.fragment
 def confusion_over_epochs(run_dir, config):
     """A slider over the run's saved epochs redraws the matrix and the per-class accuracy."""
-    snapshots = jobs.epoch_snapshots(run_dir)
+    snapshots = recorder.epoch_snapshots(run_dir)
     if not snapshots:
         st.info("This run kept no per-epoch weights, so there is nothing to step through. "
                 "Runs trained now keep one snapshot per epoch.")
         return
     stamp = tuple(sorted((epoch, path.stat().st_mtime) for epoch, path in snapshots.items()))
-    cache = st.session_state.setdefault("mnist.epoch_matrices", {})
-    key = (str(run_dir), stamp)
-    if key not in cache:
-        cache.clear()
-        cache[key] = evaluation.epoch_confusions(snapshots, config, test_split)
-    matrices = cache[key]
+    matrices = memo.per_session("mnist.epoch_matrices", (str(run_dir), stamp),
+                                lambda: evaluation.epoch_confusions(
+                                    checkpoints.epoch_models(snapshots, config), test_split))
     epochs = list(matrices)
     epoch = epochs[0] if len(epochs) == 1 else st.select_slider(
         "After epoch", epochs, value=epochs[-1], key=f"mnist.epoch_matrix.{run_dir.name}")
@@ -682,15 +677,13 @@ def confusion_over_epochs(run_dir, config):
     st.markdown(f"After epoch **{epoch}**: {int(matrix.trace()):,} of 10,000 test images right "
                 f"({matrix.trace() / matrix.sum():.2%}).")
     left, right = st.columns(2)
-    left.plotly_chart(charts.confusion_heatmap(matrix, names), key="mnist.epoch_confusion")
-    right.plotly_chart(charts.per_class_bars(metrics.per_class_accuracy(matrix), names),
+    left.plotly_chart(figures.confusion_heatmap(matrix, names), key="mnist.epoch_confusion")
+    right.plotly_chart(figures.per_class_bars(metrics.per_class_accuracy(matrix), names),
                        key="mnist.epoch_per_class")
 
 
 st.header("7. Evaluate: what does it get wrong?")
-evaluable = [r for r in finished
-             if (space.run_dir(r) / jobs.FINAL_CHECKPOINT).exists()
-             or (space.run_dir(r) / jobs.EPOCH_CHECKPOINT).exists()]
+evaluable = [r for r in finished if run_files.latest_checkpoint(space.run_dir(r))]
 model = None
 if not evaluable or test_split is None:
     st.info("Train a model above (1 epoch is enough) and its evaluation appears here.")
@@ -701,7 +694,7 @@ else:
                                                 key=f"mnist.eval_run.{evaluable[-1]}")]
     try:
         model, config, probs = evaluated_model(space.run_dir(chosen_run))
-    except CheckpointError as error:
+    except checkpoints.CheckpointError as error:
         st.error(f"This run's weights could not be loaded: {error}")
         model = None
 if model is not None:
@@ -710,15 +703,15 @@ if model is not None:
     overall = st.columns(3)
     overall[0].metric("Test accuracy", f"{(predicted == test_split.labels).float().mean():.2%}")
     overall[1].metric("Mistakes", f"{int((predicted != test_split.labels).sum()):,} of 10,000")
-    overall[2].metric("Epochs trained", len(jobs.status(space.run_dir(chosen_run))["history"]))
+    overall[2].metric("Epochs trained", len(run_files.status(space.run_dir(chosen_run))["history"]))
     names = data.CLASS_NAMES["mnist"]
-    st.plotly_chart(charts.per_class_bars(metrics.per_class_accuracy(matrix), names),
+    st.plotly_chart(figures.per_class_bars(metrics.per_class_accuracy(matrix), names),
                     key="mnist.per_class")
     st.markdown("**Confusion matrix**: rows are the true digit, columns the prediction. Click a "
                 "cell to see exactly those images.")
     # Clearing the filter gives the chart a new key, which also clears its remembered click.
     clears = st.session_state.get("mnist.cell_clears", 0)
-    selection = st.plotly_chart(charts.confusion_heatmap(matrix, names), on_select="rerun",
+    selection = st.plotly_chart(figures.confusion_heatmap(matrix, names), on_select="rerun",
                                 selection_mode="points", key=f"mnist.confusion.{clears}")
     points = selection.get("selection", {}).get("points", []) if selection else []
     cell = points[0].get("customdata") if points else None
@@ -775,11 +768,11 @@ else:
 
 # --- Your own digit -------------------------------------------------------------------------
 st.header("8. Your own digit")
-ui.own_digit_section(model, jobs.run_label(space.run_dir(chosen_run)) if model else None, "mnist")
+own_digit.own_digit_section(model, run_files.run_label(space.run_dir(chosen_run)) if model else None, "mnist")
 
 # --- Checks and wrap-up ---------------------------------------------------------------------
 st.header("Check your understanding")
-ui.reveal("a model reaches **99.2%** train accuracy and **96.8%** test accuracy. What is "
+callouts.reveal("a model reaches **99.2%** train accuracy and **96.8%** test accuracy. What is "
           "happening and what would you do?",
           "Overfitting: the 2.4-point gap is the scissors opening. Add regularization (Dropout, "
           "BatchNorm, weight decay) and compare the train and test curves again.")

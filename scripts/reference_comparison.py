@@ -16,7 +16,8 @@ import time
 
 import torch
 
-from course import evaluation, train
+from course.concepts import evaluation
+from course.engine import train
 
 RECIPES = {
     "simple": train.RunConfig(model="mlp", epochs=5),

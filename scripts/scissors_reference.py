@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 import platform
 import time
-from pathlib import Path
 
 import torch
 
-from course import data, evaluation, models, train
+from course.concepts import evaluation
+from course.engine import data, models, train
+from course.lessons import REFERENCE_DIR
 
-PATH = Path(evaluation.__file__).parent / "reference" / "mnist_scissors.json"
+PATH = REFERENCE_DIR / "mnist_scissors.json"
 SETTING = {"epochs": 15, "train_subset": 5_000}
 RECIPES = {
     "simple": train.RunConfig(model="mlp", **SETTING),

@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+# The app shows learners a plain error box (client.showErrorDetails = "none"); tests read the
+# real exception message.
+os.environ.setdefault("STREAMLIT_CLIENT_SHOW_ERROR_DETAILS", "full")
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -23,7 +27,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The real MNIST / Fashion-MNIST root (COURSE_DATA_DIR, else downloaded to the cache)."""
-    from course import data
+    from course.engine import data
 
     try:
         for name in data.DATASETS:

@@ -9,8 +9,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from course import batching, data, loops
-from course.teaching_datasets import SimpleDataset, SortedDataset
+from course.concepts import batching, loops
+from course.concepts.teaching_datasets import SimpleDataset, SortedDataset
+from course.engine import data
 
 # --- How many batches -------------------------------------------------------------------------
 

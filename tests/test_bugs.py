@@ -8,16 +8,19 @@ from pathlib import Path
 import pytest
 import torch
 
-from course import bugs
-from course.train import Run, RunConfig, fit
+from course.concepts import bugs
+from course.engine.train import Run, RunConfig, fit
+from course.lessons import REFERENCE_DIR
+from course.runs import run_files
 
-PUZZLE_REFERENCE = Path(bugs.__file__).parent / "reference" / "debugging_puzzle.json"
+PUZZLE_REFERENCE = REFERENCE_DIR / "debugging_puzzle.json"
 
 SMALL = dict(train_subset=5_000, epochs=2)
 
 
 def epochs_of(config: RunConfig):
-    return [event for event in Run(config).events(report_every=10) if event.kind == "epoch"]
+    return [event for event in bugs.bug_run(config).events(report_every=10)
+            if event.kind == "epoch"]
 
 
 @pytest.fixture(scope="module")
@@ -25,24 +28,47 @@ def healthy(data_dir, one_torch_thread):
     return epochs_of(RunConfig(**SMALL))
 
 
-def test_every_bug_has_a_description_and_its_lines():
-    assert set(bugs.BUGS) == set(bugs.BUG_LINES)
+def test_every_bug_is_one_record_with_its_lines_and_a_symptom_of_the_lab():
     assert {"relu-on-logits", "zero-grad-misplaced", "no-eval", "sorted-data", "softmax-before-ce",
-            "same-batch", "silent-accuracy"} <= set(bugs.BUGS)
+            "same-batch", "silent-accuracy"} == set(bugs.BUGS)
+    for name, bug in bugs.BUGS.items():
+        assert bug.name == name and bug.explanation and bug.buggy != bug.fixed
+        assert bug.symptom in bugs.SYMPTOMS
 
 
-def test_unknown_bug_is_refused_with_its_name(data_dir):
+def test_unknown_bug_is_refused_with_its_name(data_dir, tmp_path):
     with pytest.raises(ValueError, match="no-such-bug"):
-        Run(RunConfig(bug="no-such-bug"))
+        bugs.bug_run(RunConfig(bug="no-such-bug"))
+    with pytest.raises(ValueError, match="no-such-bug"):
+        run_files.create_run(tmp_path, RunConfig(bug="no-such-bug"))
+    with pytest.raises(ValueError, match="loop pieces"):  # the engine never trains it healthy
+        Run(RunConfig(bug="same-batch"))
 
 
-def test_buggy_fit_yields_the_same_events_as_fit(data_dir, one_torch_thread):
+def test_a_bug_runs_through_fit_itself_with_the_same_events(data_dir, one_torch_thread,
+                                                            monkeypatch):
+    """No second loop: a bug's run calls the engine's one `fit`, with its pieces swapped in."""
+    from course.engine import train
+
+    calls = []
+    real_fit = train.fit
+
+    def spying_fit(*args, **kwargs):
+        calls.append(sorted(k for k in kwargs if k in ("step_fn", "evaluate_fn", "batches",
+                                                        "count_correct")))
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(train, "fit", spying_fit)
     run = Run(RunConfig(train_subset=640, epochs=1))
-    normal = [e.kind for e in fit(run.model, run.optimizer, run.train_loader, None, 1, report_every=3)]
-    run = Run(RunConfig(train_subset=640, epochs=1))
-    buggy = [e.kind for e in bugs.buggy_fit("softmax-before-ce", run.model, run.optimizer,
-                                             run.train_loader, None, 1, report_every=3)]
+    normal = [e.kind for e in run.events(report_every=3)]
+    buggy = [e.kind for e in bugs.bug_run(RunConfig(train_subset=640, epochs=1,
+                                                    bug="softmax-before-ce")).events(report_every=3)]
     assert normal == buggy == ["step"] * 3 + ["epoch"]
+    assert calls == [[], ["evaluate_fn", "step_fn"]]
+    run = Run(RunConfig(train_subset=640, epochs=1))
+    direct = [e.kind for e in fit(run.model, run.optimizer, run.train_loader, None, 1,
+                                  report_every=3, **bugs.loop_pieces("same-batch"))]
+    assert direct == ["step"] * 3 + ["epoch"]
 
 
 def test_silent_accuracy_loss_falls_to_about_half_while_accuracy_stays_near_ten_percent(
@@ -106,7 +132,8 @@ class Recorder:
 
 
 def test_capstone_script_fails_on_shapes_then_learns_nothing(data_dir, one_torch_thread):
-    from course import data, diagnostics
+    from course.concepts import diagnostics
+    from course.engine import data
 
     split = data.split_tensors("mnist", True)
     batches = [(data.normalize_batch(split.images[i:i + 64], "mnist"), split.labels[i:i + 64])
@@ -133,14 +160,15 @@ def measured_puzzle_reference(run_dir: Path) -> dict:
     When the engine changes, write this function's result (with one torch thread, as the
     workers train) to PUZZLE_REFERENCE.
     """
-    from course import data, diagnostics
-    from course.evaluation import load_run_model
-    from course.runs import jobs
+    from course.concepts import diagnostics
+    from course.engine import data
+    from course.runs import jobs, recorder, run_files
+    from course.runs.checkpoints import load_run_model
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    jobs.create_run(run_dir, bugs.puzzle_config())
+    run_files.create_run(run_dir, bugs.puzzle_config())
     assert jobs.execute(str(run_dir)) == "done"
-    scalars = diagnostics.read_scalars(jobs.events_dir(run_dir))
+    scalars = diagnostics.read_scalars(recorder.events_dir(run_dir))
     norms = {tag.split("/", 1)[1]: points[0][1] for tag, points in scalars.items()
              if tag.startswith("grad_norm/") and points[0][0] == 1}
     model, _config = load_run_model(run_dir)
@@ -151,7 +179,7 @@ def measured_puzzle_reference(run_dir: Path) -> dict:
             "threads": torch.get_num_threads(), "grad_norms_step_1": norms,
             "accuracy_buggy": bugs.batch_accuracy(logits, test.labels[:2000], "silent-accuracy"),
             "accuracy_right": bugs.batch_accuracy(logits, test.labels[:2000]),
-            "final_train_loss": jobs.status(run_dir)["history"][-1]["train_loss"]}
+            "final_train_loss": run_files.status(run_dir)["history"][-1]["train_loss"]}
 
 
 @pytest.mark.slow

@@ -22,8 +22,8 @@ SCRIPT = textwrap.dedent("""
     import streamlit as st
     from PIL import Image
 
-    from course import digits
-    from course.canvas import draw_digit
+    from course.concepts import digits
+    from course.ui.canvas import draw_digit
 
     png = draw_digit("test.canvas")
     if png is None:

@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from course import devices
 from course.__main__ import build_parser, config_from, main, mark_interrupted, parse_arguments
-from course.runs import jobs
+from course.runs import run_files, server
 from course.runs.checkpoints import load_checkpoint
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +57,7 @@ def test_json_output_reports_accuracy_time_epochs_and_parameters(data_dir, tmp_p
     assert report["resumed_from_epoch"] == 0
     assert report["test_accuracy"] == report["history"][-1]["test_accuracy"]
     assert Path(report["run_dir"]) == tmp_path / "run"
-    assert load_checkpoint(tmp_path / "run" / jobs.FINAL_CHECKPOINT).epoch == 1
+    assert load_checkpoint(tmp_path / "run" / run_files.FINAL_CHECKPOINT).epoch == 1
 
 
 @pytest.mark.slow
@@ -79,7 +78,7 @@ def test_out_of_range_arguments_exit_2_with_a_message_and_no_traceback(data_dir,
         assert message in stderr
         assert "Traceback" not in stderr
         assert stdout == ""
-        assert not (tmp_path / name / jobs.CONFIG_FILE).exists(), "a refused run left a config"
+        assert not (tmp_path / name / run_files.CONFIG_FILE).exists(), "a refused run left a config"
 
 
 @pytest.fixture
@@ -100,16 +99,16 @@ def test_resume_of_a_folder_without_a_run_is_refused_naming_the_folder(tmp_path,
 
 def test_a_run_dir_that_already_holds_a_run_is_refused_pointing_to_resume(tmp_path, capsys,
                                                                           restore_threads):
-    (tmp_path / jobs.EPOCH_CHECKPOINT).write_bytes(b"an earlier run's epoch")
+    (tmp_path / run_files.EPOCH_CHECKPOINT).write_bytes(b"an earlier run's epoch")
 
     assert main(["train", "--run-dir", str(tmp_path), "--threads", "1"]) == 2
 
     assert f"use --resume {tmp_path} to continue it" in capsys.readouterr().err
-    assert (tmp_path / jobs.EPOCH_CHECKPOINT).read_bytes() == b"an earlier run's epoch"
+    assert (tmp_path / run_files.EPOCH_CHECKPOINT).read_bytes() == b"an earlier run's epoch"
 
 
 def history_epochs(run_dir: Path) -> int:
-    return len(jobs.read_json(run_dir / jobs.STATUS_FILE).get("history", []))
+    return len(run_files.read_json(run_dir / run_files.STATUS_FILE).get("history", []))
 
 
 @pytest.mark.slow
@@ -137,7 +136,7 @@ def test_killed_run_resumed_ends_with_the_same_accuracy_and_weights(data_dir, tm
     assert straight.returncode == 0
     killed_at = history_epochs(killed_dir)
     assert 2 <= killed_at < 4, f"killed after {killed_at} epochs: nothing left to resume"
-    assert not (killed_dir / jobs.FINAL_CHECKPOINT).exists()
+    assert not (killed_dir / run_files.FINAL_CHECKPOINT).exists()
 
     resumed = run_course(data_dir, "--resume", str(killed_dir), "--json")
 
@@ -148,8 +147,8 @@ def test_killed_run_resumed_ends_with_the_same_accuracy_and_weights(data_dir, tm
     assert after["test_accuracy"] == reference["test_accuracy"]
     assert [row["test_loss"] for row in after["history"]] == [
         row["test_loss"] for row in reference["history"]]
-    final = load_checkpoint(killed_dir / jobs.FINAL_CHECKPOINT)
-    expected = load_checkpoint(straight_dir / jobs.FINAL_CHECKPOINT)
+    final = load_checkpoint(killed_dir / run_files.FINAL_CHECKPOINT)
+    expected = load_checkpoint(straight_dir / run_files.FINAL_CHECKPOINT)
     assert final.epoch == expected.epoch == 4
     assert final.model_state.keys() == expected.model_state.keys()
     for name, tensor in expected.model_state.items():
@@ -167,7 +166,7 @@ def test_one_cycle_schedule_is_reported_and_its_state_is_checkpointed(data_dir, 
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert (report["schedule"], report["lr"], report["epochs"]) == ("one-cycle", 0.005, 2)
     assert report["test_accuracy"] > 0.8
-    final = load_checkpoint(tmp_path / "run" / jobs.FINAL_CHECKPOINT)
+    final = load_checkpoint(tmp_path / "run" / run_files.FINAL_CHECKPOINT)
     assert final.config["schedule"] == "one-cycle"
     assert final.scheduler_state is not None and final.scheduler_state["last_epoch"] == 40
 
@@ -192,7 +191,7 @@ def unwritable_folder(tmp_path: Path) -> Path:
 def test_refused_command_lines_say_why_in_one_line_exit_2_and_leave_nothing(data_dir, tmp_path):
     a_file = tmp_path / "a_file"
     a_file.write_text("not a folder")
-    usable = devices.usable_cores()
+    usable = server.usable_cores()
     cases = {  # name: (arguments, the one error line)
         "run-dir is a file": (["--run-dir", str(a_file)],
                               f"error: --run-dir {a_file} is a file, not a folder"),
@@ -220,7 +219,7 @@ def test_refused_command_lines_say_why_in_one_line_exit_2_and_leave_nothing(data
         assert stderr.strip().splitlines()[-1].count("error") == 1, (name, stderr)
         assert stdout == "", name
     assert a_file.read_text() == "not a folder"
-    assert not any(tmp_path.rglob(jobs.CONFIG_FILE)), "a refused run left a config"
+    assert not any(tmp_path.rglob(run_files.CONFIG_FILE)), "a refused run left a config"
 
 
 @pytest.mark.slow
@@ -237,7 +236,7 @@ def test_help_describes_every_option_with_its_default_and_range(data_dir):
                      "0 to 0.9 (default: 0.3)",
                      "0 to 2,147,483,647 (default: 0)",
                      "100 to 60,000; default: all of them",
-                     f"torch CPU threads, 1 to {devices.usable_cores()}",
+                     f"torch CPU threads, 1 to {server.usable_cores()}",
                      "Adam's L2 penalty, 0 to 0.1; default: the model's recipe (mlp 0, "
                      "mlp-bn 0.0001, cnn 0)",
                      "(default: mnist)", "(default: mlp)", "(default: constant)",
@@ -257,14 +256,14 @@ def test_help_describes_every_option_with_its_default_and_range(data_dir):
     ("1.5", "must be a whole number, not '1.5'"),
 ])
 def test_a_thread_count_outside_1_to_the_usable_cores_is_refused(value, told, tmp_path, capsys):
-    usable = devices.usable_cores()
+    usable = server.usable_cores()
     value, told = (text.format(usable=usable, over=usable + 1) for text in (value, told))
 
     assert main(["train", "--threads", value, "--run-dir", str(tmp_path)]) == 2
 
     err = capsys.readouterr().err
     assert err.splitlines()[-1] == f"python -m course train: error: argument --threads: {told}"
-    assert not (tmp_path / jobs.CONFIG_FILE).exists()
+    assert not (tmp_path / run_files.CONFIG_FILE).exists()
     assert parse_arguments(["train", "--threads", str(usable)]).threads == usable
 
 
@@ -307,12 +306,12 @@ def test_ctrl_c_stops_marks_the_run_interrupted_and_resume_finishes_it(data_dir,
     assert f"resume with --resume {run_dir}\n" in stderr
     assert stderr.rstrip().splitlines()[-1].startswith("interrupted after ")
     assert stdout == ""
-    record = jobs.read_json(run_dir / jobs.STATUS_FILE)
+    record = run_files.read_json(run_dir / run_files.STATUS_FILE)
     assert record["state"] == "interrupted"
     kept = len(record["history"])
     assert 1 <= kept < 6, f"{kept} epochs: Ctrl-C came too late to test anything"
     assert f"interrupted after {kept} finished epoch" in stderr
-    assert load_checkpoint(run_dir / jobs.EPOCH_CHECKPOINT).epoch == kept
+    assert load_checkpoint(run_dir / run_files.EPOCH_CHECKPOINT).epoch == kept
 
     resumed = run_course(data_dir, "--resume", str(run_dir), "--json")
 
@@ -320,11 +319,11 @@ def test_ctrl_c_stops_marks_the_run_interrupted_and_resume_finishes_it(data_dir,
     report = json.loads(resumed.stdout)
     assert report["resumed_from_epoch"] == kept
     assert [row["epoch"] for row in report["history"]] == [1, 2, 3, 4, 5, 6]
-    assert jobs.read_json(run_dir / jobs.STATUS_FILE)["state"] == "done"
-    assert not (run_dir / jobs.STOP_FILE).exists()
+    assert run_files.read_json(run_dir / run_files.STATUS_FILE)["state"] == "done"
+    assert not (run_dir / run_files.STOP_FILE).exists()
 
     # resuming the finished run trains nothing and says so, with its final numbers
-    final_bytes = (run_dir / jobs.FINAL_CHECKPOINT).read_bytes()
+    final_bytes = (run_dir / run_files.FINAL_CHECKPOINT).read_bytes()
     capsys.readouterr()
     assert main(["train", "--resume", str(run_dir), "--threads", "1"]) == 0
     told = capsys.readouterr().err
@@ -333,7 +332,7 @@ def test_ctrl_c_stops_marks_the_run_interrupted_and_resume_finishes_it(data_dir,
                     f"{last['test_accuracy']:.4f}, test loss {last['test_loss']:.4f}, train "
                     f"accuracy {last['train_accuracy']:.4f}; nothing left to train\n")
     assert "step" not in told
-    assert (run_dir / jobs.FINAL_CHECKPOINT).read_bytes() == final_bytes
+    assert (run_dir / run_files.FINAL_CHECKPOINT).read_bytes() == final_bytes
     assert main(["train", "--resume", str(run_dir), "--threads", "1", "--json"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert again["test_accuracy"] == report["test_accuracy"]
@@ -341,15 +340,15 @@ def test_ctrl_c_stops_marks_the_run_interrupted_and_resume_finishes_it(data_dir,
 
 
 def test_a_hard_interruption_turns_the_active_status_into_interrupted(tmp_path):
-    jobs.write_json(tmp_path / jobs.STATUS_FILE, {"state": "running", "updated": 0.0,
+    run_files.write_json(tmp_path / run_files.STATUS_FILE, {"state": "running", "updated": 0.0,
                                                   "progress": {"step": 3},
                                                   "history": [{"epoch": 1}, {"epoch": 2}]})
 
     assert mark_interrupted(tmp_path) == 2
 
-    record = jobs.read_json(tmp_path / jobs.STATUS_FILE)
+    record = run_files.read_json(tmp_path / run_files.STATUS_FILE)
     assert record["state"] == "interrupted" and "progress" not in record
     assert record["history"] == [{"epoch": 1}, {"epoch": 2}]
-    jobs.write_json(tmp_path / jobs.STATUS_FILE, {"state": "done", "history": []})
+    run_files.write_json(tmp_path / run_files.STATUS_FILE, {"state": "done", "history": []})
     mark_interrupted(tmp_path)
-    assert jobs.read_json(tmp_path / jobs.STATUS_FILE)["state"] == "done", "an ended run stays"
+    assert run_files.read_json(tmp_path / run_files.STATUS_FILE)["state"] == "done", "an ended run stays"

@@ -6,7 +6,7 @@ import statistics
 
 import pytest
 
-from course import curves
+from course.concepts import curves
 
 
 def test_debiased_ema_of_a_constant_series_is_that_constant_from_the_first_point():

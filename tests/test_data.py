@@ -9,7 +9,7 @@ import pytest
 import torch
 from torchvision import datasets
 
-from course import data
+from course.engine import data
 
 RAW_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
@@ -227,12 +227,12 @@ def test_page_without_data_shows_the_full_message_exactly_once(page, empty_root,
                                                                monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from course import ui
+    from course.ui import datasets
 
     monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
     root = Path(__file__).resolve().parent.parent
     monkeypatch.chdir(root)
-    ui._cached_split.clear()
+    datasets._cached_split.clear()
     app = AppTest.from_file(str(root / "app.py"), default_timeout=120)
     app.switch_page(page)
     for _ in range(2):  # the first run and a rerun alike
@@ -247,7 +247,7 @@ def test_page_without_data_shows_the_full_message_exactly_once(page, empty_root,
         assert all(pointer.count("\n") == 0 for pointer in pointers)  # later sections: one line
         if page == "pages/mnist-project.py":  # it asks for the training and the test split
             assert len(pointers) == 1
-    ui._cached_split.clear()
+    datasets._cached_split.clear()
 
 
 @pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])

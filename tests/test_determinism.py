@@ -1,7 +1,7 @@
 """On one machine a run's numbers are a function of its settings and seed alone: trained twice
 while another process keeps a core busy, or killed with SIGKILL after an epoch and resumed, it
 ends with bit-identical weights. What makes it so: one torch thread by default, fixed at the
-run's start, recorded in its config.json and reused by a resume (course/devices.py,
+run's start, recorded in its config.json and reused by a resume (course/runs/server.py,
 course/runs/jobs.py). The real command line and worker code, real MNIST."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from course.runs import jobs
+from course.runs import run_files
 from course.runs.checkpoints import load_checkpoint
 
 pytestmark = pytest.mark.slow
@@ -52,7 +52,7 @@ def finish(process: subprocess.Popen) -> dict:
 
 
 def epochs_done(run_dir: Path) -> int:
-    return len(jobs.read_json(run_dir / jobs.STATUS_FILE).get("history", []))
+    return len(run_files.read_json(run_dir / run_files.STATUS_FILE).get("history", []))
 
 
 def assert_same_state(actual, expected, where: str = "") -> None:
@@ -73,8 +73,8 @@ def assert_same_state(actual, expected, where: str = "") -> None:
 
 
 def assert_same_final_weights(run_dir: Path, reference_dir: Path) -> None:
-    final = load_checkpoint(run_dir / jobs.FINAL_CHECKPOINT)
-    expected = load_checkpoint(reference_dir / jobs.FINAL_CHECKPOINT)
+    final = load_checkpoint(run_dir / run_files.FINAL_CHECKPOINT)
+    expected = load_checkpoint(reference_dir / run_files.FINAL_CHECKPOINT)
     assert final.epoch == expected.epoch == EPOCHS
     assert_same_state(final.model_state, expected.model_state, "model")
     assert_same_state(final.optimizer_state, expected.optimizer_state, "optimizer")
@@ -101,7 +101,7 @@ def runs(data_dir, busy_core, tmp_path_factory):
     try:
         victim, killed_dir = processes["killed"], folders["killed"]
         deadline = time.monotonic() + TIMEOUT
-        while not ((killed_dir / jobs.EPOCH_CHECKPOINT).exists() and epochs_done(killed_dir)):
+        while not ((killed_dir / run_files.EPOCH_CHECKPOINT).exists() and epochs_done(killed_dir)):
             assert victim.poll() is None, "the run ended before it could be killed"
             assert time.monotonic() < deadline, "the run never finished its first epoch"
             time.sleep(0.01)
@@ -122,7 +122,7 @@ def test_the_same_seed_twice_under_load_gives_bit_identical_weights(runs):
     folders, reports = runs
 
     for name in ("first", "second"):
-        assert jobs.read_json(folders[name] / jobs.CONFIG_FILE)["threads"] == 1, name
+        assert run_files.read_json(folders[name] / run_files.CONFIG_FILE)["threads"] == 1, name
     assert reports["first"]["history"][-1]["epoch"] == EPOCHS
     assert [row["test_loss"] for row in reports["first"]["history"]] == [
         row["test_loss"] for row in reports["second"]["history"]]
@@ -135,8 +135,8 @@ def test_a_run_killed_after_its_first_epoch_resumes_to_bit_identical_weights(dat
     killed_dir = folders["killed"]
     killed_at = epochs_done(killed_dir)
     assert 1 <= killed_at < EPOCHS, f"killed after {killed_at} epochs: nothing left to resume"
-    assert not (killed_dir / jobs.FINAL_CHECKPOINT).exists()
-    assert jobs.read_json(killed_dir / jobs.CONFIG_FILE)["threads"] == 1
+    assert not (killed_dir / run_files.FINAL_CHECKPOINT).exists()
+    assert run_files.read_json(killed_dir / run_files.CONFIG_FILE)["threads"] == 1
 
     # A new run in this process would take 2 threads; the resume keeps the run's recorded 1.
     resumed = finish(start_training(data_dir, "--resume", str(killed_dir), "--json",

@@ -9,8 +9,9 @@ import torch
 from torch import nn
 from torch.utils.tensorboard import SummaryWriter
 
-from course import data, diagnostics, models
-from course.train import Run, RunConfig
+from course.concepts import diagnostics
+from course.engine import data, models
+from course.engine.train import Run, RunConfig
 
 
 @pytest.fixture(scope="module")
@@ -123,13 +124,13 @@ def test_verdict_messages_read_as_the_course_states_them():
 
 
 def test_heatmaps_share_one_colour_range_so_healthy_is_one_even_colour(batch):
-    from course import charts
+    from course.charts import figures
 
     heatmaps = {kind: diagnostics.norms_over_steps(diagnostics.pulse_network(kind), *batch, steps=8)
                 for kind in diagnostics.PULSE_NETWORKS}
     low, high = diagnostics.log_norm_range(*(norms for _, norms in heatmaps.values()))
     assert low <= -7 and high >= 6  # vanishing's whisper to exploding's roar
-    figures = {kind: charts.norm_heatmap(names, norms, log_range=(low, high))
+    figures = {kind: figures.norm_heatmap(names, norms, log_range=(low, high))
                for kind, (names, norms) in heatmaps.items()}
     for figure in figures.values():
         assert (figure.data[0].zmin, figure.data[0].zmax) == (low, high)
@@ -138,10 +139,10 @@ def test_heatmaps_share_one_colour_range_so_healthy_is_one_even_colour(batch):
 
 
 def test_heatmap_draws_nan_as_one_colour_with_one_legend_note(batch):
-    from course import charts
+    from course.charts import figures
 
     names, norms = diagnostics.norms_over_steps(diagnostics.pulse_network("exploding"), *batch, steps=5)
-    figure = charts.norm_heatmap(names, norms)
+    figure = figures.norm_heatmap(names, norms)
     values, mask = figure.data[0], figure.data[1]
     assert all(v is None for v in values.z[0][1:])  # NaN cells left to the mask, not labelled
     assert mask.z[0][-1] == 1 and mask.showscale is False and not values.text
@@ -150,18 +151,18 @@ def test_heatmap_draws_nan_as_one_colour_with_one_legend_note(batch):
 
 
 def test_accuracy_curves_keep_a_fixed_zero_to_one_axis():
-    from course import charts
+    from course.charts import figures
 
     flat = {"run": [(1, 0.094), (2, 0.116)]}
-    figure = charts.scalar_curves(flat, "accuracy/train", fraction=True)
+    figure = figures.scalar_curves(flat, "accuracy/train", fraction=True)
     assert tuple(figure.layout.yaxis.range) == (0, 1.02) and figure.layout.yaxis.tickformat == ".0%"
-    assert charts.scalar_curves(flat, "loss/train").layout.yaxis.range is None
+    assert figures.scalar_curves(flat, "loss/train").layout.yaxis.range is None
 
 
 def test_code_shown_on_the_page_fits_the_code_panel():
     import inspect
 
-    from course import bugs
+    from course.concepts import bugs
 
     shown = (diagnostics.gradient_norms, diagnostics.log_gradient_norms, diagnostics.three_layer_model,
              diagnostics.missing_flatten_model, diagnostics.wrong_in_features_model,
@@ -172,9 +173,9 @@ def test_code_shown_on_the_page_fits_the_code_panel():
 
 
 def test_log_axis_ticks_read_in_full_or_as_powers_of_ten():
-    from course import charts
+    from course.charts import figures
 
-    assert charts.gradient_norm_bars({"0.weight": 2e6, "0.bias": 0.5}).layout.yaxis.ticktext[-2:] == (
+    assert figures.gradient_norm_bars({"0.weight": 2e6, "0.bias": 0.5}).layout.yaxis.ticktext[-2:] == (
         "1,000,000", "10,000,000")
-    assert charts.gradient_norm_bars({"0.weight": 1e-9, "0.bias": 0.7}).layout.yaxis.ticktext[:2] == (
+    assert figures.gradient_norm_bars({"0.weight": 1e-9, "0.bias": 0.7}).layout.yaxis.ticktext[:2] == (
         "10⁻⁹", "10⁻⁸")

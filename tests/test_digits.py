@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
-from course import data, digits
+from course.concepts import digits
+from course.engine import data
 
 
 def white_canvas_with_one(size: int = 280, width: int = 20) -> Image.Image:

@@ -8,7 +8,9 @@ import math
 import pytest
 import torch
 
-from course import data, evaluation, metrics, train
+from course.concepts import evaluation, metrics
+from course.engine import data, train
+from course.runs import checkpoints
 from course.runs.checkpoints import save_checkpoint
 
 
@@ -64,7 +66,7 @@ def test_top_losses_are_sorted_and_report_the_probability_of_the_true_label():
 def test_epoch_confusions_match_the_engines_test_accuracy_per_epoch(improved_run, test_split):
     run, snapshots = improved_run
 
-    matrices = evaluation.epoch_confusions(snapshots, run.config, test_split)
+    matrices = evaluation.epoch_confusions(checkpoints.epoch_models(snapshots, run.config), test_split)
 
     assert list(matrices) == [1, 2]
     for epoch, matrix in matrices.items():

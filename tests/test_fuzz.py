@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from course import lessons
-from course.runs import jobs
+from course.runs import run_files
 from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
@@ -99,7 +99,7 @@ def assert_no_exception(at: AppTest, context: str) -> None:
 def stop_every_run(root: Path) -> None:
     """Runs the fuzz started must not outlive the test (nor keep pytest from exiting)."""
     for run_dir in root.glob("*/runs/*"):
-        (run_dir / jobs.STOP_FILE).touch()
+        (run_dir / run_files.STOP_FILE).touch()
 
 
 def wait_for_a_finished_run(at: AppTest, seconds: float = 120) -> None:

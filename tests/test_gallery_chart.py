@@ -11,7 +11,8 @@ import pytest
 import torch
 from PIL import Image
 
-from course import charts, data
+from course.charts import figures
+from course.engine import data
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,7 @@ def test_one_marker_per_image_carrying_its_gallery_position(test_split):
     indices = [5, 17, 4_242, 9_999, 123, 7, 8, 9, 10, 11]
     probabilities = confident_guesses(test_split.labels, wrong={17, 9_999})
 
-    figure = charts.prediction_gallery(test_split.images, test_split.labels, probabilities, indices,
+    figure = figures.prediction_gallery(test_split.images, test_split.labels, probabilities, indices,
                                        columns=4)
 
     image, texts, markers = figure.data
@@ -62,11 +63,11 @@ def test_mistakes_are_red_with_p_true_and_right_answers_green(test_split):
     probabilities = confident_guesses(test_split.labels, wrong={17, 9_999})
     labels = test_split.labels
 
-    figure = charts.prediction_gallery(test_split.images, labels, probabilities, indices,
+    figure = figures.prediction_gallery(test_split.images, labels, probabilities, indices,
                                        truth_word="label")
 
     texts = figure.data[1]
-    assert list(texts.textfont.color) == [charts.GREEN, charts.RED, charts.GREEN, charts.RED]
+    assert list(texts.textfont.color) == [figures.GREEN, figures.RED, figures.GREEN, figures.RED]
     assert texts.text[0] == f"#1 · <b>{int(labels[5])}</b> · 90%"
     assert texts.text[1] == (f"#2 · <b>{(int(labels[17]) + 1) % 10}</b> · 80%"
                              f"<br>label {int(labels[17])}: 0.20%")
@@ -82,7 +83,7 @@ def test_the_thumbnails_are_the_test_images_themselves(test_split):
     indices = [0, 1, 2]
     probabilities = confident_guesses(test_split.labels, wrong=set())
 
-    figure = charts.prediction_gallery(test_split.images, test_split.labels, probabilities, indices)
+    figure = figures.prediction_gallery(test_split.images, test_split.labels, probabilities, indices)
 
     picture = composed_image(figure)
     for position, index in enumerate(indices):
@@ -101,8 +102,8 @@ def test_the_picked_image_is_outlined_and_the_payload_is_small(test_split):
     indices = list(range(24))
     probabilities = confident_guesses(test_split.labels, wrong={3, 11})
 
-    plain = charts.prediction_gallery(test_split.images, test_split.labels, probabilities, indices)
-    picked = charts.prediction_gallery(test_split.images, test_split.labels, probabilities, indices,
+    plain = figures.prediction_gallery(test_split.images, test_split.labels, probabilities, indices)
+    picked = figures.prediction_gallery(test_split.images, test_split.labels, probabilities, indices,
                                        picked=5)
 
     assert len(plain.layout.shapes) == 0
@@ -115,6 +116,6 @@ def test_the_picked_image_is_outlined_and_the_payload_is_small(test_split):
 
 
 def test_small_probabilities_are_never_shown_as_zero():
-    assert charts.small_percent(0.42) == "42%"
-    assert charts.small_percent(0.0031) == "0.31%"
-    assert charts.small_percent(2e-7) == "<0.01%"
+    assert figures.small_percent(0.42) == "42%"
+    assert figures.small_percent(0.0031) == "0.31%"
+    assert figures.small_percent(2e-7) == "<0.01%"

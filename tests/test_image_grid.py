@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from course import data, image_grid
+from course.concepts import image_grid
+from course.engine import data
 
 
 def test_compose_places_each_upscaled_image_in_its_cell():

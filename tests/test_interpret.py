@@ -7,7 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from course import interpret, models
+from course.concepts import interpret
+from course.engine import models
 
 
 @pytest.fixture

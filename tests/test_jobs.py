@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from course.models import build_model
-from course.runs import jobs
+from course.engine.models import build_model
+from course.engine.train import RunConfig
+from course.runs import jobs, run_files
 from course.runs.checkpoints import load_checkpoint
-from course.train import RunConfig
 
 SMALL = RunConfig(epochs=1, train_subset=2000)
 LONG = RunConfig(epochs=30)  # never meant to finish: these runs get stopped
@@ -33,7 +33,7 @@ def runner(data_dir):
     """One worker pool for the module (each spawned worker imports torch once)."""
     with pytest.MonkeyPatch.context() as patch:
         # JobRunner gives each worker usable_cores() // slots threads; one keeps them fast here
-        patch.setattr("course.devices.usable_cores", lambda: 1)
+        patch.setattr("course.runs.server.usable_cores", lambda: 1)
         pool = jobs.JobRunner(slots=1)
     try:
         yield pool
@@ -44,7 +44,7 @@ def runner(data_dir):
 def new_run(parent: Path, name: str, config: RunConfig) -> Path:
     folder = parent / name
     folder.mkdir()
-    return jobs.create_run(folder, config)
+    return run_files.create_run(folder, config)
 
 
 def wait_for(condition, timeout: float, what: str, interval: float = 0.02):
@@ -73,39 +73,39 @@ def stop_and_wait(runner: jobs.JobRunner, folder: Path) -> None:
 def test_create_run_writes_the_validated_config_and_a_queued_status(tmp_path):
     config = RunConfig(model="mlp-bn", epochs=2, train_subset=1000, seed=5)
 
-    folder = jobs.create_run(tmp_path, config, label="my first run")
+    folder = run_files.create_run(tmp_path, config, label="my first run")
 
-    assert jobs.run_config(folder) == config
-    assert jobs.run_label(folder) == "my first run"
-    record = jobs.status(folder)
+    assert run_files.run_config(folder) == config
+    assert run_files.run_label(folder) == "my first run"
+    record = run_files.status(folder)
     assert record["state"] == "queued" and record["history"] == []
     assert record["submitted"] == pytest.approx(time.time(), abs=60)
 
 
 def test_create_run_refuses_an_invalid_config_and_writes_nothing(tmp_path):
     with pytest.raises(ValueError, match="epochs"):
-        jobs.create_run(tmp_path, replace(SMALL, epochs=0))
+        run_files.create_run(tmp_path, replace(SMALL, epochs=0))
     assert list(tmp_path.iterdir()) == []
 
 
 def test_write_json_replaces_the_file_whole_and_leaves_no_temporary_files(tmp_path):
     path = tmp_path / "status.json"
-    jobs.write_json(path, {"state": "queued"})
-    jobs.write_json(path, {"state": "running", "history": [1, 2]})
+    run_files.write_json(path, {"state": "queued"})
+    run_files.write_json(path, {"state": "running", "history": [1, 2]})
 
-    assert jobs.read_json(path) == {"state": "running", "history": [1, 2]}
+    assert run_files.read_json(path) == {"state": "running", "history": [1, 2]}
     assert [p.name for p in tmp_path.iterdir()] == ["status.json"]
 
 
 def test_read_json_of_a_missing_or_half_written_file_is_empty(tmp_path):
     (tmp_path / "broken.json").write_text('{"state": "runn')
 
-    assert jobs.read_json(tmp_path / "broken.json") == {}
-    assert jobs.read_json(tmp_path / "absent.json") == {}
+    assert run_files.read_json(tmp_path / "broken.json") == {}
+    assert run_files.read_json(tmp_path / "absent.json") == {}
 
 
 def test_status_of_a_folder_without_a_record_is_missing(tmp_path):
-    assert jobs.status(tmp_path) == {"state": "missing", "history": []}
+    assert run_files.status(tmp_path) == {"state": "missing", "history": []}
 
 
 @pytest.mark.parametrize(("state", "age", "reported"), [
@@ -116,10 +116,10 @@ def test_status_of_a_folder_without_a_record_is_missing(tmp_path):
     ("stopped", 3600.0, "stopped"),
 ])
 def test_status_reports_interrupted_only_for_a_silent_running_record(tmp_path, state, age, reported):
-    jobs.write_json(tmp_path / jobs.STATUS_FILE,
+    run_files.write_json(tmp_path / run_files.STATUS_FILE,
                     {"state": state, "updated": time.time() - age, "history": []})
 
-    assert jobs.status(tmp_path)["state"] == reported
+    assert run_files.status(tmp_path)["state"] == reported
 
 
 # --- execute in this process ----------------------------------------------------------------------
@@ -127,20 +127,20 @@ def test_status_reports_interrupted_only_for_a_silent_running_record(tmp_path, s
 
 def test_execute_with_stop_already_requested_trains_nothing(tmp_path):
     folder = new_run(tmp_path, "run", SMALL)
-    (folder / jobs.STOP_FILE).touch()
+    (folder / run_files.STOP_FILE).touch()
 
     assert jobs.execute(str(folder)) == "stopped"
-    assert jobs.status(folder)["state"] == "stopped"
-    assert not (folder / jobs.FINAL_CHECKPOINT).exists()
+    assert run_files.status(folder)["state"] == "stopped"
+    assert not (folder / run_files.FINAL_CHECKPOINT).exists()
 
 
 def test_execute_of_a_hand_edited_invalid_config_fails_with_the_reason(tmp_path):
     folder = new_run(tmp_path, "run", SMALL)
-    config = json.loads((folder / jobs.CONFIG_FILE).read_text())
-    (folder / jobs.CONFIG_FILE).write_text(json.dumps({**config, "lr": 5.0}))
+    config = json.loads((folder / run_files.CONFIG_FILE).read_text())
+    (folder / run_files.CONFIG_FILE).write_text(json.dumps({**config, "lr": 5.0}))
 
     assert jobs.execute(str(folder)) == "failed"
-    record = jobs.status(folder)
+    record = run_files.status(folder)
     assert record["state"] == "failed"
     assert record["error"] == "lr must be between 1e-05 and 1.0, not 5.0"
 
@@ -153,12 +153,12 @@ def test_execute_without_the_dataset_fails_with_a_friendly_error(tmp_path, monke
 
     state = jobs.execute(str(folder))
 
-    record = jobs.status(folder)
+    record = run_files.status(folder)
     assert state == record["state"] == "failed"
     assert record["error"].startswith("The mnist dataset is not available")
     assert str(empty) in record["error"] and "COURSE_DATA_DIR" in record["error"]
     assert "Traceback" not in record["error"]
-    assert not (folder / jobs.FINAL_CHECKPOINT).exists()
+    assert not (folder / run_files.FINAL_CHECKPOINT).exists()
 
 
 @pytest.mark.slow
@@ -173,22 +173,22 @@ def test_execute_after_a_crash_resumes_from_the_epoch_checkpoint_and_ends_identi
 
     with pytest.raises(SimulatedCrash):
         jobs.execute(str(crashed), on_event=crash_in_epoch_two)
-    assert load_checkpoint(crashed / jobs.EPOCH_CHECKPOINT).epoch == 1
-    assert not (crashed / jobs.FINAL_CHECKPOINT).exists()
-    assert jobs.status(crashed)["state"] == "running"  # the worker died mid-run, its heartbeat fresh
-    record = jobs.read_json(crashed / jobs.STATUS_FILE)
-    jobs.write_json(crashed / jobs.STATUS_FILE, {**record, "updated": time.time() - 60})
-    assert jobs.status(crashed)["state"] == "interrupted"
+    assert load_checkpoint(crashed / run_files.EPOCH_CHECKPOINT).epoch == 1
+    assert not (crashed / run_files.FINAL_CHECKPOINT).exists()
+    assert run_files.status(crashed)["state"] == "running"  # the worker died mid-run, its heartbeat fresh
+    record = run_files.read_json(crashed / run_files.STATUS_FILE)
+    run_files.write_json(crashed / run_files.STATUS_FILE, {**record, "updated": time.time() - 60})
+    assert run_files.status(crashed)["state"] == "interrupted"
 
     assert jobs.execute(str(crashed)) == "done"
     assert jobs.execute(str(straight)) == "done"
 
-    resumed, reference = jobs.status(crashed), jobs.status(straight)
+    resumed, reference = run_files.status(crashed), run_files.status(straight)
     assert resumed["resumed_from_epoch"] == 1 and "resumed_from_epoch" not in reference
     assert [row["epoch"] for row in resumed["history"]] == [1, 2, 3]
     assert [row["test_accuracy"] for row in resumed["history"]] == [
         row["test_accuracy"] for row in reference["history"]]
-    final, expected = (load_checkpoint(folder / jobs.FINAL_CHECKPOINT) for folder in (crashed, straight))
+    final, expected = (load_checkpoint(folder / run_files.FINAL_CHECKPOINT) for folder in (crashed, straight))
     assert final.epoch == expected.epoch == 3
     for name, tensor in expected.model_state.items():
         assert torch.equal(final.model_state[name], tensor), name
@@ -204,46 +204,46 @@ def test_one_slot_runs_one_job_while_the_next_waits_first_in_line(runner, tmp_pa
 
     runner.submit(first)
     runner.submit(second)
-    wait_for(lambda: jobs.status(first)["state"] == "running" and runner.queue_position(second) == 1,
+    wait_for(lambda: run_files.status(first)["state"] == "running" and runner.queue_position(second) == 1,
              120, "the first run to train while the second waits first in line")
     assert runner.queue_position(first) is None
-    assert jobs.status(second)["state"] == "queued"
+    assert run_files.status(second)["state"] == "queued"
     assert runner.running_count() == 1
     wait_until_finished(runner, first, second)
 
-    one, two = jobs.status(first), jobs.status(second)
+    one, two = run_files.status(first), run_files.status(second)
     assert one["state"] == two["state"] == "done"
     assert [len(one["history"]), len(two["history"])] == [2, 1]
     assert two["started"] >= one["updated"] - 0.1, "the second run started before the first ended"
     assert runner.queue_position(second) is None and runner.running_count() == 0
     for folder, epochs in ((first, 2), (second, 1)):
-        checkpoint = load_checkpoint(folder / jobs.FINAL_CHECKPOINT)
+        checkpoint = load_checkpoint(folder / run_files.FINAL_CHECKPOINT)
         assert checkpoint.epoch == epochs
         assert checkpoint.metrics["test_accuracy"] > 0.8
-        assert jobs.status(folder)["params"] == 235_146
+        assert run_files.status(folder)["params"] == 235_146
 
 
 @pytest.mark.slow
 def test_stop_ends_a_running_run_quickly_keeping_loadable_weights(runner, tmp_path):
     folder = new_run(tmp_path, "long", LONG)
     runner.submit(folder)
-    wait_for(lambda: jobs.status(folder).get("progress"), 120, "the run to report training steps")
+    wait_for(lambda: run_files.status(folder).get("progress"), 120, "the run to report training steps")
 
     asked = time.monotonic()
     stop_and_wait(runner, folder)
     took = time.monotonic() - asked
 
-    record = jobs.status(folder)
+    record = run_files.status(folder)
     assert record["state"] == "stopped"
     assert took < 10
     assert 0 < record["progress"]["step"] < 30 * 938
-    checkpoint = load_checkpoint(folder / jobs.FINAL_CHECKPOINT)
+    checkpoint = load_checkpoint(folder / run_files.FINAL_CHECKPOINT)
     assert checkpoint.epoch == len(record["history"]) < 30
     torch.manual_seed(LONG.seed)  # what Run builds before its first step
     untrained = build_model(LONG.model_config).state_dict()
     assert checkpoint.model_state.keys() == untrained.keys()
     assert not torch.equal(checkpoint.model_state["1.weight"], untrained["1.weight"])
-    assert jobs.run_config(folder) == LONG
+    assert run_files.run_config(folder) == LONG
 
 
 @pytest.mark.slow
@@ -253,20 +253,20 @@ def test_stop_of_the_run_waiting_next_marks_it_stopped_at_once(runner, tmp_path)
     runner.submit(busy)
     runner.submit(waiting)
     try:
-        wait_for(lambda: jobs.status(busy)["state"] == "running", 120, "the first run to start")
+        wait_for(lambda: run_files.status(busy)["state"] == "running", 120, "the first run to start")
         assert runner.queue_position(waiting) == 1
 
         runner.stop(waiting)
 
         # The learner pressed Stop on a waiting run: it must not keep showing "queued, position 1"
         # until the run ahead of it ends.
-        assert jobs.status(waiting)["state"] == "stopped"
+        assert run_files.status(waiting)["state"] == "stopped"
         assert runner.queue_position(waiting) is None
     finally:
         stop_and_wait(runner, busy)
         wait_until_finished(runner, waiting)
-    assert jobs.status(waiting)["state"] == "stopped"
-    assert not (waiting / jobs.FINAL_CHECKPOINT).exists()
+    assert run_files.status(waiting)["state"] == "stopped"
+    assert not (waiting / run_files.FINAL_CHECKPOINT).exists()
 
 
 
@@ -282,12 +282,12 @@ def test_workers_fork_from_a_server_that_preloaded_torch_and_the_data():
 def test_workers_train_at_a_lower_priority_than_the_app(runner):
     import os
 
-    from course import devices
+    from course.runs import server
 
     worker = runner.executor.submit(os.getpriority, os.PRIO_PROCESS, 0).result(timeout=120)
 
-    assert worker >= devices.BACKGROUND_NICENESS
-    assert os.getpriority(os.PRIO_PROCESS, 0) < devices.BACKGROUND_NICENESS  # the app keeps its own
+    assert worker >= server.BACKGROUND_NICENESS
+    assert os.getpriority(os.PRIO_PROCESS, 0) < server.BACKGROUND_NICENESS  # the app keeps its own
 
 
 def test_warm_returns_at_once_and_a_shutdown_meanwhile_raises_nothing(monkeypatch):
@@ -308,16 +308,16 @@ def test_a_finished_run_keeps_only_its_final_checkpoint_and_resuming_it_trains_n
                                                                                      data_dir):
     folder = new_run(tmp_path, "done", SMALL)
     assert jobs.execute(str(folder)) == "done"
-    assert not (folder / jobs.EPOCH_CHECKPOINT).exists()
-    final = load_checkpoint(folder / jobs.FINAL_CHECKPOINT)
-    steps = jobs.status(folder)["steps"]
+    assert not (folder / run_files.EPOCH_CHECKPOINT).exists()
+    final = load_checkpoint(folder / run_files.FINAL_CHECKPOINT)
+    steps = run_files.status(folder)["steps"]
 
     assert jobs.execute(str(folder)) == "done"
 
-    again = load_checkpoint(folder / jobs.FINAL_CHECKPOINT)
+    again = load_checkpoint(folder / run_files.FINAL_CHECKPOINT)
     assert torch.equal(again.model_state["1.weight"], final.model_state["1.weight"])
-    assert jobs.status(folder)["steps"] == steps
-    assert jobs.status(folder)["history"] == final.history
+    assert run_files.status(folder)["steps"] == steps
+    assert run_files.status(folder)["history"] == final.history
 
 
 def test_cancel_takes_a_waiting_run_out_of_the_queue_for_good(tmp_path):
@@ -325,9 +325,9 @@ def test_cancel_takes_a_waiting_run_out_of_the_queue_for_good(tmp_path):
     pool = jobs.JobRunner(slots=1)  # never submitted to: its workers never start
     pool.cancel(folder)
     pool.shutdown()
-    assert jobs.status(folder)["state"] == "cancelled"
+    assert run_files.status(folder)["state"] == "cancelled"
     assert jobs.execute(str(folder)) == "cancelled"  # a worker that picks it up trains nothing
-    assert not (folder / jobs.FINAL_CHECKPOINT).exists()
+    assert not (folder / run_files.FINAL_CHECKPOINT).exists()
 
 
 @pytest.mark.slow
@@ -342,13 +342,13 @@ def test_workers_never_run_the_apps_main_script(tmp_path, data_dir, monkeypatch)
     fake_main = types.ModuleType("__main__")
     fake_main.__file__ = str(page)
     monkeypatch.setitem(sys.modules, "__main__", fake_main)
-    monkeypatch.setattr("course.devices.usable_cores", lambda: 1)
+    monkeypatch.setattr("course.runs.server.usable_cores", lambda: 1)
     pool = jobs.JobRunner(slots=1)
     try:
         folder = new_run(tmp_path, "run", SMALL)
         pool.submit(folder)
         wait_until_finished(pool, folder, timeout=180)
         assert pool.failure(folder) is None
-        assert jobs.status(folder)["state"] == "done"
+        assert run_files.status(folder)["state"] == "done"
     finally:
         pool.shutdown()

@@ -154,9 +154,9 @@ def header_buttons(notebook_slug: str = "mnist-project"):
     from streamlit.testing.v1 import AppTest
 
     def page(slug):
-        from course import ui
+        from course.ui import lesson
 
-        ui.lesson_header(slug)
+        lesson.lesson_header(slug)
 
     app = AppTest.from_function(page, args=(notebook_slug,)).run(timeout=60)
     assert not app.exception

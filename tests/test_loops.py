@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from course import data, loops, models, train
+from course.concepts import loops
+from course.engine import data, models, train
 
 
 def test_train_and_test_equals_the_engines_fit_on_real_mnist(data_dir, one_torch_thread):

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from course import metrics
+from course.concepts import metrics
 
 WORKED_EXAMPLE = torch.tensor([0.85, -0.65, 0.05, 0.35, -1.45, -0.25, 0.25, 3.8, 0.55, -0.66])
 CHECK_LOGITS = torch.tensor([2.0, -1.0, 0.5])

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from course.models import (
+from course.engine.models import (
     MODEL_KINDS,
     MODEL_LABELS,
     ModelConfig,

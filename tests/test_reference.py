@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from course import evaluation
+from course.concepts import evaluation
 from scripts import reference_comparison
 
 pytestmark = pytest.mark.slow

@@ -6,8 +6,9 @@ import statistics
 
 import pytest
 
-from course.runs import jobs, panel
-from course.train import RunConfig
+from course.engine.train import RunConfig
+from course.runs import jobs, run_files
+from course.ui import panel
 
 SMALL = RunConfig(epochs=1, train_subset=1_280, batch_size=64)
 
@@ -20,9 +21,9 @@ def _one_thread(one_torch_thread):
 def trained(parent, name: str, config: RunConfig) -> dict:
     folder = parent / name
     folder.mkdir()
-    jobs.create_run(folder, config)
+    run_files.create_run(folder, config)
     assert jobs.execute(str(folder)) == "done"
-    return jobs.status(folder)
+    return run_files.status(folder)
 
 
 def test_same_seed_twice_gives_identical_step_curves_and_history(tmp_path, data_dir):

@@ -9,8 +9,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
-from course import data, loops
-from course.teaching_datasets import (
+from course.concepts import loops
+from course.concepts.teaching_datasets import (
     BrokenDataset,
     FixedBrokenDataset,
     LazyImageDataset,
@@ -18,6 +18,7 @@ from course.teaching_datasets import (
     SortedDataset,
     write_image_folder,
 )
+from course.engine import data
 
 # --- SimpleDataset and SortedDataset ----------------------------------------------------------
 

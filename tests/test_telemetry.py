@@ -8,10 +8,11 @@ import pytest
 import torch
 from torch import nn
 
-from course import data, diagnostics, telemetry
-from course.models import simple_mlp
-from course.runs import jobs
-from course.train import RunConfig, adam
+from course.concepts import diagnostics
+from course.engine import data, telemetry
+from course.engine.models import simple_mlp
+from course.engine.train import RunConfig, adam
+from course.runs import jobs, recorder, run_files
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -74,10 +75,10 @@ def test_update_ratios_are_finite_and_near_lr_for_adam_and_sampled_every_n_steps
 def test_a_run_logs_its_telemetry_to_event_files_the_tensorboard_reader_reads_back(tmp_path, data_dir):
     folder = tmp_path / "run"
     folder.mkdir()
-    jobs.create_run(folder, RunConfig(epochs=2, train_subset=3_200, batch_size=64))
+    run_files.create_run(folder, RunConfig(epochs=2, train_subset=3_200, batch_size=64))
     assert jobs.execute(str(folder)) == "done"
-    record = jobs.status(folder)
-    scalars = diagnostics.read_scalars(jobs.events_dir(folder))
+    record = run_files.status(folder)
+    scalars = diagnostics.read_scalars(recorder.events_dir(folder))
     steps_per_epoch = 50
     assert len(scalars["accuracy/test"]) == 2
     assert [step for step, _ in scalars["accuracy/test"]] == [steps_per_epoch, 2 * steps_per_epoch]
@@ -87,4 +88,4 @@ def test_a_run_logs_its_telemetry_to_event_files_the_tensorboard_reader_reads_ba
     assert abs(scalars["initial_loss"][0][1] - math.log(10)) < 0.1
     assert abs(record["telemetry"]["initial_loss"] - math.log(10)) < 0.1
     assert record["telemetry"]["latest"]["step"] == 51
-    assert sorted(jobs.epoch_snapshots(folder)) == [1, 2]
+    assert sorted(recorder.epoch_snapshots(folder)) == [1, 2]

@@ -8,10 +8,9 @@ import pytest
 import torch
 from torch import nn
 
-from course import data
-from course.models import ModelConfig, build_model, improved_mlp
-from course.runs.checkpoints import load_checkpoint
-from course.train import (
+from course.engine import data
+from course.engine.models import ModelConfig, build_model, improved_mlp
+from course.engine.train import (
     LIMITS,
     InMemoryBatches,
     Run,
@@ -23,6 +22,7 @@ from course.train import (
     textbook_loader,
     validated,
 )
+from course.runs.checkpoints import load_checkpoint, restore_run, save_run
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -474,14 +474,14 @@ def test_run_interrupted_after_epoch_one_and_restored_ends_identical(data_dir, t
     interrupted = Run(config)
     for event in interrupted.events():
         if event.kind == "epoch":
-            interrupted.save(tmp_path / "epoch1.pt")
+            save_run(interrupted, tmp_path / "epoch1.pt")
             break
     checkpoint = load_checkpoint(tmp_path / "epoch1.pt")
     assert checkpoint.epoch == 1 and len(checkpoint.history) == 1
     assert checkpoint.config == config.to_dict()
 
     resumed = Run(config)
-    resumed.restore(checkpoint)
+    restore_run(resumed, checkpoint)
     assert resumed.completed_epochs == 1
     epochs_seen = [event.epoch for event in resumed.events() if event.kind == "epoch"]
 
@@ -498,7 +498,7 @@ def test_run_saved_checkpoint_holds_the_last_epoch_metrics_and_config(data_dir, 
     for _event in run.events():
         pass
 
-    checkpoint = load_checkpoint(run.save(tmp_path / "final.pt"))
+    checkpoint = load_checkpoint(save_run(run, tmp_path / "final.pt"))
 
     assert checkpoint.epoch == 1
     assert checkpoint.metrics["test_accuracy"] == run.history.epochs[-1]["test_accuracy"]
@@ -511,10 +511,10 @@ def test_restored_run_that_already_finished_trains_no_further(data_dir, tmp_path
     run = Run(config)
     for _event in run.events():
         pass
-    run.save(tmp_path / "done.pt")
+    save_run(run, tmp_path / "done.pt")
 
     again = Run(config)
-    again.restore(load_checkpoint(tmp_path / "done.pt"))
+    restore_run(again, load_checkpoint(tmp_path / "done.pt"))
     before = state_copy(again.model)
 
     assert list(again.events()) == []

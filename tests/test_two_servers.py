@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import psutil
 import pytest
 
-from course.runs import jobs, workspace
+from course.runs import run_files, workspace
 from course.runs.checkpoints import load_checkpoint
 from tests.conftest import (
     free_port,
@@ -97,12 +97,12 @@ def test_two_servers_share_one_runs_root(browser, data_dir, tmp_path):
 
         run_dirs = [root / token / "runs" / run_id for token, run_id in runs.items()]
         for run_dir in run_dirs:
-            record = jobs.read_json(run_dir / jobs.STATUS_FILE)
+            record = run_files.read_json(run_dir / run_files.STATUS_FILE)
             assert record.get("state") == "done", record
             assert len(record["history"]) == 1
-            assert jobs.run_config(run_dir).train_subset == 1_000
-            assert load_checkpoint(run_dir / jobs.FINAL_CHECKPOINT).epoch == 1
-            assert not (run_dir / jobs.EPOCH_CHECKPOINT).exists()  # a finished run keeps final.pt
+            assert run_files.run_config(run_dir).train_subset == 1_000
+            assert load_checkpoint(run_dir / run_files.FINAL_CHECKPOINT).epoch == 1
+            assert not (run_dir / run_files.EPOCH_CHECKPOINT).exists()  # a finished run keeps final.pt
         assert leftover_temp_files(root) == []
 
         # Server B with server A's link: the run is found through the folder.
@@ -121,7 +121,7 @@ def test_two_servers_share_one_runs_root(browser, data_dir, tmp_path):
         for context in contexts:
             context.close()
         for run_dir in root.glob("*/runs/*"):
-            (run_dir / jobs.STOP_FILE).touch()
+            (run_dir / run_files.STOP_FILE).touch()
         for process, url in servers:
             took = stop_server(process)
             print(f"server {url} exited {took:.1f} s after SIGTERM (return code {process.returncode})")
@@ -156,7 +156,7 @@ def test_server_stops_promptly_on_sigterm_with_runs_queued(browser, data_dir, tm
                 time.sleep(0.2)
         deadline = time.monotonic() + RUN_SECONDS
         while True:
-            records = {path.parent.name: jobs.read_json(path)
+            records = {path.parent.name: run_files.read_json(path)
                        for path in root.glob("*/runs/*/status.json")}
             if any(r.get("state") == "running" and r.get("progress") for r in records.values()):
                 break
@@ -181,8 +181,8 @@ def test_server_stops_promptly_on_sigterm_with_runs_queued(browser, data_dir, tm
                 worker.kill()
             except psutil.NoSuchProcess:
                 pass
-        started_later = [run for run in queued if jobs.read_json(
-            next(root.glob(f"*/runs/{run}")) / jobs.STATUS_FILE).get("started")]
+        started_later = [run for run in queued if run_files.read_json(
+            next(root.glob(f"*/runs/{run}")) / run_files.STATUS_FILE).get("started")]
         assert not still_running, (
             f"the server was still running 30 s after SIGTERM (queued at SIGTERM: {queued}; "
             f"started since: {started_later})")
@@ -200,4 +200,4 @@ def test_server_stops_promptly_on_sigterm_with_runs_queued(browser, data_dir, tm
             except psutil.NoSuchProcess:
                 pass
         for run_dir in root.glob("*/runs/*"):
-            (run_dir / jobs.STOP_FILE).touch()
+            (run_dir / run_files.STOP_FILE).touch()

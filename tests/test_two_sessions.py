@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from course.runs import jobs, workspace
-from course.train import RunConfig
+from course.engine.train import RunConfig
+from course.runs import jobs, run_files, workspace
 from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
@@ -40,17 +40,17 @@ def finished(at: AppTest) -> bool:
 
 def running_now(runs_root: Path) -> int:
     return sum(1 for run in runs_root.glob("*/runs/*")
-               if jobs.read_json(run / jobs.STATUS_FILE).get("state") == "running")
+               if run_files.read_json(run / run_files.STATUS_FILE).get("state") == "running")
 
 
 def stop_everything(runs_root: Path) -> None:
     for run_dir in runs_root.glob("*/runs/*"):
-        (run_dir / jobs.STOP_FILE).touch()
+        (run_dir / run_files.STOP_FILE).touch()
 
 
 def shut_down_cached_runner() -> None:
     """The page's cached pool must not outlive this test (nor keep pytest from exiting)."""
-    from course.runs import panel
+    from course.ui import panel
 
     runner = panel.job_runner()  # already cached by the page runs above: no new pool
     runner.shutdown()
@@ -72,7 +72,7 @@ def test_two_sessions_train_at_once_in_their_own_workspaces(data_dir, tmp_path, 
             at.run()
             assert not at.exception, [e.message for e in at.exception]
 
-        from course.runs import panel
+        from course.ui import panel
 
         slots = panel.job_runner().slots
         most_running = 0
@@ -94,7 +94,7 @@ def test_two_sessions_train_at_once_in_their_own_workspaces(data_dir, tmp_path, 
         for at, token in zip(sessions, tokens):
             own_runs = workspace.Workspace(token, root=runs_root).run_ids()
             assert own_runs == [at.session_state["mnist.current"]], f"workspace {token}"
-            assert jobs.status(runs_root / token / "runs" / own_runs[0])["state"] == "done"
+            assert run_files.status(runs_root / token / "runs" / own_runs[0])["state"] == "done"
             captions = [str(caption.value) for caption in at.caption]
             assert any("finished after 1 epoch(s)" in text for text in captions), captions
             # The page lists this session's run only: the evaluation picker names it.
@@ -112,7 +112,7 @@ def test_job_runner_with_one_slot_trains_one_run_at_a_time(data_dir, tmp_path):
     run_dirs = []
     for name in ("first", "second"):
         (tmp_path / name).mkdir()
-        run_dirs.append(jobs.create_run(tmp_path / name, config, label=name))
+        run_dirs.append(run_files.create_run(tmp_path / name, config, label=name))
     runner = jobs.JobRunner(slots=1)
     try:
         for run_dir in run_dirs:
@@ -120,14 +120,15 @@ def test_job_runner_with_one_slot_trains_one_run_at_a_time(data_dir, tmp_path):
         most_running = 0
         deadline = time.monotonic() + RUN_SECONDS
         while True:
-            states = [jobs.read_json(run_dir / jobs.STATUS_FILE).get("state") for run_dir in run_dirs]
+            states = [run_files.read_json(run_dir / run_files.STATUS_FILE).get("state")
+                      for run_dir in run_dirs]
             most_running = max(most_running, states.count("running"))
             assert most_running <= 1, f"two runs trained at once with one slot: {states}"
-            if all(state not in jobs.ACTIVE_STATES for state in states):
+            if all(state not in run_files.ACTIVE_STATES for state in states):
                 break
             assert time.monotonic() < deadline, f"runs did not finish: {states}"
             time.sleep(0.1)
-        records = [jobs.status(run_dir) for run_dir in run_dirs]
+        records = [run_files.status(run_dir) for run_dir in run_dirs]
         assert [record["state"] for record in records] == ["done", "done"], records
         assert most_running == 1
         # One after the other, not merely never caught overlapping: the second run started
@@ -137,5 +138,5 @@ def test_job_runner_with_one_slot_trains_one_run_at_a_time(data_dir, tmp_path):
         assert all(len(record["history"]) == 1 for record in records)
     finally:
         for run_dir in run_dirs:
-            (run_dir / jobs.STOP_FILE).touch()
+            (run_dir / run_files.STOP_FILE).touch()
         runner.shutdown()

@@ -20,7 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
+from course.engine.models import build_model
+from course.engine.train import History, Run, RunConfig
+from course.runs import run_files
 from course.runs.archive import (
     FLOAT_DTYPES,
     MAX_DEPTH,
@@ -408,3 +412,45 @@ def apply_checkpoint(model: torch.nn.Module, checkpoint: Checkpoint,
             scheduler.load_state_dict(copy.deepcopy(checkpoint.scheduler_state))
     except Exception as exc:
         raise CheckpointError(f"The checkpoint could not be applied: {exc}") from exc
+
+
+# ----------------------------------------------------------------------------- a run's models
+
+
+def load_run_model(run_dir: Path) -> tuple[nn.Module, RunConfig]:
+    """The run's latest weights (final, or the last finished epoch), in eval() mode."""
+    path = run_files.latest_checkpoint(run_dir)
+    if path is None:
+        raise CheckpointError(f"{Path(run_dir).name} has no checkpoint yet: it has not finished "
+                              "an epoch.")
+    checkpoint = load_checkpoint(path)
+    config = RunConfig.from_dict(checkpoint.config)
+    model = build_model(config.model_config)
+    apply_checkpoint(model, checkpoint)
+    return model.eval(), config
+
+
+def epoch_models(snapshots: dict[int, Path], config: RunConfig) -> dict[int, nn.Module]:
+    """One model per saved epoch ({epoch: checkpoint file}), in eval() mode, epochs in order."""
+    models = {}
+    for epoch in sorted(snapshots):
+        model = build_model(config.model_config)
+        apply_checkpoint(model, load_checkpoint(snapshots[epoch]))
+        models[epoch] = model.eval()
+    return models
+
+
+def save_run(run: Run, path: Path, metrics: dict | None = None) -> Path:
+    """An epoch-boundary checkpoint of a run: everything needed to continue exactly from here."""
+    return save_checkpoint(path, run.model, run.optimizer, run.completed_epochs,
+                           metrics or (run.history.epochs[-1] if run.history.epochs else {}),
+                           history=run.history.epochs, config=run.config.to_dict(),
+                           scheduler=run.scheduler)
+
+
+def restore_run(run: Run, checkpoint: Checkpoint) -> None:
+    """Continue a run from a checkpoint of this same run (model, optimizer, history, RNG)."""
+    apply_checkpoint(run.model, checkpoint, run.optimizer, run.scheduler)
+    run.history = History(list(checkpoint.history))
+    run.completed_epochs = checkpoint.epoch
+    restore_rng_state(checkpoint.rng_state)

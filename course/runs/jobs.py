@@ -12,10 +12,8 @@ between steps.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
-import tempfile
 import threading
 import time
 import traceback
@@ -23,70 +21,31 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from course.runs import recorder
-from course.runs.recorder import epoch_snapshots, events_dir  # noqa: F401 (the run's files)
-from course.train import RunConfig, validated
+from course.runs.run_files import (
+    CANCEL_REASON,
+    CONFIG_FILE,
+    EPOCH_CHECKPOINT,
+    FINAL_CHECKPOINT,
+    SHUTDOWN_REASON,
+    STATUS_FILE,
+    STOP_FILE,
+    read_json,
+    run_config,
+    write_json,
+)
 
-CONFIG_FILE, STATUS_FILE, STOP_FILE = "config.json", "status.json", "STOP"
-EPOCH_CHECKPOINT, FINAL_CHECKPOINT = "last_epoch.pt", "final.pt"
-SHUTDOWN_REASON = "server shutdown"  # written into STOP when the app exits: resumable later
-CANCEL_REASON = "cancelled"  # written into STOP when the learner takes a waiting run out of the queue
 HEARTBEAT_SECONDS = 0.5
 TELEMETRY_EVERY = 50  # optimizer steps between two health readings
-STALE_AFTER_SECONDS = 15.0
-ACTIVE_STATES = ("queued", "running")
-
-
-# ----------------------------------------------------------------------------- the record
-
-
-def write_json(path: Path, values: dict) -> None:
-    """Write via a temp file and rename, so a reader never sees half a file."""
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(values, handle)
-    os.replace(temporary, path)
-
-
-def read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def create_run(run_dir: Path, config: RunConfig, label: str = "") -> Path:
-    write_json(run_dir / CONFIG_FILE, {**validated(config).to_dict(), "label": label})
-    write_json(run_dir / STATUS_FILE, {"state": "queued", "updated": time.time(),
-                                       "submitted": time.time(), "history": []})
-    return run_dir
-
-
-def run_config(run_dir: Path) -> RunConfig:
-    return RunConfig.from_dict(read_json(Path(run_dir) / CONFIG_FILE))
-
-
-def run_label(run_dir: Path) -> str:
-    return str(read_json(Path(run_dir) / CONFIG_FILE).get("label", ""))
-
-
-def status(run_dir: Path) -> dict:
-    """The run's last written status, with 'interrupted' when its worker has gone silent."""
-    record = read_json(Path(run_dir) / STATUS_FILE) or {"state": "missing", "history": []}
-    silent = time.time() - record.get("updated", 0) > STALE_AFTER_SECONDS
-    if record.get("state") == "running" and silent:
-        record["state"] = "interrupted"
-    return record
 
 
 # ----------------------------------------------------------------------------- the worker
 
 
 def _worker_init(threads: int) -> None:
-    from course import devices
-    from course.runs import memory
+    from course.runs import memory, server
 
-    devices.run_in_the_background()  # already, when forked from the fork server
-    devices.configure_threads(threads)  # each run then fixes its own count (execute)
+    server.run_in_the_background()  # already, when forked from the fork server
+    server.configure_threads(threads)  # each run then fixes its own count (execute)
     memory.return_freed_memory()
 
 
@@ -94,7 +53,7 @@ def warm_up() -> int:
     """Import torch, the engine and the datasets once, before the first learner clicks Train."""
     from torch.utils.tensorboard import SummaryWriter  # noqa: F401 (every run logs with it)
 
-    from course import data, diagnostics, telemetry, train  # noqa: F401
+    from course.engine import data, telemetry, train  # noqa: F401
 
     try:  # MNIST only: Fashion-MNIST loads on the first run that needs it (memory per worker)
         data.split_tensors("mnist", True)
@@ -109,12 +68,18 @@ def execute(run_dir: str, on_event=None) -> str:
 
     A run folder that already holds an epoch checkpoint continues from it (resume). Besides
     status.json the worker keeps per-step curves, a TensorBoard log with the network's health
-    readings (course.telemetry) and the weights after every epoch.
+    readings (course.engine.telemetry) and the weights after every epoch.
     """
-    from course.data import DatasetUnavailable
-    from course.runs.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-    from course.telemetry import Telemetry, initial_loss
-    from course.train import Run
+    from course.concepts.bugs import bug_run
+    from course.engine.data import DatasetUnavailable
+    from course.engine.telemetry import Telemetry, initial_loss
+    from course.runs.checkpoints import (
+        CheckpointError,
+        load_checkpoint,
+        restore_run,
+        save_checkpoint,
+        save_run,
+    )
 
     folder = Path(run_dir)
     stop_flag = folder / STOP_FILE
@@ -129,14 +94,14 @@ def execute(run_dir: str, on_event=None) -> str:
     log = None
     try:
         record_threads(folder)
-        run = Run(run_config(folder))
+        run = bug_run(run_config(folder))  # the engine's Run, with a bug lab's bug if it has one
         if (folder / EPOCH_CHECKPOINT).exists():
-            run.restore(load_checkpoint(folder / EPOCH_CHECKPOINT))
+            restore_run(run, load_checkpoint(folder / EPOCH_CHECKPOINT))
             record["resumed_from_epoch"] = run.completed_epochs
         elif (folder / FINAL_CHECKPOINT).exists():  # a finished run keeps only final.pt
             final = load_checkpoint(folder / FINAL_CHECKPOINT)
             if final.epoch >= run.config.epochs:  # resuming it trains nothing
-                run.restore(final)
+                restore_run(run, final)
                 record["resumed_from_epoch"] = run.completed_epochs
         step_offset = run.completed_epochs * len(run.train_loader)
         log = recorder.TensorBoardLog(folder, purge_step=step_offset or None)
@@ -165,7 +130,7 @@ def execute(run_dir: str, on_event=None) -> str:
             record["progress"] = event.__dict__ | {"fraction": event.fraction}
             record["steps"] = curve.points
             if event.kind == "epoch":
-                run.save(folder / EPOCH_CHECKPOINT)
+                save_run(run, folder / EPOCH_CHECKPOINT)
                 snapshot = recorder.snapshot_path(folder, event.epoch)
                 snapshot.parent.mkdir(exist_ok=True)
                 save_checkpoint(snapshot, run.model, None, event.epoch, run.history.epochs[-1],
@@ -177,7 +142,7 @@ def execute(run_dir: str, on_event=None) -> str:
                 record["updated"] = now
                 write_json(folder / STATUS_FILE, record)
                 last_write = now
-        run.save(folder / FINAL_CHECKPOINT)
+        save_run(run, folder / FINAL_CHECKPOINT)
         record["state"] = _stopped_state(stop_flag) if stopped else "done"
         if record["state"] == "done":  # final.pt holds the same epoch: keep the quota for runs
             (folder / EPOCH_CHECKPOINT).unlink(missing_ok=True)
@@ -200,10 +165,10 @@ def record_threads(folder: Path) -> int:
     Products and sums split over another thread count round differently: a resume on the count
     the run started with continues it exactly, whatever this process would choose for a new run.
     """
-    from course import devices
+    from course.runs import server
 
     values = read_json(folder / CONFIG_FILE)
-    threads = devices.threads_for_run(values.get("threads"))
+    threads = server.threads_for_run(values.get("threads"))
     if values.get("threads") != threads:
         write_json(folder / CONFIG_FILE, {**values, "threads": threads})
     return threads
@@ -228,7 +193,7 @@ def pool_context() -> multiprocessing.context.BaseContext:
     The fork server is a fresh single-threaded interpreter. Spawn, where there is no fork server,
     imports everything again in every worker.
     """
-    from course.devices import wait_passively
+    from course.runs.server import wait_passively
 
     wait_passively()  # inherited by the fork server (or spawned workers) before they load torch
     if "forkserver" not in multiprocessing.get_all_start_methods():
@@ -239,7 +204,7 @@ def pool_context() -> multiprocessing.context.BaseContext:
 
 
 def default_slots() -> int:
-    from course.devices import usable_cores
+    from course.runs.server import usable_cores
 
     return max(1, int(os.environ.get("COURSE_TRAINING_SLOTS", "0") or 0) or usable_cores())
 
@@ -248,7 +213,7 @@ class JobRunner:
     """At most `slots` runs train at once in this app process; the rest wait their turn."""
 
     def __init__(self, slots: int | None = None):
-        from course.devices import chosen_threads
+        from course.runs.server import chosen_threads
 
         self.slots = slots or default_slots()
         # One thread per worker unless COURSE_TORCH_THREADS says otherwise: several runs then

@@ -7,7 +7,7 @@ tensors are loaded here once; a worker then starts in milliseconds and copies on
 import gc
 import multiprocessing.spawn
 
-from course.devices import run_in_the_background
+from course.runs.server import run_in_the_background
 
 run_in_the_background()  # before the imports: a first page visit renders while this loads torch
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from course.train import Progress
+from course.engine.train import Progress
 
 MAX_STEP_POINTS = 600  # per run in status.json; older points are thinned, never the newest
 EVENTS_DIR = "tb"

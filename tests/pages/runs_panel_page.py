@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from course.runs import panel
-from course.train import RunConfig
+from course.engine.train import RunConfig
+from course.ui import panel
 
 
 def main() -> None:

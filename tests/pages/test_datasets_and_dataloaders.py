@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from course import data
+from course.engine import data
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PAGE = "pages/datasets-and-dataloaders.py"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from course import diagnostics
+from course.concepts import diagnostics
 from tests.pages.conftest import metric, open_lesson
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

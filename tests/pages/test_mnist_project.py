@@ -21,8 +21,11 @@ from PIL import Image, ImageDraw
 from streamlit.proto.PlotlyChart_pb2 import PlotlyChart
 from streamlit.testing.v1 import AppTest
 
-from course import canvas, charts, data, digits, models, ui
-from course.runs import panel, workspace
+from course.charts import figures
+from course.concepts import digits
+from course.engine import data, models
+from course.runs import workspace
+from course.ui import canvas, datasets, panel
 from tests.pages.conftest import metric, open_lesson
 from tests.test_digits import png_claiming_size
 
@@ -265,7 +268,7 @@ def test_why_not_mse_shows_the_bound_and_the_vanishing_gradient(lesson):
 
 
 def test_reference_comparison_and_the_text_show_before_any_run(lesson):
-    from course import evaluation
+    from course.concepts import evaluation
 
     assert "Compare runs: the scissors" in [s.value for s in lesson.subheader]
     lesson.segmented_control(key="mnist.reference").set_value("60,000 images × 5 epochs").run()
@@ -330,8 +333,8 @@ def test_gallery_shows_24_test_images_with_coloured_predictions(trained_page):
     assert list(chart.proto.selection_mode) == [PlotlyChart.SelectionMode.POINTS]
     labels = gallery_labels(trained_page)
     assert len(labels) == 24
-    assert sum(colour == charts.GREEN for colour, _ in labels) > 12, "most predictions are right"
-    assert all(("<br>true " in text) == (colour == charts.RED) for colour, text in labels)
+    assert sum(colour == figures.GREEN for colour, _ in labels) > 12, "most predictions are right"
+    assert all(("<br>true " in text) == (colour == figures.RED) for colour, text in labels)
 
 
 def test_mistakes_only_keeps_only_red_items(trained_page):
@@ -339,13 +342,13 @@ def test_mistakes_only_keeps_only_red_items(trained_page):
     assert not trained_page.exception
     labels = gallery_labels(trained_page)
     assert len(labels) == 24
-    assert all(colour == charts.RED and "<br>true " in text for colour, text in labels), labels
+    assert all(colour == figures.RED and "<br>true " in text for colour, text in labels), labels
 
 
 def test_most_confident_mistakes_come_first(trained_page):
     trained_page.toggle(key="mnist.confident").set_value(True).run()
     labels = gallery_labels(trained_page)
-    assert labels and all(colour == charts.RED for colour, _ in labels)
+    assert labels and all(colour == figures.RED for colour, _ in labels)
     confidences = [confidence(text) for _, text in labels]
     assert confidences == sorted(confidences, reverse=True)
 
@@ -491,9 +494,9 @@ def empty_root(tmp_path, monkeypatch):
     st.cache_resource would also drop the warm job runner, and a new one started here would
     spend its workers' warm-up trying to download MNIST into the empty folder."""
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    ui._cached_split.clear()
+    datasets._cached_split.clear()
     yield tmp_path
-    ui._cached_split.clear()
+    datasets._cached_split.clear()
 
 
 def test_page_without_data_shows_the_dataset_error_and_keeps_softmax(empty_root, monkeypatch):

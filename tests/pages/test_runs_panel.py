@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from course.runs import jobs, panel, workspace
-from course.train import RunConfig
+from course.engine.train import RunConfig
+from course.runs import run_files, workspace
+from course.ui import panel
 
 pytestmark = pytest.mark.slow
 
@@ -23,14 +24,14 @@ pytestmark = pytest.mark.slow
 def page(data_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("COURSE_TRAINING_SLOTS", "1")
-    monkeypatch.setattr("course.devices.usable_cores", lambda: 1)
+    monkeypatch.setattr("course.runs.server.usable_cores", lambda: 1)
     panel.job_runner.clear()
     at = AppTest.from_file(str(Path(__file__).parent / "runs_panel_page.py"), default_timeout=120)
     at.run()
     assert not at.exception
     yield at
     for run_dir in (tmp_path / "runs").glob("*/runs/*"):
-        (run_dir / jobs.STOP_FILE).touch()
+        (run_dir / run_files.STOP_FILE).touch()
     panel.job_runner().shutdown()
     panel.job_runner.clear()
 
@@ -75,24 +76,24 @@ def test_double_click_cancel_stop_and_delete_from_the_panel(page):
     assert "simple MLP · epochs=30" in texts(at)
     assert "simple MLP · epochs=1 · 1,000 images" in texts(at)
 
-    wait_for(at, lambda: jobs.status(space.run_dir(first))["state"] == "running"
-             and jobs.status(space.run_dir(first)).get("progress"), 180, "the first run to train")
-    assert jobs.status(space.run_dir(second))["state"] == "queued"
+    wait_for(at, lambda: run_files.status(space.run_dir(first))["state"] == "running"
+             and run_files.status(space.run_dir(first)).get("progress"), 180, "the first run to train")
+    assert run_files.status(space.run_dir(second))["state"] == "queued"
     assert "Position 1 in the queue" in texts(at)
 
     at.button(key=f"t.runs.cancel.{second}").click().run()
-    assert jobs.status(space.run_dir(second))["state"] == "cancelled"
+    assert run_files.status(space.run_dir(second))["state"] == "cancelled"
     assert not at.exception
 
     at.button(key=f"t.runs.stop.{first}").click().run()
     asked = time.monotonic()
     assert "stopping…" in texts(at)
-    while jobs.status(space.run_dir(first))["state"] == "running":
+    while run_files.status(space.run_dir(first))["state"] == "running":
         assert time.monotonic() - asked < 5, "the run did not stop"
         time.sleep(0.05)
     took = time.monotonic() - asked
     assert took < 1.0  # one training step and the final save
-    assert jobs.status(space.run_dir(first))["state"] == "stopped"
+    assert run_files.status(space.run_dir(first))["state"] == "stopped"
     at.run()
     assert "⏹️ stopped" in texts(at)
 
@@ -114,11 +115,11 @@ def test_a_finished_run_offers_three_seeds_and_the_run_is_deterministic(page):
     at.button(key="t.train").click().run()
     space = space_of(at)
     first = space.run_ids()[0]
-    wait_for(at, lambda: jobs.status(space.run_dir(first))["state"] == "done", 300,
+    wait_for(at, lambda: run_files.status(space.run_dir(first))["state"] == "done", 300,
              "the run to finish")
     at.button(key=f"t.runs.seeds.{first}").click().run()
     seeded = [r for r in space.run_ids() if r != first]
-    assert sorted(jobs.run_config(space.run_dir(r)).seed for r in seeded) == [1, 2, 3]
+    assert sorted(run_files.run_config(space.run_dir(r)).seed for r in seeded) == [1, 2, 3]
     selected = at.session_state["runs.selected"]
     assert selected[0] == first and sorted(selected[1:]) == sorted(seeded)
     for run_id in seeded:  # waiting (Cancel) or already training (Stop): the machine decides
@@ -184,7 +185,7 @@ def test_train_uses_the_settings_changed_in_the_same_interaction(page):
     at.number_input(key="t.epochs").set_value(2)
     at.button(key="t.train").click().run()  # the value and the click reach the server together
     space = space_of(at)
-    assert [jobs.run_config(space.run_dir(r)).epochs for r in space.run_ids()] == [2]
+    assert [run_files.run_config(space.run_dir(r)).epochs for r in space.run_ids()] == [2]
     at.button(key=f"t.runs.cancel.{space.run_ids()[0]}").click().run()
 
 
@@ -203,8 +204,8 @@ def finished_run(space: workspace.Workspace, config: RunConfig, name: str | None
     """A run folder as a finished run leaves it (no training needed to test the panel)."""
     run_dir = space.path / "runs" / name if name else space.new_run_dir()
     run_dir.mkdir(exist_ok=True)
-    jobs.create_run(run_dir, config, panel.describe(config))
-    jobs.write_json(run_dir / jobs.STATUS_FILE, {
+    run_files.create_run(run_dir, config, panel.describe(config))
+    run_files.write_json(run_dir / run_files.STATUS_FILE, {
         "state": "done", "updated": time.time(), "history": [
             {"epoch": 1, "train_loss": 0.5, "train_accuracy": 0.9, "test_accuracy": 0.91}]})
     return run_dir.name
@@ -221,12 +222,12 @@ def test_repeat_with_3_seeds_clicked_three_times_makes_three_runs(page):
     at.button(key=f"t.runs.seeds.{first}").click().run()  # a later click: Train's twin rule
     assert not at.exception
     seeded = [r for r in space.run_ids() if r != first]
-    assert sorted(jobs.run_config(space.run_dir(r)).seed for r in seeded) == [1, 2, 3]
+    assert sorted(run_files.run_config(space.run_dir(r)).seed for r in seeded) == [1, 2, 3]
     assert [t.value for t in at.toast] == ["The runs with seeds 1, 2, 3 exist already: they are "
                                            "selected below."]
     assert [p.proto.text for p in at.get("progress")][0].endswith("used by 4 runs")
     for run_id in seeded:
-        (space.run_dir(run_id) / jobs.STOP_FILE).write_text(jobs.CANCEL_REASON)
+        (space.run_dir(run_id) / run_files.STOP_FILE).write_text(run_files.CANCEL_REASON)
 
 
 def test_delete_asks_first_and_the_panel_keeps_the_other_runs(page):
@@ -252,8 +253,8 @@ def test_a_training_run_is_never_folded_into_the_older_runs(page):
     space = space_of(at)
     oldest = "run-20200101-000000-aaaaaa"
     (space.path / "runs" / oldest).mkdir()
-    jobs.create_run(space.path / "runs" / oldest, RunConfig(epochs=3), "the oldest run")
-    jobs.write_json(space.path / "runs" / oldest / jobs.STATUS_FILE, {
+    run_files.create_run(space.path / "runs" / oldest, RunConfig(epochs=3), "the oldest run")
+    run_files.write_json(space.path / "runs" / oldest / run_files.STATUS_FILE, {
         "state": "running", "updated": time.time() + 600, "history": [],
         "progress": {"epoch": 1, "step": 10, "fraction": 0.1, "train_loss": 1.0,
                      "samples_per_second": 1000.0}})
@@ -264,7 +265,7 @@ def test_a_training_run_is_never_folded_into_the_older_runs(page):
     assert [e.label for e in at.expander] == ["1 older run"]
     assert not [b for b in at.expander[0].button if oldest in (b.key or "")]
     assert at.button(key=f"t.runs.stop.{oldest}")  # in view, above the fold
-    (space.path / "runs" / oldest / jobs.STOP_FILE).touch()
+    (space.path / "runs" / oldest / run_files.STOP_FILE).touch()
 
 
 def test_a_well_formed_link_to_no_workspace_says_so_and_starts_a_new_one(data_dir, tmp_path,

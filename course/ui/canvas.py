@@ -2,7 +2,7 @@
 
 An inline `st.components.v2` component, so no extra dependency. The browser sends the
 drawing back as a PNG when a stroke ends, so a page can update its prediction as the
-learner draws. `course.digits.preprocess` turns the PNG into the model's input.
+learner draws. `course.concepts.digits.preprocess` turns the PNG into the model's input.
 The html and js below are fixed: nothing the learner provides is ever put into them.
 """
 

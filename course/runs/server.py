@@ -1,4 +1,5 @@
-"""Which device to train on, and how many CPU threads torch may use on a shared machine."""
+"""Server plumbing for training on a shared machine: usable cores (a container's CPU quota),
+torch's thread count fixed per run, passive OpenMP waits, and background priority."""
 
 from __future__ import annotations
 
@@ -103,20 +104,3 @@ def run_in_the_background(niceness: int = BACKGROUND_NICENESS) -> None:
         current = os.getpriority(os.PRIO_PROCESS, 0)
         if current < niceness:
             os.setpriority(os.PRIO_PROCESS, 0, niceness)
-
-
-def default_device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def resolve_device(requested: str | None) -> str:
-    """'auto' or None picks CUDA when present; asking for CUDA without one is a clear error."""
-    import torch
-
-    if requested in (None, "auto"):
-        return default_device()
-    if requested.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("CUDA was requested but no GPU is available here; use --device cpu")
-    return requested

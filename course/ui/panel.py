@@ -16,9 +16,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from course import charts, curves
-from course.runs import jobs, workspace
-from course.train import RunConfig, differences
+from course.charts import figures
+from course.concepts import curves
+from course.engine.train import RunConfig, differences
+from course.runs import jobs, run_files, workspace
 
 POLL_SECONDS = 2.0  # four polling pages at 1 s cost the server ~0.6 cores; 2 s halves it
 WATCH_SECONDS = 5.0  # how soon an idle panel sees runs made in another tab on the same link
@@ -118,7 +119,7 @@ def describe(config: RunConfig) -> str:
 def start_run(space: workspace.Workspace, config: RunConfig, label: str | None = None) -> str | None:
     """Create the run's folder and queue it; returns its id, or None after showing why not."""
     try:
-        run_dir = jobs.create_run(space.new_run_dir(), config, label or describe(config))
+        run_dir = run_files.create_run(space.new_run_dir(), config, label or describe(config))
     except workspace.WorkspaceError as error:
         st.error(f"{error} Use **Delete** in *Your runs* below to free space.", icon="🗂️")
         return None
@@ -137,8 +138,8 @@ def twin_run(space: workspace.Workspace, config: RunConfig) -> str | None:
     """
     for run_id in space.run_ids():
         run_dir = space.run_dir(run_id)
-        if (jobs.run_config(run_dir) == config
-                and jobs.status(run_dir)["state"] in ("queued", "running", "done")):
+        if (run_files.run_config(run_dir) == config
+                and run_files.status(run_dir)["state"] in ("queued", "running", "done")):
             return run_id
     return None
 
@@ -173,7 +174,7 @@ def train_button(space: workspace.Workspace, configs: RunConfig | list[RunConfig
     if st.button(text, type="primary", key=key, disabled=disabled, help=help):
         _submit(space, configs, key, label)
         if created := st.session_state.get(f"{key}.created"):  # at once, where the learner looks
-            first = jobs.run_label(space.run_dir(created[0]))
+            first = run_files.run_label(space.run_dir(created[0]))
             st.toast(f"Queued: {first}. Watch it in *Your runs*." if len(created) == 1 else
                      f"Queued {len(created)} runs, the first {first}. Watch them in *Your runs*.",
                      icon="🚀")
@@ -195,7 +196,7 @@ def with_seeds(config: RunConfig, count: int = SEED_REPEATS) -> list[RunConfig]:
 
 def display_state(run_dir: Path) -> dict:
     """The run's status as a learner should read it (starting, stopping, interrupted, ...)."""
-    record = jobs.status(run_dir)
+    record = run_files.status(run_dir)
     state = record["state"]
     runner = job_runner()
     if state == "queued" and not runner.is_tracked(run_dir):
@@ -206,7 +207,7 @@ def display_state(run_dir: Path) -> dict:
             record["state"] = "interrupted"
     elif state == "queued" and runner.running_count() < runner.slots:
         record["state"] = "starting"
-    elif state == "running" and (run_dir / jobs.STOP_FILE).exists():
+    elif state == "running" and (run_dir / run_files.STOP_FILE).exists():
         record["state"] = "stopping"
     elif state == "running" and not record.get("progress"):
         record["state"] = "starting"
@@ -215,7 +216,7 @@ def display_state(run_dir: Path) -> dict:
 
 def run_choices(space: workspace.Workspace, run_ids: list[str]) -> dict[str, str]:
     """Readable, unique names for a list of runs: 'label (abc123)' → run id."""
-    return {f"{jobs.run_label(space.run_dir(r)) or 'run'} ({r[-6:]})": r for r in run_ids}
+    return {f"{run_files.run_label(space.run_dir(r)) or 'run'} ({r[-6:]})": r for r in run_ids}
 
 
 def _progress_text(record: dict, config: RunConfig) -> str:
@@ -283,7 +284,7 @@ def _delete(space: workspace.Workspace, run_id: str) -> None:
         st.session_state["runs.message"] = "Stop or cancel the run before deleting it."
         return
     run_dir = space.run_dir(run_id)
-    label = jobs.run_label(run_dir) or run_id
+    label = run_files.run_label(run_dir) or run_id
     job_runner().forget(run_dir)
     space.delete_run(run_id)
     selected = st.session_state.get("runs.selected") or []
@@ -295,7 +296,7 @@ def _repeat_with_seeds(space: workspace.Workspace, run_id: str) -> None:
     """Train's own rule: a seed that already has its run (queued, training or done) is reused."""
     if not _first_click(run_id) or _state_of(space, run_id) is None:
         return
-    config = jobs.run_config(space.run_dir(run_id))
+    config = run_files.run_config(space.run_dir(run_id))
     created, twins = [], []
     for seeded in with_seeds(config):
         if twin := twin_run(space, seeded):
@@ -309,27 +310,20 @@ def _repeat_with_seeds(space: workspace.Workspace, run_id: str) -> None:
          f"The runs with seeds {seeds} exist already: they are selected below."), "🎲")
 
 
-def _checkpoint_file(run_dir: Path) -> Path | None:
-    for name in (jobs.FINAL_CHECKPOINT, jobs.EPOCH_CHECKPOINT):
-        if (run_dir / name).exists():
-            return run_dir / name
-    return None
-
-
 def _run_row(space: workspace.Workspace, run_id: str, key: str) -> str | None:
     """One run: its label, state, progress and the buttons that fit; returns the state, or None
     when the run has gone (deleted from another tab while this one looked)."""
     try:
         run_dir = space.run_dir(run_id)
         record = display_state(run_dir)
-        config = jobs.run_config(run_dir)
+        config = run_files.run_config(run_dir)
     except (workspace.WorkspaceError, FileNotFoundError):
         return None
     state = record["state"]
     args = (space, run_id)
     with st.container(border=True):
         about = st.container()
-        about.markdown(f"**{jobs.run_label(run_dir) or describe(config)}**  \n"
+        about.markdown(f"**{run_files.run_label(run_dir) or describe(config)}**  \n"
                        f":gray[{STATE_LABELS.get(state, state)} · {run_id[-6:]}]")
         if state == "running":
             about.progress(float(record["progress"].get("fraction", 0.0)),
@@ -365,7 +359,7 @@ def _run_row(space: workspace.Workspace, run_id: str, key: str) -> str | None:
                        on_click=_repeat_with_seeds, args=args,
                        help="Train the same settings with 3 other seeds, to see how much "
                             "of a difference is luck.")
-        checkpoint = _checkpoint_file(run_dir) if state not in jobs.ACTIVE_STATES else None
+        checkpoint = run_files.latest_checkpoint(run_dir) if state not in run_files.ACTIVE_STATES else None
         if checkpoint is not None:
             row.download_button("⬇️ Checkpoint", data=checkpoint.read_bytes,
                                 file_name=f"{run_id}.pt", key=f"{key}.download.{run_id}",
@@ -459,7 +453,7 @@ def runs_panel(space: workspace.Workspace, key: str) -> None:
 
 
 def _curve(space: workspace.Workspace, run_id: str, name: str) -> dict:
-    record = jobs.status(space.run_dir(run_id))
+    record = run_files.status(space.run_dir(run_id))
     per_epoch = record.get("progress", {}).get("steps_per_epoch") or 0
     epochs = [{**row, "step": row["epoch"] * per_epoch} for row in record.get("history", [])]
     steps = list(record.get("steps", []))
@@ -503,11 +497,11 @@ def differing_settings(configs: dict[str, RunConfig]) -> pd.DataFrame:
 def _has_curves(space: workspace.Workspace, run_id: str) -> bool:
     """Whether a run has something to plot (or soon will)."""
     try:
-        record = jobs.status(space.run_dir(run_id))
+        record = run_files.status(space.run_dir(run_id))
     except workspace.WorkspaceError:
         return False
     return bool(record.get("steps") or record.get("history")
-                or record["state"] in jobs.ACTIVE_STATES)
+                or record["state"] in run_files.ACTIVE_STATES)
 
 
 def run_view(space: workspace.Workspace, key: str) -> None:
@@ -538,7 +532,7 @@ def run_view(space: workspace.Workspace, key: str) -> None:
     def draw() -> bool:
         if any(run_id not in space.run_ids() for run_id in ids):
             st.rerun()  # a picked run was deleted (here or in another tab): redraw the page
-        configs = {choices[name]: jobs.run_config(space.run_dir(choices[name])) for name in picked}
+        configs = {choices[name]: run_files.run_config(space.run_dir(choices[name])) for name in picked}
         runs = [_curve(space, run_id, name) for name, run_id in zip(picked, ids, strict=True)]
         for group in seed_groups(configs).values():
             members = [c for c, run_id in zip(runs, ids, strict=True) if run_id in group
@@ -546,9 +540,9 @@ def run_view(space: workspace.Workspace, key: str) -> None:
             if len(members) >= 2:
                 members[0]["band"] = _band(members)
         if any(c["steps"] for c in runs):
-            st.plotly_chart(charts.step_curves(runs, smoothing, log_y), key=f"{key}.steps")
+            st.plotly_chart(figures.step_curves(runs, smoothing, log_y), key=f"{key}.steps")
             health(runs[0]["name"], runs[0]["record"])
-        elif any(c["record"]["state"] in jobs.ACTIVE_STATES for c in runs):
+        elif any(c["record"]["state"] in run_files.ACTIVE_STATES for c in runs):
             st.info("Starting… the curves appear after the first ten training steps.", icon="⏳")
         else:
             st.info("No curve to draw: these runs ended before their first ten training steps.")
@@ -562,13 +556,13 @@ def run_view(space: workspace.Workspace, key: str) -> None:
             st.dataframe(table, hide_index=True, column_config={
                 "final test accuracy": st.column_config.NumberColumn(format="percent")})
             _seed_verdict(configs, runs, ids)
-        return any(c["record"]["state"] in jobs.ACTIVE_STATES for c in runs)
+        return any(c["record"]["state"] in run_files.ACTIVE_STATES for c in runs)
 
     @st.fragment(run_every=POLL_SECONDS)
     def live():
         draw()
 
-    if any(jobs.status(space.run_dir(r))["state"] in jobs.ACTIVE_STATES for r in ids):
+    if any(run_files.status(space.run_dir(r))["state"] in run_files.ACTIVE_STATES for r in ids):
         live()
     else:
         draw()

@@ -41,12 +41,19 @@ def update_ratio_log10(before: torch.Tensor, after: torch.Tensor) -> float:
     return math.log10(change / size)
 
 
+def gradient_norms(model: nn.Module) -> dict[str, float]:
+    """Each named parameter's gradient L2 norm (no gradient: skipped)."""
+    return {
+        name: param.grad.detach().norm().item()
+        for name, param in model.named_parameters()
+        if param.grad is not None
+    }
+
+
 class Telemetry:
     """Samples gradient norms, update ratios and dead ReLUs every `every` training steps."""
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, every: int = 50):
-        from course.diagnostics import gradient_norms
-
         self.gradient_norms = gradient_norms
         self.model, self.every, self.steps = model, max(1, every), 0
         self.readings: list[dict] = []  # taken by the caller with take()

@@ -9,7 +9,8 @@ import sys
 import pytest
 import torch
 
-from course import devices
+from course.engine import devices
+from course.runs import server
 
 
 @pytest.fixture
@@ -32,25 +33,25 @@ def quota_file(tmp_path, text: str):
     ("50000 100000\n", 1),  # less than a core still gets one thread
 ])
 def test_cpu_quota_reads_whole_cores_from_cgroup_v2(tmp_path, text, cores):
-    assert devices.cpu_quota(quota_file(tmp_path, text)) == cores
+    assert server.cpu_quota(quota_file(tmp_path, text)) == cores
 
 
 def test_cpu_quota_max_means_no_limit(tmp_path):
-    assert devices.cpu_quota(quota_file(tmp_path, "max 100000\n")) is None
+    assert server.cpu_quota(quota_file(tmp_path, "max 100000\n")) is None
 
 
 def test_cpu_quota_of_a_missing_file_is_none(tmp_path):
-    assert devices.cpu_quota(tmp_path / "absent") is None
+    assert server.cpu_quota(tmp_path / "absent") is None
 
 
 @pytest.mark.parametrize("text", ["", "garbage", "\n", "abc 100000\n"])
 def test_cpu_quota_of_garbage_is_none(tmp_path, text):
-    # "abc 100000": int() at course/devices.py:20 runs outside the try and raises ValueError
-    assert devices.cpu_quota(quota_file(tmp_path, text)) is None
+    # "abc 100000": int() at course/runs/server.py:20 runs outside the try and raises ValueError
+    assert server.cpu_quota(quota_file(tmp_path, text)) is None
 
 
 def test_usable_cores_is_at_least_one_and_at_most_the_cpus_we_may_run_on():
-    cores = devices.usable_cores()
+    cores = server.usable_cores()
 
     assert 1 <= cores <= (os.cpu_count() or 1)
     if hasattr(os, "sched_getaffinity"):
@@ -58,7 +59,7 @@ def test_usable_cores_is_at_least_one_and_at_most_the_cpus_we_may_run_on():
 
 
 def test_configure_threads_sets_torchs_thread_count(restore_threads):
-    assert devices.configure_threads(1) == 1
+    assert server.configure_threads(1) == 1
     assert torch.get_num_threads() == 1
 
 
@@ -66,7 +67,7 @@ def test_configure_threads_falls_back_to_course_torch_threads(restore_threads, m
     torch.set_num_threads(1)
     monkeypatch.setenv("COURSE_TORCH_THREADS", "2")
 
-    assert devices.configure_threads() == 2
+    assert server.configure_threads() == 2
     assert torch.get_num_threads() == 2
 
 
@@ -74,23 +75,23 @@ def test_configure_threads_without_setting_uses_one_thread(restore_threads, monk
     monkeypatch.delenv("COURSE_TORCH_THREADS", raising=False)
     torch.set_num_threads(2)
 
-    assert devices.configure_threads() == 1
+    assert server.configure_threads() == 1
     assert torch.get_num_threads() == 1
-    assert devices.configured_threads() == 1
+    assert server.configured_threads() == 1
 
 
 @pytest.mark.parametrize("threads", [0, -1])
 def test_configure_threads_refuses_fewer_than_one(threads, restore_threads):
     with pytest.raises(ValueError, match="at least 1"):
-        devices.configure_threads(threads)
+        server.configure_threads(threads)
 
 
 def test_a_run_takes_its_recorded_thread_count_else_this_processs(restore_threads):
-    devices.configure_threads(1)
+    server.configure_threads(1)
 
-    assert devices.threads_for_run(2) == 2  # a resume: the count the run started with
+    assert server.threads_for_run(2) == 2  # a resume: the count the run started with
     assert torch.get_num_threads() == 2
-    assert devices.threads_for_run(None) == 1  # a new run: this process's count
+    assert server.threads_for_run(None) == 1  # a new run: this process's count
     assert torch.get_num_threads() == 1
 
 
@@ -120,8 +121,8 @@ def test_resolve_device_cuda_without_a_gpu_is_a_clear_error(requested):
 
 def test_wait_passively_asks_for_sleeping_openmp_threads_unless_already_chosen():
     fresh, chosen = {}, {"OMP_WAIT_POLICY": "ACTIVE"}
-    devices.wait_passively(fresh)
-    devices.wait_passively(chosen)
+    server.wait_passively(fresh)
+    server.wait_passively(chosen)
 
     assert fresh == {"OMP_WAIT_POLICY": "PASSIVE"}
     assert chosen == {"OMP_WAIT_POLICY": "ACTIVE"}
@@ -129,7 +130,7 @@ def test_wait_passively_asks_for_sleeping_openmp_threads_unless_already_chosen()
 
 def test_the_command_line_sets_the_wait_policy_before_torch_is_loaded():
     # devices itself must not import torch, or the policy would come too late
-    script = ("import sys, os; import course.devices; torch_first = 'torch' in sys.modules; "
+    script = ("import sys, os; import course.runs.server; torch_first = 'torch' in sys.modules; "
               "import course.__main__; print(torch_first, os.environ.get('OMP_WAIT_POLICY'))")
     environment = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
     shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
@@ -139,11 +140,11 @@ def test_the_command_line_sets_the_wait_policy_before_torch_is_loaded():
 
 
 def test_run_in_the_background_lowers_the_priority_once_and_only_in_its_own_process():
-    code = ("import os\nfrom course.devices import run_in_the_background\n"
+    code = ("import os\nfrom course.runs.server import run_in_the_background\n"
             "run_in_the_background(); run_in_the_background()\n"
             "print(os.getpriority(os.PRIO_PROCESS, 0))")
     before = os.getpriority(os.PRIO_PROCESS, 0)
     niceness = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                               check=True).stdout.strip()
-    assert int(niceness) == max(before, devices.BACKGROUND_NICENESS)  # not 20: set, not added
+    assert int(niceness) == max(before, server.BACKGROUND_NICENESS)  # not 20: set, not added
     assert os.getpriority(os.PRIO_PROCESS, 0) == before

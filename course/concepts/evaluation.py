@@ -4,37 +4,21 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import torch
 from torch import nn
 
-from course import data, metrics
-from course.models import build_model
-from course.runs import jobs
-from course.runs.checkpoints import apply_checkpoint, load_checkpoint
-from course.train import RunConfig
+from course.concepts import metrics
+from course.engine import data
+from course.lessons import REFERENCE_DIR
 
 # The course's two recipes trained 5 epochs by scripts/reference_comparison.py (committed JSON).
-REFERENCE_PATH = Path(__file__).parent / "reference" / "mnist_comparison.json"
+REFERENCE_PATH = REFERENCE_DIR / "mnist_comparison.json"
 
 
 def reference_comparison() -> dict[str, dict]:
     """{"simple": {"config": ..., "history": [per-epoch rows]}, "improved": ...}."""
     return json.loads(REFERENCE_PATH.read_text())["runs"]
-
-
-def load_run_model(run_dir: Path) -> tuple[nn.Module, RunConfig]:
-    """The run's latest weights (final, or the last finished epoch), ready for eval()."""
-    run_dir = Path(run_dir)
-    path = run_dir / jobs.FINAL_CHECKPOINT
-    if not path.exists():
-        path = run_dir / jobs.EPOCH_CHECKPOINT
-    checkpoint = load_checkpoint(path)
-    config = RunConfig.from_dict(checkpoint.config)
-    model = build_model(config.model_config)
-    apply_checkpoint(model, checkpoint)
-    return model.eval(), config
 
 
 def predict(model: nn.Module, split: data.SplitTensors, batch_size: int = 2000,
@@ -98,18 +82,9 @@ def top_losses(probabilities: torch.Tensor, labels: torch.Tensor, count: int = 1
              "loss": float(losses[i])} for i in order]
 
 
-def epoch_models(snapshots: dict[int, Path], config: RunConfig) -> dict[int, nn.Module]:
-    """One model per saved epoch ({epoch: checkpoint file}), in eval() mode, epochs in order."""
-    models = {}
-    for epoch in sorted(snapshots):
-        model = build_model(config.model_config)
-        apply_checkpoint(model, load_checkpoint(snapshots[epoch]))
-        models[epoch] = model.eval()
-    return models
-
-
-def epoch_confusions(snapshots: dict[int, Path], config: RunConfig,
+def epoch_confusions(models: dict[int, nn.Module],
                      split: data.SplitTensors) -> dict[int, torch.Tensor]:
-    """The test-set confusion matrix after each saved epoch: which digits are learned first."""
+    """The test-set confusion matrix after each saved epoch ({epoch: model}): which digits are
+    learned first."""
     return {epoch: metrics.confusion_matrix(predict(model, split).argmax(dim=1), split.labels)
-            for epoch, model in epoch_models(snapshots, config).items()}
+            for epoch, model in models.items()}

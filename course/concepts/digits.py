@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, JpegImagePlugin, PngImagePlugin, UnidentifiedImageError
 
-from course.data import NORMALIZATION
+from course.engine.data import NORMALIZATION
 
 MNIST_MEAN, MNIST_STD = NORMALIZATION["mnist"]
 LUMA = (0.299, 0.587, 0.114)  # how bright red, green and blue look to the eye (ITU-R BT.601)

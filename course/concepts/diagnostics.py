@@ -10,16 +10,8 @@ import torch
 from torch import nn
 from torchinfo import summary
 
-from course.models import simple_mlp
-
-
-def gradient_norms(model: nn.Module) -> dict[str, float]:
-    """Each named parameter's gradient L2 norm (no gradient: skipped)."""
-    return {
-        name: param.grad.detach().norm().item()
-        for name, param in model.named_parameters()
-        if param.grad is not None
-    }
+from course.engine.models import simple_mlp
+from course.engine.telemetry import gradient_norms  # what the worker records, read here too
 
 
 def read_scalars(logdir: str | Path) -> dict[str, list[tuple[int, float]]]:

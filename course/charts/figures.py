@@ -226,7 +226,7 @@ def step_curves(runs: list[dict], smoothing: float, log_y: bool = False) -> go.F
     runs: one dict per curve: name, steps ([{step, loss, accuracy}]), epochs ([{step,
     test_accuracy, test_loss}]), and optionally band ({step, mean, spread} of a seed group).
     """
-    from course.curves import debiased_ema
+    from course.concepts.curves import debiased_ema
 
     figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
     palette = [BLUE, ORANGE, GREEN, RED, GREY, "#7b5ea8"]

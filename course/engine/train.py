@@ -8,17 +8,16 @@ ToTensor and Normalize. Same order, same values, a fraction of the Python overhe
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from course import data
-from course.models import MODEL_KINDS, RECIPE_WEIGHT_DECAY, ModelConfig, build_model
+from course.engine import data
+from course.engine.models import MODEL_KINDS, RECIPE_WEIGHT_DECAY, ModelConfig, build_model
 
 # What one run may ask of a shared CPU server; pages bound their widgets with these too.
 SCHEDULES = ("constant", "one-cycle")
@@ -48,7 +47,7 @@ class RunConfig:
     device: str = "cpu"
     train_subset: int | None = None
     schedule: str = "constant"  # or "one-cycle": lr warms up to `lr`, then anneals to ~0
-    bug: str = ""  # a classic mistake injected on purpose (course.bugs.BUGS), for the bug lab
+    bug: str = ""  # a classic mistake injected on purpose (course.concepts.bugs), for the bug lab
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -77,11 +76,8 @@ def validated(config: RunConfig) -> RunConfig:
         raise ValueError(f"schedule must be one of {SCHEDULES}, not {config.schedule!r}")
     if config.device != "cpu" and not config.device.startswith("cuda"):
         raise ValueError(f"device must be 'cpu' or 'cuda', not {config.device!r}")
-    if config.bug:
-        from course import bugs
-
-        if config.bug not in bugs.BUGS:
-            raise ValueError(f"bug must be one of {sorted(bugs.BUGS)}, not {config.bug!r}")
+    if not isinstance(config.bug, str):
+        raise ValueError(f"bug must be a bug's name, not {config.bug!r}")
     return config
 
 
@@ -234,8 +230,19 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, train_loader: DataLo
         should_stop: Callable[[], bool] = lambda: False, start_epoch: int = 0,
         report_every: int = 50,
         before_epoch: Callable[[int], None] | None = None,
-        scheduler: torch.optim.lr_scheduler.LRScheduler | None = None) -> Iterator[Progress]:
-    """Train, yielding progress; stops between steps when asked, keeping what it has learned."""
+        scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+        step_fn: Callable | None = None, evaluate_fn: Callable | None = None,
+        batches: Callable[[DataLoader], Iterable] | None = None,
+        count_correct: Callable[[torch.Tensor, torch.Tensor], float] | None = None,
+        ) -> Iterator[Progress]:
+    """Train, yielding progress; stops between steps when asked, keeping what it has learned.
+
+    The heartbeat's pieces can be swapped (the bug lab injects its mistakes this way, through
+    this one loop): `step_fn` like train_step, `evaluate_fn` like evaluate, `batches(loader)` one
+    epoch's batches, `count_correct(outputs, labels)` how many a step got right.
+    """
+    step_fn = step_fn or train_step
+    evaluate_fn = evaluate_fn or evaluate
     loss_fn = nn.CrossEntropyLoss()
     steps_per_epoch = len(train_loader)
     step = start_epoch * steps_per_epoch
@@ -248,14 +255,14 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, train_loader: DataLo
         model.train()
         loss_sum, correct, seen = 0.0, 0, 0
         pending = []  # the steps since the last report, read out together (see _tally)
-        for images, labels in train_loader:
+        for images, labels in (batches(train_loader) if batches else train_loader):
             if should_stop():
-                loss_sum, correct = _tally(pending, loss_sum, correct)
+                loss_sum, correct = _tally(pending, loss_sum, correct, count_correct)
                 yield _event("stopped", epoch, epochs, step, steps_per_epoch, loss_sum, correct,
                              seen, start, seen_total)
                 return
             images, labels = images.to(device), labels.to(device)
-            outputs, loss = train_step(model, images, labels, loss_fn, optimizer)
+            outputs, loss = step_fn(model, images, labels, loss_fn, optimizer)
             if scheduler is not None:
                 scheduler.step()
 
@@ -264,19 +271,20 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, train_loader: DataLo
             seen += len(labels)
             seen_total += len(labels)
             if step % report_every == 0:
-                loss_sum, correct = _tally(pending, loss_sum, correct)
+                loss_sum, correct = _tally(pending, loss_sum, correct, count_correct)
                 yield _event("step", epoch, epochs, step, steps_per_epoch, loss_sum, correct,
                              seen, start, seen_total)
-        loss_sum, correct = _tally(pending, loss_sum, correct)
+        loss_sum, correct = _tally(pending, loss_sum, correct, count_correct)
         event = _event("epoch", epoch, epochs, step, steps_per_epoch, loss_sum, correct, seen,
                        start, seen_total)
         event.epoch_seconds = time.perf_counter() - epoch_start
         if test_loader is not None:
-            event.test_loss, event.test_accuracy = evaluate(model, test_loader, device)
+            event.test_loss, event.test_accuracy = evaluate_fn(model, test_loader, device)
         yield event
 
 
-def _tally(pending: list, loss_sum: float, correct: int) -> tuple[float, int]:
+def _tally(pending: list, loss_sum: float, correct: float,
+           count_correct: Callable | None = None) -> tuple[float, float]:
     """Add the pending steps' summed loss and correct count, then forget those steps.
 
     Reading a number out of a tensor (.item()) after every step makes a GPU wait for each step to
@@ -284,12 +292,16 @@ def _tally(pending: list, loss_sum: float, correct: int) -> tuple[float, int]:
     """
     if not pending:
         return loss_sum, correct
+    if count_correct is not None:  # a step's own way of counting (the bug lab's broadcasting)
+        correct += sum(count_correct(outputs, labels) for outputs, labels, _ in pending)
     outputs = torch.cat([step_outputs for step_outputs, _, _ in pending])
     labels = torch.cat([step_labels for _, step_labels, _ in pending])
     losses = torch.stack([step_loss for _, _, step_loss in pending]).double()
     sizes = torch.tensor([len(step_labels) for _, step_labels, _ in pending],
                          dtype=torch.float64, device=losses.device)
     pending.clear()
+    if count_correct is not None:
+        return loss_sum + (losses * sizes).sum().item(), correct
     return (loss_sum + (losses * sizes).sum().item(),
             correct + (outputs.argmax(dim=1) == labels).sum().item())
 
@@ -306,8 +318,14 @@ def _event(kind, epoch, epochs, step, steps_per_epoch, loss_sum, correct, seen, 
 class Run:
     """A run built from a RunConfig: data, model and optimizer, ready to iterate with events()."""
 
-    def __init__(self, config: RunConfig, split_loader=data.split_tensors):
+    def __init__(self, config: RunConfig, split_loader=data.split_tensors,
+                 loop_pieces: dict | None = None):
+        """`loop_pieces`: fit's swappable pieces (a bug run's, from course.concepts.bugs)."""
         self.config = validated(config)
+        if config.bug and not loop_pieces:
+            raise ValueError(f"a run with the bug {config.bug!r} needs its loop pieces: build it "
+                             "with course.concepts.bugs.bug_run")
+        self.loop_pieces = loop_pieces or {}
         torch.manual_seed(config.seed)
         self.generator = torch.Generator().manual_seed(config.seed)
         train_split = split_loader(config.dataset, True)
@@ -329,37 +347,15 @@ class Run:
 
     def events(self, should_stop: Callable[[], bool] = lambda: False,
                report_every: int = 50) -> Iterator[Progress]:
-        loop = fit
-        if self.config.bug:  # the bug lab: the same loop with one classic mistake in it
-            from course import bugs
-
-            loop = functools.partial(bugs.buggy_fit, self.config.bug)
-        for event in loop(self.model, self.optimizer, self.train_loader, self.test_loader,
+        for event in fit(self.model, self.optimizer, self.train_loader, self.test_loader,
                          self.config.epochs, self.config.device, should_stop,
                          start_epoch=self.completed_epochs, report_every=report_every,
-                         before_epoch=self._reseed_loader, scheduler=self.scheduler):
+                         before_epoch=self._reseed_loader, scheduler=self.scheduler,
+                         **self.loop_pieces):
             if event.kind == "epoch":
                 self.history.add(event)
                 self.completed_epochs = event.epoch
             yield event
-
-    def save(self, path, metrics: dict | None = None):
-        """An epoch-boundary checkpoint: everything needed to continue exactly from here."""
-        from course.runs.checkpoints import save_checkpoint
-
-        return save_checkpoint(path, self.model, self.optimizer, self.completed_epochs,
-                               metrics or (self.history.epochs[-1] if self.history.epochs else {}),
-                               history=self.history.epochs, config=self.config.to_dict(),
-                               scheduler=self.scheduler)
-
-    def restore(self, checkpoint) -> None:
-        """Continue from a checkpoint of this same run (model, optimizer, history, RNG)."""
-        from course.runs.checkpoints import apply_checkpoint, restore_rng_state
-
-        apply_checkpoint(self.model, checkpoint, self.optimizer, self.scheduler)
-        self.history = History(list(checkpoint.history))
-        self.completed_epochs = checkpoint.epoch
-        restore_rng_state(checkpoint.rng_state)
 
 
 def loader_speeds(split: data.SplitTensors, batches: int = 200, batch_size: int = 64) -> list[dict]:

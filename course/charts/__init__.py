@@ -1,0 +1,1 @@
+"""Plotly figures: data in, figure out; no Streamlit."""
