@@ -17,7 +17,10 @@ from types import ModuleType
 import nbformat
 from nbformat import v4
 
+from course import lessons as syllabus
+
 NOTEBOOKS = Path(__file__).resolve().parent
+sys.path.insert(0, str(NOTEBOOKS.parent))  # run as a script: `notebooks` and `course` importable
 
 NOTEBOOK_METADATA = {
     "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -31,16 +34,17 @@ def lesson_modules() -> list[ModuleType]:
     return [importlib.import_module(f"notebooks.lessons.{name}") for name in names]
 
 
-def notebook_filename(lesson: ModuleType) -> str:
-    """`2-2-1-datasets-and-dataloaders.ipynb`: series-module-lesson, then the slug."""
-    return f"{lesson.LESSON.replace('.', '-')}-{lesson.SLUG}.ipynb"
+def notebook_filename(spec: ModuleType) -> str:
+    """`2-2-1-datasets-and-dataloaders.ipynb`, named by the syllabus (course/lessons.py)."""
+    return syllabus.lesson(spec.SLUG).notebook_name
 
 
-def notebook(lesson: ModuleType) -> nbformat.NotebookNode:
-    """The lesson's title cell followed by its spec's cells."""
+def notebook(spec: ModuleType) -> nbformat.NotebookNode:
+    """The lesson's title cell (code and title from the syllabus) followed by its spec's cells."""
+    lesson = syllabus.lesson(spec.SLUG)
     nb = v4.new_notebook(metadata=dict(NOTEBOOK_METADATA))
-    nb.cells.append(v4.new_markdown_cell(f"# Lesson {lesson.LESSON}: {lesson.TITLE}", id="title"))
-    for number, cell in enumerate(lesson.CELLS, start=1):
+    nb.cells.append(v4.new_markdown_cell(f"# Lesson {lesson.code}: {lesson.title}", id="title"))
+    for number, cell in enumerate(spec.CELLS, start=1):
         new_cell = v4.new_markdown_cell if cell.kind == "markdown" else v4.new_code_cell
         nb.cells.append(new_cell(cell.source, id=f"cell-{number:02d}", metadata=cell.metadata()))
     nbformat.validate(nb)
@@ -51,9 +55,9 @@ def build(out_dir: Path = NOTEBOOKS) -> list[Path]:
     """Write every lesson's notebook into out_dir; return the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for lesson in lesson_modules():
-        path = out_dir / notebook_filename(lesson)
-        path.write_text(nbformat.writes(notebook(lesson)) + "\n", encoding="utf-8", newline="\n")
+    for spec in lesson_modules():
+        path = out_dir / notebook_filename(spec)
+        path.write_text(nbformat.writes(notebook(spec)) + "\n", encoding="utf-8", newline="\n")
         written.append(path)
     return written
 
@@ -66,5 +70,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(NOTEBOOKS.parent))  # run as a script: make `notebooks` importable
     main()

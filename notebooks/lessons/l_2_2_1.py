@@ -2,9 +2,7 @@
 
 from notebooks.cells import code, exercise, markdown
 
-LESSON = "2.2.1"
-SLUG = "datasets-and-dataloaders"
-TITLE = "Datasets and DataLoaders"
+SLUG = "datasets-and-dataloaders"  # code, title and notebook name come from course/lessons.py
 
 INTRO = markdown(
     """

@@ -2,9 +2,7 @@
 
 from notebooks.cells import code, exercise, markdown
 
-LESSON = "2.2.2"
-SLUG = "mnist-project"
-TITLE = "Project: MNIST"
+SLUG = "mnist-project"  # code, title and notebook name come from course/lessons.py
 
 INTRO = markdown(
     """

@@ -3,9 +3,7 @@ rates, and the capstone script with three bugs."""
 
 from notebooks.cells import code, exercise, markdown
 
-LESSON = "2.2.3"
-SLUG = "debugging-and-visualization"
-TITLE = "Debugging and Visualization"
+SLUG = "debugging-and-visualization"  # code, title and notebook name come from course/lessons.py
 
 INTRO = markdown(
     """
