@@ -43,3 +43,23 @@ def lesson_header(slug: str) -> lessons.Lesson:
         if url:  # without a GitHub repository a Colab link would lead nowhere: download only
             buttons.link_button("Open the notebook in Colab", url, width="content")
     return lesson
+
+
+def next_lesson(slug: str) -> lessons.Lesson | None:
+    """The syllabus' lesson after this one, or None after the last."""
+    order = lessons.all_lessons()
+    position = [item.slug for item in order].index(slug)
+    return order[position + 1] if position + 1 < len(order) else None
+
+
+def next_lesson_link(slug: str) -> None:
+    """A link to the syllabus' next lesson (its page when written, else what comes next); none
+    after the last lesson."""
+    following = next_lesson(slug)
+    if following is None:
+        return
+    label = f"Next: {following.code} {following.title}"
+    if following.available:
+        st.page_link(str(following.page_path), label=label, icon="➡️")
+    else:
+        st.caption(f"{label} (coming soon)")
