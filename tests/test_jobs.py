@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -108,6 +112,16 @@ def test_status_of_a_folder_without_a_record_is_missing(tmp_path):
     assert run_files.status(tmp_path) == {"state": "missing", "history": []}
 
 
+def test_a_silent_record_of_a_live_worker_on_this_machine_is_still_running(tmp_path):
+    """A loaded machine can keep a worker silent for long (data, evaluation): alive means alive."""
+    record = {"state": "running", "updated": time.time() - 600, "history": [],
+              "pid": os.getpid(), "host": socket.gethostname()}
+    run_files.write_json(tmp_path / run_files.STATUS_FILE, record)
+    assert run_files.status(tmp_path)["state"] == "running"
+    run_files.write_json(tmp_path / run_files.STATUS_FILE, {**record, "host": "another-machine"})
+    assert run_files.status(tmp_path)["state"] == "interrupted"  # judged by its silence alone
+
+
 @pytest.mark.parametrize(("state", "age", "reported"), [
     ("running", 60.0, "interrupted"),
     ("running", 1.0, "running"),
@@ -177,7 +191,13 @@ def test_execute_after_a_crash_resumes_from_the_epoch_checkpoint_and_ends_identi
     assert not (crashed / run_files.FINAL_CHECKPOINT).exists()
     assert run_files.status(crashed)["state"] == "running"  # the worker died mid-run, its heartbeat fresh
     record = run_files.read_json(crashed / run_files.STATUS_FILE)
+    # silent for a minute, but its process (this one) is alive: still training, just slow
     run_files.write_json(crashed / run_files.STATUS_FILE, {**record, "updated": time.time() - 60})
+    assert run_files.status(crashed)["state"] == "running"
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a process that has exited: its pid names no worker now
+    run_files.write_json(crashed / run_files.STATUS_FILE,
+                         {**record, "updated": time.time() - 60, "pid": gone.pid})
     assert run_files.status(crashed)["state"] == "interrupted"
 
     assert jobs.execute(str(crashed)) == "done"

@@ -152,9 +152,3 @@ def normalize_batch(images: torch.Tensor, name: str = "mnist") -> torch.Tensor:
     """uint8 [B, 28, 28] → float [B, 1, 28, 28], exactly what ToTensor + Normalize give."""
     mean, std = NORMALIZATION[_dataset_key(name)]
     return images.unsqueeze(1).to(torch.float32, copy=True).div_(255.0).sub_(mean).div_(std)
-
-
-def pixel_statistics(images: torch.Tensor) -> tuple[float, float]:
-    """Mean and standard deviation of all pixels, scaled to [0, 1] as ToTensor does."""
-    scaled = images.double() / 255.0
-    return scaled.mean().item(), scaled.std().item()

@@ -12,6 +12,8 @@ MODEL_LABELS = {
     "mlp-bn": "Improved MLP (BatchNorm + Dropout)",
     "cnn": "Small CNN (preview of convolutions)",
 }
+# The same models in a run's label ("improved MLP · lr=0.01").
+MODEL_NAMES = {"mlp": "simple MLP", "mlp-bn": "improved MLP", "cnn": "small CNN"}
 # The lesson's recipe: the improved MLP trains with L2 regularization (Adam's weight_decay=1e-4).
 RECIPE_WEIGHT_DECAY = {"mlp": 0.0, "mlp-bn": 1e-4, "cnn": 0.0}
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
 import threading
 import time
 import traceback
@@ -88,7 +89,8 @@ def execute(run_dir: str, on_event=None) -> str:
         record.update(state=_stopped_state(stop_flag), updated=time.time())
         write_json(folder / STATUS_FILE, record)
         return record["state"]
-    record.update(state="running", started=time.time(), pid=os.getpid(), updated=time.time())
+    record.update(state="running", started=time.time(), pid=os.getpid(), host=socket.gethostname(),
+                  updated=time.time())
     record.pop("progress", None)  # the page says "starting…" until the first step is reported
     write_json(folder / STATUS_FILE, record)
     log = None

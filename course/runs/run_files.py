@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -40,13 +41,15 @@ def read_json(path: Path) -> dict:
         return {}
 
 
-def create_run(run_dir: Path, config: RunConfig, label: str = "") -> Path:
-    """A new run's folder: its settings (checked, a bug lab's bug included) and "queued"."""
+def create_run(run_dir: Path, config: RunConfig, label: str = "", lesson: str = "") -> Path:
+    """A new run's folder: its settings (checked, a bug lab's bug included), the lesson it was
+    made in (a learner's progress counts it there) and "queued"."""
     if config.bug:
         from course.concepts.bugs import loop_pieces
 
         loop_pieces(config.bug)  # an unknown bug is refused here, before a worker sees it
-    write_json(run_dir / CONFIG_FILE, {**validated(config).to_dict(), "label": label})
+    write_json(run_dir / CONFIG_FILE, {**validated(config).to_dict(), "label": label,
+                                       "lesson": lesson})
     write_json(run_dir / STATUS_FILE, {"state": "queued", "updated": time.time(),
                                        "submitted": time.time(), "history": []})
     return run_dir
@@ -64,9 +67,24 @@ def status(run_dir: Path) -> dict:
     """The run's last written status, with 'interrupted' when its worker has gone silent."""
     record = read_json(Path(run_dir) / STATUS_FILE) or {"state": "missing", "history": []}
     silent = time.time() - record.get("updated", 0) > STALE_AFTER_SECONDS
-    if record.get("state") == "running" and silent:
+    if record.get("state") == "running" and silent and not _worker_alive(record):
         record["state"] = "interrupted"
     return record
+
+
+def _worker_alive(record: dict) -> bool:
+    """Whether the process training this run still exists. A worker on this machine can be
+    silent for long on a loaded machine (loading data, evaluating) without being gone; one on
+    another machine sharing the runs folder is judged by its silence alone."""
+    if record.get("host") != socket.gethostname() or not record.get("pid"):
+        return False
+    try:
+        os.kill(int(record["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 

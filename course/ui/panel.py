@@ -18,6 +18,7 @@ import streamlit as st
 
 from course.charts import figures
 from course.concepts import curves
+from course.engine.models import MODEL_NAMES
 from course.engine.train import RunConfig, differences
 from course.runs import jobs, run_files, workspace
 
@@ -41,7 +42,7 @@ SETTING_NAMES = {
     "weight_decay": "wd", "seed": "seed", "train_subset": "images", "schedule": "schedule",
     "dataset": "data", "device": "device", "bug": "bug",
 }
-MODEL_SHORT = {"mlp": "simple MLP", "mlp-bn": "improved MLP", "cnn": "small CNN"}
+
 
 
 def plural(count: int, word: str) -> str:
@@ -104,7 +105,7 @@ def describe(config: RunConfig) -> str:
     changed.pop("model", None)
     if config.model == "mlp":
         changed.pop("dropout", None)  # the simple MLP has no dropout: the slider does nothing
-    parts = [MODEL_SHORT.get(config.model, config.model)]
+    parts = [MODEL_NAMES.get(config.model, config.model)]
     for key, value in changed.items():
         if key == "train_subset":
             parts.append(f"{value:,} images" if value else "60,000 images")
@@ -117,9 +118,14 @@ def describe(config: RunConfig) -> str:
 
 
 def start_run(space: workspace.Workspace, config: RunConfig, label: str | None = None) -> str | None:
-    """Create the run's folder and queue it; returns its id, or None after showing why not."""
+    """Create the run's folder and queue it; returns its id, or None after showing why not.
+
+    The run is tagged with the lesson whose page is open (lesson_header remembers it), so the
+    learner's progress counts it there; Repeat with 3 seeds comes through here too."""
+    lesson = st.session_state.get("lesson.slug") or ""
     try:
-        run_dir = run_files.create_run(space.new_run_dir(), config, label or describe(config))
+        run_dir = run_files.create_run(space.new_run_dir(), config, label or describe(config),
+                                       lesson)
     except workspace.WorkspaceError as error:
         st.error(f"{error} Use **Delete** in *Your runs* below to free space.", icon="🗂️")
         return None
