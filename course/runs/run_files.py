@@ -21,7 +21,10 @@ EPOCH_CHECKPOINT, FINAL_CHECKPOINT = "last_epoch.pt", "final.pt"
 SHUTDOWN_REASON = "server shutdown"  # written into STOP when the app exits: resumable later
 CANCEL_REASON = "cancelled"  # written into STOP when the learner takes a waiting run out of the queue
 STALE_AFTER_SECONDS = 15.0
-ACTIVE_STATES = ("queued", "running")
+ACTIVE_STATES = ("queued", "running")  # a worker has it, or will
+# A run in one of these gives the numbers a new run with its settings would: reuse it, never
+# train its twin (same settings and seed, same numbers step for step).
+REUSABLE_STATES = ("queued", "running", "done")
 
 
 

@@ -145,7 +145,7 @@ def twin_run(space: workspace.Workspace, config: RunConfig) -> str | None:
     for run_id in space.run_ids():
         run_dir = space.run_dir(run_id)
         if (run_files.run_config(run_dir) == config
-                and run_files.status(run_dir)["state"] in ("queued", "running", "done")):
+                and run_files.status(run_dir)["state"] in run_files.REUSABLE_STATES):
             return run_id
     return None
 
