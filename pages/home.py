@@ -8,6 +8,9 @@ import streamlit as st
 
 from course import lessons
 from course.engine import data
+from course.runs import progress
+from course.ui.lesson import known_workspace
+from course.ui.panel import plural
 
 replace_app_heading()
 st.title("PyTorch Course Lab")
@@ -18,6 +21,16 @@ st.markdown(
     "runs, and you see what happened. Each lesson also has an exercise notebook you can "
     + ("download or open in Colab." if repository else "download.")
 )
+space = known_workspace()  # only a learner who has answered or trained has one
+if space is None:
+    st.caption("Your progress (checks answered, runs made) shows here once you answer a check "
+               "or train a run in a lesson. It is kept with your private link (`?ws=…`).")
+else:
+    st.query_params["ws"] = space.token  # this address is the learner's link too
+    last = progress.last_lesson(space.path)
+    if last is not None and last.available:
+        st.page_link(str(last.page_path), label=f"Continue where you left off: {last.code} "
+                     f"{last.title}", icon="⏩")
 
 for module in lessons.MODULES:
     with st.container(border=True):
@@ -30,6 +43,10 @@ for module in lessons.MODULES:
                 left.page_link(str(lesson.page_path), label=f"{lesson.code} {lesson.title}",
                                icon="▶️")
                 right.markdown(":green-badge[available]")
+                if space is not None:
+                    done = progress.lesson_progress(space.path, lesson.slug)
+                    right.caption(f"{done['answered']} of {plural(done['total'], 'check')} "
+                                  f"answered · {plural(done['runs'], 'run')} made")
             else:
                 left.markdown(f"⏳ **{lesson.code} {lesson.title}**")
                 right.markdown(":gray-badge[coming soon]")

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from course.runs import progress
+from course.ui.panel import current_workspace
+
+# What a check keeps in session state, by suffix: its answer, why the last click showed nothing,
+# a retry pending, tries used, and its two widgets.
+STATE_SUFFIXES = (".result", ".empty", ".retry", ".tries", ".guess", ".choice")
+
 
 def answered(key: str) -> bool:
     """Has the learner committed an answer to this check (right, or wrong twice)?"""
@@ -23,9 +30,33 @@ def _commit(key: str, guess, right: bool) -> None:
     st.session_state[f"{key}.empty"] = False
     if right or answered(key) or st.session_state.get(f"{key}.tries", 0) >= 1:
         st.session_state[f"{key}.result"] = guess
+        _remember(key, guess, right)
     else:
         st.session_state[f"{key}.tries"] = 1
         st.session_state[f"{key}.retry"] = True
+
+
+def _remember(key: str, guess, right: bool) -> None:
+    """Write the answer into the learner's progress, so their link brings it back; a check
+    outside a lesson page (no lesson_header ran) keeps it in the session only."""
+    slug = st.session_state.get("lesson.slug")
+    if slug is None:
+        return
+    # the first answer on a page that trains nothing starts the learner's workspace
+    progress.record_answer(current_workspace().path, slug, key, guess, right)
+
+
+def restore(key: str, answer) -> None:
+    """Show a check as answered with this answer (from the learner's record), before it draws."""
+    st.session_state[f"{key}.result"] = answer
+    widget = f"{key}.choice" if isinstance(answer, str) else f"{key}.guess"
+    st.session_state[widget] = answer
+
+
+def forget(key: str) -> None:
+    """The check as it was before any guess: empty, unanswered, both tries left."""
+    for suffix in STATE_SUFFIXES:
+        st.session_state.pop(f"{key}{suffix}", None)
 
 
 @st.fragment
@@ -74,6 +105,8 @@ def check_choice(key: str, question: str, options: list[str], answer: int,
                  explanation: str, unlocks: bool = False) -> None:
     """A multiple-choice prediction revealed only after the learner commits; a wrong choice may
     be retried once (a fragment, as check_number)."""
+    if st.session_state.get(f"{key}.result") not in (None, "", *options):
+        forget(key)  # a remembered answer the question no longer offers: ask again
     before = answered(key)
     with st.container(border=True):
         st.markdown(f"**Predict:** {question}")
