@@ -21,6 +21,7 @@ from course.concepts import curves
 from course.engine.models import MODEL_NAMES
 from course.engine.train import RunConfig, differences
 from course.runs import jobs, run_files, workspace
+from course.ui import widgets
 
 POLL_SECONDS = 2.0  # four polling pages at 1 s cost the server ~0.6 cores; 2 s halves it
 WATCH_SECONDS = 5.0  # how soon an idle panel sees runs made in another tab on the same link
@@ -408,7 +409,7 @@ def runs_panel(space: workspace.Workspace, key: str) -> None:
         # Runs came or went (Delete, Repeat, another tab), or, while idle, a run changed state
         # (Resume): the whole page follows, polling again if something now trains.
         if [r for r, _ in now] != [r for r, _ in drawn_with] or (not live and now != drawn_with):
-            st.rerun()
+            widgets.refresh_page()
         if toast := st.session_state.pop("runs.toast", None):
             st.toast(toast[0], icon=toast[1])
         st.subheader("Your runs")
@@ -440,13 +441,13 @@ def runs_panel(space: workspace.Workspace, key: str) -> None:
     @st.fragment(run_every=POLL_SECONDS)
     def live():
         if not draw(live=True):
-            st.rerun()  # the last run ended: refresh the page once, then stop polling
+            widgets.refresh_page()  # the last run ended: refresh the page once, then stop polling
 
     @st.fragment(run_every=WATCH_SECONDS)
     def watch():
         """Idle: redraw only when another tab on this link changed the runs."""
         if _fingerprint(space) != drawn_with:
-            st.rerun()
+            widgets.refresh_page()
 
     if any(state in BUSY_STATES for _, state in drawn_with):
         live()
@@ -537,7 +538,7 @@ def run_view(space: workspace.Workspace, key: str) -> None:
 
     def draw() -> bool:
         if any(run_id not in space.run_ids() for run_id in ids):
-            st.rerun()  # a picked run was deleted (here or in another tab): redraw the page
+            widgets.refresh_page()  # a picked run was deleted (here or in another tab): redraw the page
         configs = {choices[name]: run_files.run_config(space.run_dir(choices[name])) for name in picked}
         runs = [_curve(space, run_id, name) for name, run_id in zip(picked, ids, strict=True)]
         for group in seed_groups(configs).values():
