@@ -5,7 +5,6 @@ from course.ui.navigation import use_app_navigation
 use_app_navigation()  # first, before torch: a fresh server's deep link shows its title at once
 
 import dataclasses
-import json
 
 import pandas as pd
 import streamlit as st
@@ -13,9 +12,8 @@ import torch
 from torch import nn
 from torchinfo import summary
 
-from course import lessons
 from course.charts import figures
-from course.concepts import evaluation, interpret, loops, metrics
+from course.concepts import evaluation, interpret, loops, metrics, project_setup, scissors
 from course.engine import data, models, train
 from course.runs import checkpoints, recorder, run_files
 from course.ui import callouts, checks, datasets, gallery, lesson, memo, own_digit, panel, widgets
@@ -117,33 +115,13 @@ st.markdown(
     "distance; cross-entropy measures how much confidence the model put on the **right** answer. "
     "Confident and wrong costs a fortune; unsure costs a little."
 )
-table = pd.DataFrame([
-    {"situation": "confident and right", "p(correct)": 0.95,
-     "loss": metrics.loss_for_probability(0.95)},
-    {"situation": "unsure", "p(correct)": 0.5, "loss": metrics.loss_for_probability(0.5)},
-    {"situation": "confident and wrong", "p(correct)": 0.01,
-     "loss": metrics.loss_for_probability(0.01)},
-])
-st.dataframe(table.round(2), hide_index=True)
+st.dataframe(pd.DataFrame(metrics.confidence_penalty_rows()).round(2), hide_index=True)
 ratio = metrics.loss_for_probability(0.01) / metrics.loss_for_probability(0.95)
 st.markdown(f"Confident-wrong costs **≈ {ratio:.0f}×** what confident-right costs "
             f"({metrics.loss_for_probability(0.01):.3f} / {metrics.loss_for_probability(0.95):.3f}): "
             "the ~90× difference that drives learning.")
 st.subheader("Why not MSE?")
-cases = [("confidently right", 0.80, 0.02), ("unsure", 0.40, 0.40),
-         ("confidently wrong: 80% on a 3, 2% on the true 0", 0.02, 0.80),
-         ("certain and wrong", 0.001, 0.999)]
-rows = []
-for name, p_true, p_rival in cases:
-    probabilities_case = metrics.mixture(p_true, 0, p_rival, 3)
-    # logits that give exactly these probabilities, to measure each loss's gradient
-    gradients = metrics.mse_gradient_through_softmax(probabilities_case.clamp(min=1e-9).log(), 0)
-    rows.append({"model output": name, "p(true class 0)": p_true, "p(class 3)": p_rival,
-                 "MSE vs one-hot": metrics.mse_against_one_hot(probabilities_case, 0),
-                 "cross-entropy": metrics.loss_for_probability(p_true),
-                 "MSE's push on the true logit": gradients["mse"],
-                 "CE's push on the true logit": gradients["cross_entropy"]})
-st.dataframe(pd.DataFrame(rows).round(4), hide_index=True)
+st.dataframe(pd.DataFrame(metrics.mse_versus_cross_entropy_rows()).round(4), hide_index=True)
 st.markdown("Two problems, both visible in the table. MSE is **bounded**: as the wrong answer "
             "goes from confident to certain it grows only from 0.16 to 0.20, while cross-"
             "entropy climbs from 3.91 (−ln 0.02) to 6.91 and has no ceiling. And MSE's "
@@ -246,17 +224,13 @@ with st.expander("torchinfo's view of the simple MLP"):
 
 st.header("5. The training and evaluation loops")
 st.markdown("**Setup**: the pieces the loop needs, written the textbook way.")
-st.code("model = simple_mlp()                 # improved: improved_mlp(dropout=0.3)\n"
-        "loss_fn = nn.CrossEntropyLoss()      # raw logits + integer labels\n"
-        "optimizer = optim.Adam(model.parameters(), lr=1e-3)\n"
-        "# improved: optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)  # L2 penalty\n"
-        "train_loader = DataLoader(train_data, batch_size=64, shuffle=True)\n"
-        "test_loader = DataLoader(test_data, batch_size=1000, shuffle=False)", language="python")
-st.markdown("The trainer below builds the same pieces with two speed-ups: `course.engine.train.adam` is "
-            "the same Adam update run as one fused kernel per step (`fused=True`), and "
-            "`fast_loader` gives the same batches in the same order as `DataLoader(..., "
-            "shuffle=True)`, sliced from one tensor already in memory (section 6 measures it). "
-            "This is the code that builds them:")
+callouts.show_source(project_setup.textbook_setup)
+st.markdown("The trainer below does **not** run this function. It builds the same pieces with "
+            "the same settings (a test checks them against it) and two speed-ups: "
+            "`course.engine.train.adam` is the same Adam update run as one fused kernel per step "
+            "(`fused=True`), and `fast_loader` gives the same batches in the same order as "
+            "`DataLoader(..., shuffle=True)`, sliced from one tensor already in memory (section 6 "
+            "measures it). This is the code that builds them:")
 with st.expander("The trainer's setup: `train.Run` and `train.adam`"):
     callouts.show_source(train.Run.__init__)
     callouts.show_source(train.adam)
@@ -297,15 +271,10 @@ st.markdown("The course's recipe (simple MLP, Adam, lr 1e-3, batch 64, 5 epochs)
             "sets up the same experiment for someone else.")
 callouts.misconception("The model should get 99%+ accuracy immediately.",
                  "A first model won't be perfect. Train, look at the errors, improve, repeat.")
-RECIPE = train.RunConfig()
+RECIPE = train.recipe("mlp")
 SCISSORS = {"mnist.subset": 5_000, "mnist.epochs": 15}  # where the train/test gap opens
 CHOICES = {"batch_size": [16, 32, 64, 128, 256, 512], "lr": [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
            "weight_decay": [0.0, 1e-5, 1e-4, 1e-3], "train_subset": [1_000, 5_000, 20_000, 60_000]}
-
-
-def recipe_for(kind: str) -> train.RunConfig:
-    """The course's recipe for this model: the improved MLP trains with weight decay 1e-4."""
-    return train.RunConfig(model=kind, weight_decay=models.RECIPE_WEIGHT_DECAY[kind])
 
 
 def link_adjustments(shared: train.RunConfig) -> list[str]:
@@ -383,7 +352,7 @@ def trainer_settings() -> train.RunConfig:
     panel.config_to_url(config, dataclasses.replace(
         RECIPE, weight_decay=models.RECIPE_WEIGHT_DECAY[kind]))
     recipe = (" (the course's recipe)" if config == RECIPE else
-              " (the course's improved recipe)" if config == recipe_for("mlp-bn") else "")
+              " (the course's improved recipe)" if config == train.recipe("mlp-bn") else "")
     st.caption(f"This run: **{models.MODEL_LABELS[kind]}**, {epochs} epochs on {subset:,} "
                f"images, weight decay {weight_decay:g}{recipe}. Its label in the runs panel: "
                f"`{panel.describe(config)}`.")
@@ -404,36 +373,20 @@ run_ids = space.run_ids()
 
 finished = [run_id for run_id in run_ids
             if panel.display_state(space.run_dir(run_id))["history"]]
-def scissors_table(histories: dict[str, list[dict]]) -> pd.DataFrame:
-    """One row per epoch; train and test accuracy (in %) and their gap for each run."""
-    columns = {}
-    for name, history in histories.items():
-        frame = pd.DataFrame(history).set_index("epoch")
-        columns[f"{name} · train %"] = frame["train_accuracy"] * 100
-        columns[f"{name} · test %"] = frame["test_accuracy"] * 100
-        columns[f"{name} · gap (points)"] = (frame["train_accuracy"] - frame["test_accuracy"]) * 100
-    return pd.DataFrame(columns).round(2).reset_index()
 
 
 @st.cache_data(show_spinner=False)
 def scissors_reference() -> dict:
-    """The committed reference where the gap opens: 5,000 images × 15 epochs (read-only)."""
-    path = lessons.REFERENCE_DIR / "mnist_scissors.json"
-    return json.loads(path.read_text())["runs"]
+    """The committed reference where the gap opens, read once (read-only)."""
+    return scissors.scissors_reference()
 
 
 def compare_chart(histories: dict[str, list[dict]]) -> None:
     """The train/test curves of the given runs, and the same numbers as a table."""
     st.plotly_chart(figures.history_curves(histories), key="mnist.compare_chart")
-    table = scissors_table(histories)
+    table = pd.DataFrame(scissors.gap_table(histories))
     st.dataframe(table, hide_index=True, column_config={
         name: st.column_config.NumberColumn(format="%.2f") for name in table.columns[1:]})
-
-
-def final_gap(history: list[dict]) -> str:
-    last = history[-1]
-    return (f"{last['train_accuracy']:.1%} train / {last['test_accuracy']:.1%} test, a gap of "
-            f"{100 * (last['train_accuracy'] - last['test_accuracy']):.1f} points")
 
 
 @st.fragment
@@ -452,8 +405,8 @@ def reference_scissors():
         return
     if which == "5,000 images × 15 epochs":
         st.markdown(f"Few images, many epochs: the simple MLP ends at "
-                    f"{final_gap(runs['simple']['history'])}; the improved one at "
-                    f"{final_gap(runs['improved']['history'])}. The scissors open, and "
+                    f"{scissors.final_gap(runs['simple']['history'])}; the improved one at "
+                    f"{scissors.final_gap(runs['improved']['history'])}. The scissors open, and "
                     "regularization narrows them. (`scripts/scissors_reference.py`, seed 0, one "
                     f"CPU thread: {runs['simple']['seconds']:.0f} s and "
                     f"{runs['improved']['seconds']:.0f} s of training; the **Scissors setting** "
@@ -636,15 +589,15 @@ def error_analysis(model, probs, matrix):
                         key="mnist.pairs")
     with scores_column:
         st.markdown("**Precision, recall and F1 per class** (%)")
-        scores = metrics.precision_recall_f1(matrix)
-        st.dataframe(pd.DataFrame({"class": names, **{name: (values * 100).tolist()
-                                                       for name, values in scores.items()}})
-                     .round(1), hide_index=True, column_config={
-                         name: st.column_config.NumberColumn(format="%.1f") for name in scores})
+        st.dataframe(pd.DataFrame(metrics.class_scores_rows(matrix, names)).round(1),
+                     hide_index=True, column_config={
+                         name: st.column_config.NumberColumn(format="%.1f")
+                         for name in ("precision", "recall", "f1")})
     st.caption("Precision: of the images predicted as this digit, the share that are it. Recall: "
                "of the images that are this digit, the share found. F1 is their harmonic mean.")
     if st.toggle("Show the training set's top losses (checks all 60,000 images)",
                  key="mnist.top_losses"):
+        train_split = datasets.split_or_error("mnist", train=True)  # or one line saying why not
         if train_split is None:
             return
         train_probs = per_model("train_probs", lambda: evaluation.predict(model, train_split))
@@ -745,11 +698,7 @@ st.markdown("Dropout is active only in `train()` mode (it silences a fraction p 
 
 
 def modes_table(modes: dict) -> None:
-    st.dataframe(pd.DataFrame({
-        "mode": [f"train() pass {i + 1}" for i in range(len(modes["train_mode"]))] + ["eval()"],
-        "test accuracy (%)": [round(100 * value, 2)
-                              for value in modes["train_mode"] + [modes["eval_mode"]]]}),
-        hide_index=True)
+    st.dataframe(evaluation.mode_rows(modes), hide_index=True)
 
 
 if model is not None and config.model == "mlp-bn":
@@ -780,3 +729,4 @@ st.subheader("Exercise (notebook)")
 st.markdown("A six-step project: load MNIST, build the simple model, write the training loop, "
             "evaluate, visualize predictions, then build the improved model with "
             "regularization and compare.")
+lesson.next_lesson_link("mnist-project")

@@ -115,3 +115,33 @@ def test_top_losses_on_the_training_set_are_its_hardest_images_with_the_models_o
     # A right answer has P(label) ≥ 1/10, a loss ≤ ln 10; the hardest images are all mistakes.
     assert all(row["predicted"] != row["label"] for row in rows)
     assert min(losses) > math.log(10)
+
+
+def test_class_scores_rows_count_the_brief_models_test_predictions(brief_run, test_split):
+    predicted = evaluation.predict(brief_run.model, test_split).argmax(dim=1)
+    matrix = metrics.confusion_matrix(predicted, test_split.labels)
+
+    rows = metrics.class_scores_rows(matrix, data.CLASS_NAMES["mnist"])
+
+    assert [row["class"] for row in rows] == data.CLASS_NAMES["mnist"]
+    for digit, row in enumerate(rows):
+        hits = ((predicted == digit) & (test_split.labels == digit)).sum().item()
+        precision = 100 * hits / (predicted == digit).sum().item()
+        recall = 100 * hits / (test_split.labels == digit).sum().item()
+        assert row["precision"] == pytest.approx(precision)
+        assert row["recall"] == pytest.approx(recall)
+        assert row["f1"] == pytest.approx(2 * precision * recall / (precision + recall))
+
+
+def test_mode_rows_list_each_train_pass_then_eval_in_percent():
+    from course.concepts import scissors
+
+    modes = scissors.scissors_reference()["improved"]["modes"]
+
+    rows = evaluation.mode_rows(modes)
+
+    assert [row["mode"] for row in rows] == ["train() pass 1", "train() pass 2",
+                                             "train() pass 3", "eval()"]
+    assert rows[-1]["test accuracy (%)"] == round(100 * modes["eval_mode"], 2)
+    assert [row["test accuracy (%)"] for row in rows[:3]] == [
+        round(100 * value, 2) for value in modes["train_mode"]]

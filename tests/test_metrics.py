@@ -293,3 +293,30 @@ def test_mse_gradient_through_softmax_vanishes_when_certain_and_wrong_but_cross_
     assert gradients["mse"] < 1e-4
     unsure = metrics.mse_gradient_through_softmax(torch.zeros(10), 0)
     assert unsure["mse"] > 100 * gradients["mse"], "MSE pushes harder on an unsure answer"
+
+
+# --- the page's tables ----------------------------------------------------------------------------
+
+
+def test_confidence_penalty_rows_are_the_lessons_table_and_its_90x():
+    rows = metrics.confidence_penalty_rows()
+
+    assert [row["situation"] for row in rows] == ["confident and right", "unsure",
+                                                  "confident and wrong"]
+    assert [round(row["loss"], 2) for row in rows] == [0.05, 0.69, 4.61]
+    assert rows[2]["loss"] / rows[0]["loss"] == pytest.approx(90, abs=1)
+
+
+def test_mse_versus_cross_entropy_rows_show_the_bound_and_the_fading_push():
+    rows = metrics.mse_versus_cross_entropy_rows()
+
+    mse = [round(row["MSE vs one-hot"], 4) for row in rows]
+    assert mse[2:] == [0.1604, 0.1996], "MSE barely grows from confident to certain and wrong"
+    assert [round(row["cross-entropy"], 2) for row in rows[2:]] == [3.91, 6.91]
+    assert rows[2]["p(true class 0)"] == 0.02 and rows[2]["p(class 3)"] == 0.80
+    mse_push = [row["MSE's push on the true logit"] for row in rows]
+    ce_push = [row["CE's push on the true logit"] for row in rows]
+    assert round(mse_push[1], 3) == 0.042 and round(mse_push[3], 4) == 0.0004
+    assert mse_push[3] < mse_push[2] < mse_push[1]
+    # cross-entropy's push on the true logit is 1 - p(true): strongest where most wrong
+    assert ce_push == pytest.approx([1 - row["p(true class 0)"] for row in rows], abs=1e-5)

@@ -88,3 +88,11 @@ def epoch_confusions(models: dict[int, nn.Module],
     learned first."""
     return {epoch: metrics.confusion_matrix(predict(model, split).argmax(dim=1), split.labels)
             for epoch, model in models.items()}
+
+
+def mode_rows(modes: dict) -> list[dict]:
+    """mode_comparison's accuracies as table rows: each train() pass, then eval(), in %."""
+    passes = [(f"train() pass {number}", value)
+              for number, value in enumerate(modes["train_mode"], start=1)]
+    return [{"mode": mode, "test accuracy (%)": round(100 * value, 2)}
+            for mode, value in passes + [("eval()", modes["eval_mode"])]]

@@ -117,3 +117,42 @@ def mse_gradient_through_softmax(logits: torch.Tensor, target: int) -> dict[str,
         loss.backward()
         results[name] = abs(z.grad[target].item())
     return results
+
+
+# The lesson's confidence table (p(correct) of a confident-right, an unsure and a confident-wrong
+# answer) and its "why not MSE" cases (p on the true class 0, p on its rival class 3).
+CONFIDENCE_CASES = (("confident and right", 0.95), ("unsure", 0.5), ("confident and wrong", 0.01))
+MSE_CASES = (("confidently right", 0.80, 0.02), ("unsure", 0.40, 0.40),
+             ("confidently wrong: 80% on a 3, 2% on the true 0", 0.02, 0.80),
+             ("certain and wrong", 0.001, 0.999))
+
+
+def confidence_penalty_rows(cases=CONFIDENCE_CASES) -> list[dict]:
+    """Cross-entropy of a few p(correct): confident and wrong costs ~90x confident and right."""
+    return [{"situation": name, "p(correct)": p, "loss": loss_for_probability(p)}
+            for name, p in cases]
+
+
+def mse_versus_cross_entropy_rows(cases=MSE_CASES, true_class: int = 0,
+                                  rival: int = 3) -> list[dict]:
+    """Why not MSE: each loss, and its push on the true logit, for outputs from right to certain
+    and wrong; MSE stays bounded and its push fades through softmax."""
+    rows = []
+    for name, p_true, p_rival in cases:
+        probabilities = mixture(p_true, true_class, p_rival, rival)
+        # the logits that give exactly these probabilities, to measure each loss's gradient
+        pushes = mse_gradient_through_softmax(probabilities.clamp(min=1e-9).log(), true_class)
+        rows.append({"model output": name, f"p(true class {true_class})": p_true,
+                     f"p(class {rival})": p_rival,
+                     "MSE vs one-hot": mse_against_one_hot(probabilities, true_class),
+                     "cross-entropy": loss_for_probability(p_true),
+                     "MSE's push on the true logit": pushes["mse"],
+                     "CE's push on the true logit": pushes["cross_entropy"]})
+    return rows
+
+
+def class_scores_rows(matrix: torch.Tensor, names: list[str]) -> list[dict]:
+    """Precision, recall and F1 of each class in %, one row a class, as the page's table shows."""
+    scores = precision_recall_f1(matrix)
+    return [{"class": name, **{score: float(values[index]) * 100 for score, values in scores.items()}}
+            for index, name in enumerate(names)]

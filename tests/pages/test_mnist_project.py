@@ -250,8 +250,13 @@ def test_complete_training_loop_is_shown_and_no_course_jargon(lesson):
     for line in ("model.train()", "for images, labels in train_loader:", "model.eval()",
                  "correct += (outputs.argmax(dim=1) == labels).sum().item()"):
         assert line in loop
-    setup = next(c.value for c in lesson.code if c.value.startswith("model = simple_mlp()"))
+    # The setup on screen is a real function, pinned to the trainer's by tests/test_project_setup.
+    setup = next(c.value for c in lesson.code if c.value.startswith("def textbook_setup("))
     assert "optimizer = optim.Adam(model.parameters(), lr=1e-3)\n" in setup
+    assert "optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)" in setup
+    assert "train_loader = DataLoader(train_data, batch_size=64, shuffle=True)" in setup
+    assert any("does **not** run this function" in m.value and "fused=True" in m.value
+               for m in lesson.markdown)
     texts = [m.value for m in lesson.markdown] + [c.value for c in lesson.caption]
     assert not [t for t in texts if "seed's" in t]
     assert any("AdamW" in t for t in texts)
@@ -635,3 +640,9 @@ def test_a_tap_on_the_canvas_is_read_with_a_word_about_its_size(trained_page, mo
     trained_page.run()
     assert not [w for w in trained_page.warning if "very small" in w.value]
     assert any(m.value.startswith("The model says **") for m in trained_page.markdown)
+
+
+def test_the_page_ends_with_a_link_to_the_next_lesson(lesson):
+    links = [link.proto for link in lesson.get("page_link")]
+    assert [link.label for link in links][-1] == "Next: 2.2.3 Debugging and Visualization"
+    assert links[-1].page == "debugging-and-visualization"
