@@ -4,20 +4,19 @@ from course.ui.navigation import use_app_navigation
 
 use_app_navigation()  # first, before torch: a fresh server's deep link shows its title at once
 
-import json
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 import torch
 
-from course import lessons
 from course.charts import figures
 from course.concepts import bugs, diagnostics
 from course.engine import data, models
 from course.engine.train import RunConfig
-from course.runs import recorder, run_files
-from course.ui import callouts, checks, datasets, lesson, panel
+from course.runs import run_files
+from course.runs.checkpoints import load_run_model
+from course.ui import callouts, checks, datasets, event_curves, lesson, panel
 
 lesson.lesson_header("debugging-and-visualization")
 panel.job_runner()  # start the worker processes now, so they are warm by the first click
@@ -31,102 +30,21 @@ callouts.takeaway("Debugging is a systematic workflow, not random guessing.")
 
 space = panel.current_workspace()
 train_split = datasets.split_or_error("mnist", train=True)
-STATES_DONE = ("done", "stopped", "failed", "cancelled", "interrupted", "missing")
-FRACTION_TAGS = ("accuracy/", "dead_relu/")  # shares between 0 and 1: drawn on a 0-100% axis
-
-
-# --- helpers: runs and their event files ----------------------------------------------------
-REUSED_STATES = ("queued", "running", "done")  # the states panel.twin_run reuses
-
-
-def find_runs(configs: dict[str, RunConfig]) -> dict[str, str]:
-    """Each named config's run in this workspace, matched on every setting, the bug included.
-
-    The run the Train button reuses (waiting, training or finished: the oldest, as
-    panel.twin_run picks it) wins; otherwise the newest one (failed, stopped). Two sections
-    asking for the same settings get the same run: the run system never trains a twin.
-    """
-    reused: dict[RunConfig, str] = {}
-    other: dict[RunConfig, str] = {}
-    wanted = set(configs.values())
-    for run_id in space.run_ids():  # oldest first
-        run_dir = space.run_dir(run_id)
-        try:
-            config = run_files.run_config(run_dir)
-        except (TypeError, ValueError):
-            continue
-        if config not in wanted:
-            continue
-        if run_files.status(run_dir)["state"] in REUSED_STATES:
-            reused.setdefault(config, run_id)
-        else:
-            other[config] = run_id
-    found = {name: reused.get(config) or other.get(config) for name, config in configs.items()}
-    return {name: run_id for name, run_id in found.items() if run_id}
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def cached_scalars(logdir: str, stamp: tuple) -> dict[str, list[tuple[int, float]]]:
-    """The run's scalars read back from its TensorBoard files; recomputed when a file grows."""
-    return diagnostics.read_scalars(logdir)
-
-
-def run_scalars(run_id: str) -> dict[str, list[tuple[int, float]]]:
-    logdir = recorder.events_dir(space.run_dir(run_id))
-    return cached_scalars(str(logdir), diagnostics.events_stamp(logdir))
-
-
-def run_state(run_id: str) -> str:
-    return panel.display_state(space.run_dir(run_id))["state"]
-
-
-def recorder_view(runs: dict[str, str], tags: list[str], key: str, log_y: bool = False) -> None:
-    """The runs' scalars read back from their event files, redrawn while any of them trains."""
-
-    def draw() -> bool:
-        states = {name: run_state(run_id) for name, run_id in runs.items()}
-        st.caption(" · ".join(f"**{name}**: {panel.STATE_LABELS.get(state, state)}"
-                              for name, state in states.items()))
-        scalars = {name: run_scalars(run_id) for name, run_id in runs.items()}
-        shown = [tag for tag in tags if any(tag in s for s in scalars.values())]
-        if not shown:
-            st.caption("The curves appear as soon as the runs have logged a few steps.")
-        columns = [column for _ in range(0, len(shown), 2) for column in st.columns(2)]
-        for column, tag in zip(columns, shown, strict=False):  # two charts a row: readable
-            with column:
-                series = {name: s[tag] for name, s in scalars.items() if tag in s}
-                figure = figures.scalar_curves(series, tag, log_y=log_y and "loss" in tag, title=tag,
-                                              fraction=tag.startswith(FRACTION_TAGS))
-                st.plotly_chart(figure, key=f"{key}.{tag}")
-        return any(state not in STATES_DONE for state in states.values())
-
-    @st.fragment(run_every=panel.POLL_SECONDS)
-    def live():
-        if not draw():
-            st.rerun()
-
-    if any(run_state(run_id) not in STATES_DONE for run_id in runs.values()):
-        live()
-    else:
-        draw()
-
-
-MODEL_BUILDERS = {
-    "simple": models.simple_mlp, "improved": models.improved_mlp,
-    "three-layer": diagnostics.three_layer_model,
-    "missing-flatten": diagnostics.missing_flatten_model,
-    "wrong-in-features": diagnostics.wrong_in_features_model,
-    "capstone": bugs.capstone_model, "fixed": diagnostics.fixed_model,
-}
 
 
 @st.cache_data(show_spinner=False)
 def cached_xray(model: str, batch: int = 64) -> tuple[diagnostics.XRay | None, str | None]:
     """torchinfo's X-ray of a named model, or the shape error it stops with."""
     try:
-        return diagnostics.xray(MODEL_BUILDERS[model](), (batch, 1, 28, 28)), None
+        return diagnostics.xray(diagnostics.lesson_model(model), (batch, 1, 28, 28)), None
     except diagnostics.ShapeMismatch as error:
         return None, str(error)
+
+
+@st.cache_data(show_spinner=False)
+def cached_count(model: str) -> int:
+    """The metric's own expression, run on the model: what torchinfo's total must equal."""
+    return sum(p.numel() for p in diagnostics.lesson_model(model).parameters())
 
 
 def xray_table(rows: list[dict]) -> None:
@@ -145,9 +63,10 @@ st.markdown(
 PUZZLE = bugs.puzzle_config()
 panel.train_button(space, PUZZLE, "debug.puzzle_train", text="🚀 Train the colleague's run",
                    disabled=train_split is None, label="the colleague's run (puzzle)")
-puzzle_run = find_runs({"puzzle": PUZZLE}).get("puzzle")
+puzzle_run = panel.twin_run(space, PUZZLE)
 if puzzle_run:
-    recorder_view({"colleague's run": puzzle_run}, ["loss/train", "accuracy/train"], "debug.puzzle")
+    event_curves.event_curves(space, {"colleague's run": puzzle_run},
+                              ["loss/train", "accuracy/train"], "debug.puzzle")
 with st.expander("What could be going on? (think first, then open)"):
     st.markdown(
         "Your first guess might be *the model learned the class prior*: always predicting the "
@@ -171,10 +90,7 @@ st.markdown(
     "runs late (the evaluation after the first epoch, the last, smaller batch), and a summary "
     "with that input size finds them before training starts."
 )
-XRAY_MODELS = {
-    "Simple MLP (784-256-128-10)": "simple",
-    "Improved MLP (BatchNorm + Dropout)": "improved",
-}
+XRAY_MODELS = {models.MODEL_LABELS[kind]: kind for kind in ("mlp", "mlp-bn")}
 CHECK_MODEL = "Check 1's 3-layer model (784-128-64-10)"
 
 
@@ -195,10 +111,10 @@ def xray_section():
     xray, _ = cached_xray(options[name], batch)
     with right:
         xray_table(xray.rows)
-        counted = sum(p.numel() for p in MODEL_BUILDERS[options[name]]().parameters())
         cols = st.columns(2)
         cols[0].metric("Total trainable parameters (torchinfo)", f"{xray.trainable_params:,}")
-        cols[1].metric("sum(p.numel() for p in model.parameters())", f"{counted:,}")
+        cols[1].metric("sum(p.numel() for p in model.parameters())",
+                       f"{cached_count(options[name]):,}")
     st.caption("The batch size changes every output shape's first number and no parameter "
                "count: parameters do not depend on how many images you feed."
                + ("" if check1_answered() else " Check 1's model (section 7) joins this list "
@@ -210,7 +126,7 @@ xray_section()
 st.subheader("The shape-error lab")
 st.markdown("Two models with the most common bugs in PyTorch. torchinfo catches each one with a "
             "dummy batch, before a single real image is trained on.")
-SHAPE_BUGS = {
+SHAPE_BUGS = {  # the broken model's name, its code, what went wrong
     "Missing nn.Flatten": ("missing-flatten", diagnostics.missing_flatten_model,
                            "The image arrives as [64, 1, 28, 28]; `nn.Linear` multiplies the last "
                            "dimension (28) by its 784 inputs. Add `nn.Flatten()` first: "
@@ -259,9 +175,7 @@ callouts.show_source(diagnostics.gradient_norms)
 @st.cache_data(show_spinner=False)
 def cached_pulse(kind: str) -> dict[str, float]:
     """One backward pass of a pulse network on the first 64 MNIST training images."""
-    split = data.split_tensors("mnist", True)
-    images = data.normalize_batch(split.images[:64], "mnist")
-    return diagnostics.pulse(diagnostics.pulse_network(kind), images, split.labels[:64])
+    return diagnostics.pulse(diagnostics.pulse_network(kind), *diagnostics.first_batch())
 
 
 HEATMAP_STEPS = 50
@@ -270,45 +184,8 @@ HEATMAP_STEPS = 50
 @st.cache_data(show_spinner=False)
 def cached_heatmap(kind: str) -> tuple[list[str], torch.Tensor]:
     """The first 50 steps once per network; the slider shows a prefix (the steps are seeded)."""
-    split = data.split_tensors("mnist", True)
-    images = data.normalize_batch(split.images[:64], "mnist")
-    return diagnostics.norms_over_steps(diagnostics.pulse_network(kind), images,
-                                        split.labels[:64], steps=HEATMAP_STEPS)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def both_accuracies(run_dir: str, stamp: float) -> tuple[float | None, float | None]:
-    """The puzzle model's accuracy on 2,000 test images: the buggy way and the right way."""
-    from course.runs.checkpoints import load_run_model
-
-    model, _config = load_run_model(Path(run_dir))
-    try:
-        test = data.split_tensors("mnist", False)
-    except data.DatasetUnavailable:
-        return None, None
-    with torch.no_grad():
-        logits = model.eval()(data.normalize_batch(test.images[:2000], "mnist"))
-    return (bugs.batch_accuracy(logits, test.labels[:2000], "silent-accuracy"),
-            bugs.batch_accuracy(logits, test.labels[:2000]))
-
-
-@st.cache_data(show_spinner=False)
-def comparison_shapes() -> tuple[list[int], list[int], list[int]]:
-    """The shapes the buggy accuracy line compares, on a real batch through the simple MLP."""
-    split = data.split_tensors("mnist", True)
-    with torch.no_grad():
-        outputs = models.simple_mlp()(data.normalize_batch(split.images[:64], "mnist"))
-    predicted = outputs.argmax(dim=1, keepdim=True)
-    labels = split.labels[:64]
-    return list(predicted.shape), list(labels.shape), list((predicted == labels).shape)
-
-
-@st.cache_data(show_spinner=False)
-def capstone_norms() -> dict[str, float]:
-    split = data.split_tensors("mnist", True)
-    return bugs.capstone_norms_at_step(diagnostics.fixed_model(),
-                                       data.normalize_batch(split.images[:64], "mnist"),
-                                       split.labels[:64])
+    return diagnostics.norms_over_steps(diagnostics.pulse_network(kind), *diagnostics.first_batch(),
+                                        steps=HEATMAP_STEPS)
 
 
 VERDICT_BOXES = {"healthy": st.success, "uneven": st.warning, "vanishing": st.error,
@@ -336,6 +213,23 @@ def show_pulse(kind: str) -> None:
     VERDICT_BOXES[verdict.kind](f"**Verdict: {verdict.kind}.** {verdict.message}")
 
 
+def worked_example(unhealthy: str) -> None:
+    """The course's worked numbers beside the live ones, and how the two relate."""
+    st.dataframe(pd.DataFrame(diagnostics.worked_example_rows(
+        cached_pulse("healthy"), unhealthy, cached_pulse(unhealthy))), hide_index=True)
+    relation = {
+        "vanishing": "The live sigmoid stack has ten layers, more than the example's, so its "
+                     "first layer is even further behind: past the 100,000× mark, it barely moves.",
+        "exploding": "Each layer's weights are 4× too large, so the signal grows about 4× a "
+                     "layer: ten layers in, every norm is far above 100 (about a million). One SGD "
+                     "step with gradients that size is enough: the heatmap below shows NaN in "
+                     "every layer from the second step on.",
+    }[unhealthy]
+    st.caption("The live networks are not the example's, so the sizes differ: the healthy "
+               "norms here are larger than 0.03 (a different model, batch and loss), but they "
+               f"are balanced, which is what the rule checks. {relation}")
+
+
 @st.fragment
 def pulse_section():
     if train_split is None:
@@ -349,36 +243,6 @@ def pulse_section():
     with right:
         show_pulse(unhealthy)
     worked_example(unhealthy)
-
-
-def worked_example(unhealthy: str) -> None:
-    """The course's worked numbers beside the live ones, and how the two relate."""
-    healthy = list(diagnostics.weight_norms(cached_pulse("healthy")).values())
-    other = list(diagnostics.weight_norms(cached_pulse(unhealthy)).values())
-    live_healthy = (f"{', '.join(f'{v:.2f}' for v in healthy)}: within "
-                    f"{diagnostics.times(max(healthy) / min(healthy))}")
-    if unhealthy == "vanishing":
-        example = "early layers ~100,000× smaller than the late ones"
-        live = (f"first layer {diagnostics.times(other[-1] / max(other[0], 1e-30))} smaller than the last "
-                f"({other[0]:.0e} vs {other[-1]:.2f})")
-    else:
-        example = "any norm above 100, or NaN"
-        live = f"every layer between {min(other):,.0f} and {max(other):,.0f}"
-    st.dataframe(pd.DataFrame({
-        "": ["healthy", unhealthy],
-        "the course's worked example": ["~0.03 in every layer", example],
-        "this page, live (one batch of 64)": [live_healthy, live]}), hide_index=True)
-    relation = {
-        "vanishing": "The live sigmoid stack has ten layers, more than the example's, so its "
-                     "first layer is even further behind: past the 100,000× mark, it barely moves.",
-        "exploding": "Each layer's weights are 4× too large, so the signal grows about 4× a "
-                     "layer: ten layers in, every norm is far above 100 (about a million). One SGD "
-                     "step with gradients that size is enough: the heatmap below shows NaN in "
-                     "every layer from the second step on.",
-    }[unhealthy]
-    st.caption("The live networks are not the example's, so the sizes differ: the healthy "
-               "norms here are larger than 0.03 (a different model, batch and loss), but they "
-               f"are balanced, which is what the rule checks. {relation}")
 
 
 @st.fragment
@@ -446,9 +310,10 @@ lr_configs = {name: RunConfig(train_subset=10_000, epochs=2, lr=lr) for name, lr
 panel.train_button(space, list(lr_configs.values()), "debug.lr_train",
                    text="🚀 Train the three runs (10,000 images, 2 epochs each)",
                    disabled=train_split is None)
-lr_runs = find_runs(lr_configs)
+lr_runs = event_curves.section_runs(space, lr_configs)
 if lr_runs:
-    recorder_view(lr_runs, ["loss/train", "accuracy/test", "dead_relu/2"], "debug.lr", log_y=True)
+    event_curves.event_curves(space, lr_runs, ["loss/train", "accuracy/test", "dead_relu/2"],
+                              "debug.lr", log_y=True)
 st.caption("`dead_relu/2` is the share of the first ReLU layer's units that output 0 for "
            "every image of a batch: a dead unit passes no gradient back.")
 cards = st.columns(3)
@@ -483,9 +348,10 @@ smooth_configs = {"healthy": RunConfig(train_subset=5_000, epochs=2),
                                                      bug="same-batch")}
 panel.train_button(space, list(smooth_configs.values()), "debug.smooth_train",
                    text="🚀 Train both (5,000 images, 2 epochs)", disabled=train_split is None)
-smooth_runs = find_runs(smooth_configs)
+smooth_runs = event_curves.section_runs(space, smooth_configs)
 if "same batch every step" in smooth_runs:
-    recorder_view(smooth_runs, ["loss/train", "accuracy/test"], "debug.smooth", log_y=True)
+    event_curves.event_curves(space, smooth_runs, ["loss/train", "accuracy/test"], "debug.smooth",
+                              log_y=True)
     st.caption("The buggy loss slides smoothly to ~0 (it memorises 64 images) while test "
                "accuracy stays far below the healthy run's.")
 elif smooth_runs:
@@ -547,31 +413,26 @@ st.markdown("**Common failure patterns**: most broken training runs come from a 
             "one-line mistakes. Inject one into a real run and diagnose it from its curves and "
             "gradient norms, beside a healthy run with the same settings. Predict what the "
             "curves will do before you train.")
-LAB_BUGS = [name for name in bugs.BUGS if name != "silent-accuracy"]
-LAB_SYMPTOMS = [symptom for symptom in bugs.SYMPTOMS
-                if any(bugs.BUGS[name].symptom == symptom for name in LAB_BUGS)]
 
 
 @st.fragment  # choosing a bug redraws the lab only, not the whole page
 def bug_lab():
-    bug = st.radio("Bug to inject", LAB_BUGS, horizontal=True, key="debug.lab_bug",
+    bug = st.radio("Bug to inject", bugs.LAB_BUGS, horizontal=True, key="debug.lab_bug",
                    format_func=lambda name: name.replace("-", " "))
-    lab_model = "mlp-bn" if bug == "no-eval" else "mlp"
-    lab_configs = {"healthy": RunConfig(model=lab_model, train_subset=5_000, epochs=2),
-                   f"bug: {bug}": RunConfig(model=lab_model, train_subset=5_000, epochs=2, bug=bug)}
+    lab_configs = bugs.lab_configs(bug)
     st.code(bugs.BUGS[bug].buggy, language="python", wrap_lines=True)
-    if lab_model == "mlp-bn":
+    if lab_configs["healthy"].model == "mlp-bn":
         st.caption("Trained with the improved MLP: the simple MLP has no Dropout or BatchNorm, so "
                    "`model.eval()` would change nothing.")
-    checks.check_choice(f"debug.lab_check.{bug}", "what will this bug do to the run?", LAB_SYMPTOMS,
-                    LAB_SYMPTOMS.index(bugs.BUGS[bug].symptom),
+    checks.check_choice(f"debug.lab_check.{bug}", "what will this bug do to the run?",
+                        list(bugs.LAB_SYMPTOMS), bugs.LAB_SYMPTOMS.index(bugs.BUGS[bug].symptom),
                     "Train both runs and read it off the curves: " + bugs.BUGS[bug].explanation)
     panel.train_button(space, list(lab_configs.values()), f"debug.lab_train.{bug}",
                        text="🧪 Train the buggy run and a healthy one", disabled=train_split is None)
-    lab_runs = find_runs(lab_configs)
+    lab_runs = event_curves.section_runs(space, lab_configs)
     if lab_runs:
-        recorder_view(lab_runs, ["loss/train", "accuracy/test", "grad_norm/1.weight"],
-                      f"debug.lab.{bug}", log_y=True)
+        event_curves.event_curves(space, lab_runs, ["loss/train", "accuracy/test",
+                                                    "grad_norm/1.weight"], f"debug.lab.{bug}", log_y=True)
         st.caption("`grad_norm/1.weight` is the first Linear layer's gradient norm at the moment "
                    "`optimizer.step()` runs, recorded every 50 steps. A run with no line there had "
                    "no gradient at all when the optimizer stepped.")
@@ -618,25 +479,33 @@ REFERENCE_WORDS = ("Reference, measured with this engine: the colleague's settin
 
 @st.cache_data(show_spinner=False)
 def puzzle_reference() -> dict:
-    """The puzzle run's numbers, measured once (tests/test_bugs.py measures them again)."""
-    return json.loads((lessons.REFERENCE_DIR / "debugging_puzzle.json")
-                      .read_text())
+    return bugs.puzzle_reference()
 
 
-def puzzle_step_one_norms(run_id: str) -> dict[str, float]:
-    """The gradient norms the worker recorded at step 1 of the run, read from its event files."""
-    return {tag.split("/", 1)[1]: points[0][1] for tag, points in run_scalars(run_id).items()
-            if tag.startswith("grad_norm/") and points[0][0] == 1}
+@st.cache_data(show_spinner=False, max_entries=32)
+def both_accuracies(run_dir: str, stamp: tuple) -> tuple[float | None, float | None]:
+    """The puzzle model's accuracy on 2,000 test images: the buggy way and the right way."""
+    try:
+        return bugs.puzzle_accuracies(load_run_model(Path(run_dir))[0])
+    except data.DatasetUnavailable:
+        return None, None
+
+
+@st.cache_data(show_spinner=False)
+def comparison_shapes() -> tuple[list[int], list[int], list[int]]:
+    """The shapes the buggy accuracy line compares, on a real batch through the simple MLP."""
+    return bugs.compared_shapes(models.simple_mlp(), *diagnostics.first_batch())
 
 
 st.header("8. Solving the opening puzzle")
 st.markdown("Back to the colleague's run: loss 2.3 → 0.5, accuracy 10%. Apply the checklist.")
 if train_split is not None:
     st.markdown("**1. torchinfo**: the model is the course's simple MLP; shapes are fine.")
-    xray_table(cached_xray("simple")[0].rows)
+    xray_table(cached_xray("mlp")[0].rows)
     st.markdown("**2. Gradient check on the first iteration**: the norms the worker recorded "
                 "at step 1 of the run (read back from its event files).")
-    norms = puzzle_step_one_norms(puzzle_run) if puzzle_run else {}
+    norms = (diagnostics.step_one_norms(event_curves.run_scalars(space, puzzle_run))
+             if puzzle_run else {})
     if not norms:
         norms = puzzle_reference()["grad_norms_step_1"]
         st.caption(REFERENCE_WORDS + ("Your run's norms replace them once it has trained a few "
@@ -659,13 +528,13 @@ if train_split is not None:
         "the mean is ≈ 10%. The fix is one argument:")
     buggy, fixed = bugs.BUGS["silent-accuracy"].buggy, bugs.BUGS["silent-accuracy"].fixed
     st.code(f"{buggy}   # reads ≈ 10%\n{fixed}   # the fix", language="python")
-    final = space.run_dir(puzzle_run) / run_files.FINAL_CHECKPOINT if puzzle_run else None
-    wrong, right = (both_accuracies(str(final.parent), final.stat().st_mtime)
-                    if final is not None and final.exists() else (None, None))
+    puzzle_dir = space.run_dir(puzzle_run) if puzzle_run else None
+    stamp = run_files.checkpoint_stamp(puzzle_dir) if puzzle_dir else None
+    wrong, right = both_accuracies(str(puzzle_dir), stamp) if stamp else (None, None)
     if right is None:
         wrong, right = puzzle_reference()["accuracy_buggy"], puzzle_reference()["accuracy_right"]
         st.caption(REFERENCE_WORDS + "Your own numbers replace them when the colleague's run "
-                   "(section 1) has finished.")
+                   "(section 1) has finished its first epoch.")
     shown = st.columns(2)
     shown[0].metric("The colleague's model, accuracy as their code computes it", f"{wrong:.1%}")
     shown[1].metric("The same model, accuracy computed correctly", f"{right:.1%}")
@@ -674,6 +543,12 @@ callouts.takeaway("Loss going down does not mean training is working: a model ca
             "and when they disagree, check the predictions.")
 
 # --- 9. Capstone ----------------------------------------------------------------------------
+@st.cache_data(show_spinner=False)
+def capstone_norms() -> dict[str, float | None]:
+    """The capstone script run for real on one batch: each gradient when step() runs."""
+    return bugs.capstone_norms_at_step(diagnostics.fixed_model(), *diagnostics.first_batch())
+
+
 st.header("9. Capstone: three bugs, three tools")
 st.markdown("This script has three bugs. Find each with the tool that finds it, then open the "
             "answer.")
@@ -711,3 +586,4 @@ st.markdown("Verify a model with torchinfo, diagnose a shape bug, implement the 
             "log to TensorBoard, compare three learning rates, and fix the three-bug script.")
 callouts.foundations_link("Foundations links: vanishing and exploding gradients ↔ backprop's telephone "
                     "game (1.3.1) · batch norm (1.3.6) · learning rate (1.2).")
+lesson.next_lesson_link("debugging-and-visualization")

@@ -13,7 +13,7 @@ from course.engine.train import Run, RunConfig, fit
 from course.lessons import REFERENCE_DIR
 from course.runs import run_files
 
-PUZZLE_REFERENCE = REFERENCE_DIR / "debugging_puzzle.json"
+PUZZLE_REFERENCE = REFERENCE_DIR / "debugging_puzzle.json"  # where the page reads it
 
 SMALL = dict(train_subset=5_000, epochs=2)
 
@@ -161,32 +161,72 @@ def measured_puzzle_reference(run_dir: Path) -> dict:
     workers train) to PUZZLE_REFERENCE.
     """
     from course.concepts import diagnostics
-    from course.engine import data
     from course.runs import jobs, recorder, run_files
     from course.runs.checkpoints import load_run_model
 
     run_dir.mkdir(parents=True, exist_ok=True)
     run_files.create_run(run_dir, bugs.puzzle_config())
     assert jobs.execute(str(run_dir)) == "done"
-    scalars = diagnostics.read_scalars(recorder.events_dir(run_dir))
-    norms = {tag.split("/", 1)[1]: points[0][1] for tag, points in scalars.items()
-             if tag.startswith("grad_norm/") and points[0][0] == 1}
-    model, _config = load_run_model(run_dir)
-    test = data.split_tensors("mnist", False)
-    with torch.no_grad():
-        logits = model(data.normalize_batch(test.images[:2000], "mnist"))
+    norms = diagnostics.step_one_norms(diagnostics.read_scalars(recorder.events_dir(run_dir)))
+    buggy, right = bugs.puzzle_accuracies(load_run_model(run_dir)[0])
     return {"config": bugs.puzzle_config().to_dict(), "torch": torch.__version__,
             "threads": torch.get_num_threads(), "grad_norms_step_1": norms,
-            "accuracy_buggy": bugs.batch_accuracy(logits, test.labels[:2000], "silent-accuracy"),
-            "accuracy_right": bugs.batch_accuracy(logits, test.labels[:2000]),
+            "accuracy_buggy": buggy, "accuracy_right": right,
             "final_train_loss": run_files.status(run_dir)["history"][-1]["train_loss"]}
 
 
 @pytest.mark.slow
 def test_puzzle_reference_is_what_the_engine_measures(data_dir, one_torch_thread, tmp_path):
-    reference = json.loads(PUZZLE_REFERENCE.read_text())
+    reference = bugs.puzzle_reference()
     measured = measured_puzzle_reference(tmp_path / "run")
     assert reference["config"] == measured["config"]
     assert reference["grad_norms_step_1"] == pytest.approx(measured["grad_norms_step_1"], rel=1e-4)
     for key in ("accuracy_buggy", "accuracy_right", "final_train_loss"):
         assert reference[key] == pytest.approx(measured[key], abs=0.005), key
+
+
+def test_lab_pairs_each_bug_with_a_healthy_run_of_the_same_settings():
+    assert "silent-accuracy" not in bugs.LAB_BUGS  # the opening puzzle's answer stays hidden
+    assert set(bugs.LAB_BUGS) == set(bugs.BUGS) - {"silent-accuracy"}
+    for bug in bugs.LAB_BUGS:
+        healthy, buggy = bugs.lab_configs(bug).values()
+        assert list(bugs.lab_configs(bug)) == ["healthy", f"bug: {bug}"]
+        assert not healthy.bug and buggy.bug == bug
+        assert RunConfig.from_dict({**buggy.to_dict(), "bug": healthy.bug}) == healthy
+        assert bugs.BUGS[bug].symptom in bugs.LAB_SYMPTOMS
+    # model.eval() only matters with Dropout or BatchNorm: no-eval trains the improved MLP.
+    assert {bugs.lab_configs(bug)["healthy"].model for bug in bugs.LAB_BUGS} == {"mlp", "mlp-bn"}
+    assert bugs.lab_configs("no-eval")["healthy"].model == "mlp-bn"
+    assert bugs.BUGS["silent-accuracy"].symptom not in bugs.LAB_SYMPTOMS
+    assert list(bugs.LAB_SYMPTOMS) == [s for s in bugs.SYMPTOMS if s in bugs.LAB_SYMPTOMS]
+    with pytest.raises(ValueError, match="silent-accuracy"):
+        bugs.lab_configs("silent-accuracy")
+
+
+def test_puzzle_accuracy_line_compares_a_column_with_a_row_on_a_real_batch(data_dir):
+    from course.concepts import diagnostics
+    from course.engine import models
+
+    images, labels = diagnostics.first_batch()
+    assert bugs.compared_shapes(models.simple_mlp(), images, labels) == ([64, 1], [64], [64, 64])
+
+
+def test_puzzle_accuracies_score_a_trained_model_both_ways_in_eval_mode(data_dir, one_torch_thread):
+    run = Run(RunConfig(model="mlp-bn", train_subset=2_000, epochs=1))
+    for _ in run.events(report_every=100):
+        pass
+    run.model.train()  # left in train mode: the score must not depend on it
+    buggy, right = bugs.puzzle_accuracies(run.model)
+    assert right > 0.8 and buggy == pytest.approx(0.1, abs=0.02)
+    assert not run.model.training
+    assert bugs.puzzle_accuracies(run.model) == (buggy, right)
+
+
+def test_puzzle_reference_holds_what_the_page_shows_before_a_run():
+    reference = bugs.puzzle_reference()
+    assert reference == json.loads(PUZZLE_REFERENCE.read_text())
+    assert reference["config"] == bugs.puzzle_config().to_dict()
+    from course.engine import models
+
+    assert set(reference["grad_norms_step_1"]) == {
+        name for name, _ in models.simple_mlp().named_parameters()}

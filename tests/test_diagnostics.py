@@ -179,3 +179,82 @@ def test_log_axis_ticks_read_in_full_or_as_powers_of_ten():
         "1,000,000", "10,000,000")
     assert figures.gradient_norm_bars({"0.weight": 1e-9, "0.bias": 0.7}).layout.yaxis.ticktext[:2] == (
         "10⁻⁹", "10⁻⁸")
+
+
+def test_first_batch_is_the_first_training_images_as_the_lesson_pipeline_gives_them(data_dir):
+    images, labels = diagnostics.first_batch()
+    assert images.shape == (64, 1, 28, 28) and images.dtype == torch.float32
+    reference = data.load_dataset("mnist", train=True, transform=data.normalize_transform())
+    for index in (0, 63):
+        image, label = reference[index]
+        assert torch.allclose(images[index], image, atol=1e-6) and labels[index] == label
+    assert len(diagnostics.first_batch(8)[0]) == 8
+
+
+def test_step_one_norms_are_the_first_iterations_readings_of_every_layer(tmp_path, batch):
+    model = diagnostics.pulse_network("healthy")
+    writer = SummaryWriter(tmp_path)
+    diagnostics.pulse(model, *batch)
+    first = diagnostics.log_gradient_norms(model, writer, 1)
+    torch.optim.SGD(model.parameters(), lr=0.05).step()
+    diagnostics.pulse(model, *batch)
+    later = diagnostics.log_gradient_norms(model, writer, 51)
+    writer.add_scalar("loss/train", 2.3, 1)
+    writer.close()
+    scalars = diagnostics.read_scalars(tmp_path)
+    norms = diagnostics.step_one_norms(scalars)
+    assert norms == pytest.approx(first) and norms != pytest.approx(later)
+    assert set(norms) == {name for name, _ in model.named_parameters()}  # no loss/train in it
+    # A run resumed past step 1 has no first-iteration reading: nothing, rather than a wrong one.
+    assert diagnostics.step_one_norms({"grad_norm/0.weight": [(51, 0.2)]}) == {}
+
+
+def test_curves_by_tag_overlays_the_runs_that_logged_each_tag_in_the_order_asked(tmp_path, batch):
+    logged = {}
+    for name, steps in (("healthy", 3), ("buggy", 2)):
+        writer = SummaryWriter(tmp_path / name)
+        for step in range(1, steps + 1):
+            writer.add_scalar("loss/train", 2.3 / step, step)
+        if name == "healthy":
+            writer.add_scalar("accuracy/test", 0.91, steps)
+        writer.close()
+        logged[name] = diagnostics.read_scalars(tmp_path / name)
+    curves = diagnostics.curves_by_tag(logged, ["accuracy/test", "loss/train", "dead_relu/2"])
+    assert list(curves) == ["accuracy/test", "loss/train"]  # no run logged dead_relu/2
+    assert list(curves["accuracy/test"]) == ["healthy"]
+    assert [len(points) for points in curves["loss/train"].values()] == [3, 2]
+    assert curves["loss/train"]["buggy"][1] == (2, pytest.approx(1.15))
+    assert diagnostics.curves_by_tag({}, ["loss/train"]) == {}
+
+
+def test_worked_example_rows_put_the_live_pulse_beside_the_course_numbers(batch):
+    healthy = diagnostics.pulse(diagnostics.pulse_network("healthy"), *batch)
+    vanishing = diagnostics.pulse(diagnostics.pulse_network("vanishing"), *batch)
+    exploding = diagnostics.pulse(diagnostics.pulse_network("exploding"), *batch)
+    rows = diagnostics.worked_example_rows(healthy, "vanishing", vanishing)
+    assert rows[""] == ["healthy", "vanishing"]
+    assert rows["the course's worked example"] == ["~0.03 in every layer",
+                                                   "early layers ~100,000× smaller than the late ones"]
+    live_healthy, live_vanishing = rows["this page, live (one batch of 64)"]
+    weights = list(diagnostics.weight_norms(healthy).values())
+    assert live_healthy.startswith(f"{weights[0]:.2f}, ") and live_healthy.endswith(
+        f"within {diagnostics.times(max(weights) / min(weights))}")
+    assert "smaller than the last" in live_vanishing and "million×" in live_vanishing
+    live_exploding = diagnostics.worked_example_rows(healthy, "exploding", exploding)[
+        "this page, live (one batch of 64)"][1]
+    low = min(diagnostics.weight_norms(exploding).values())
+    assert live_exploding.startswith(f"every layer between {low:,.0f} and ") and low > 100
+    with pytest.raises(ValueError, match="healthy"):
+        diagnostics.worked_example_rows(healthy, "healthy", healthy)
+
+
+def test_lesson_models_by_name_are_the_course_models_and_this_lessons_examples():
+    sizes = {name: models.parameter_count(diagnostics.lesson_model(name))
+             for name in ("mlp", "mlp-bn", "three-layer", "fixed", "capstone")}
+    assert sizes["mlp"] == sizes["fixed"] == 235_146
+    assert sizes["mlp-bn"] == models.parameter_count(models.improved_mlp())
+    assert sizes["three-layer"] == 109_386
+    with pytest.raises(diagnostics.ShapeMismatch, match="1792x28 and 784x256"):
+        diagnostics.xray(diagnostics.lesson_model("capstone"), (64, 1, 28, 28))
+    with pytest.raises(ValueError, match="no-such-model"):
+        diagnostics.lesson_model("no-such-model")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -17,7 +18,9 @@ from torch import nn
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 from torch.utils.data import DataLoader
 
+from course.engine import data
 from course.engine.train import Run, RunConfig, validated
+from course.lessons import REFERENCE_DIR
 
 # What a learner sees in the runs, in the order the lab's check offers them.
 SYMPTOMS = (
@@ -79,6 +82,25 @@ BUGS: dict[str, Bug] = {bug.name: bug for bug in (
         "images, labels = next(iter(train_loader))\nfor step in range(len(train_loader)):",
         "for images, labels in train_loader:", SYMPTOMS[4]),
 )}
+
+
+# The lab's own bugs; silent-accuracy is kept for the opening puzzle, whose answer it is.
+LAB_BUGS = tuple(name for name in BUGS if name != "silent-accuracy")
+LAB_SYMPTOMS = tuple(symptom for symptom in SYMPTOMS
+                     if any(BUGS[name].symptom == symptom for name in LAB_BUGS))
+LAB_RUN = dict(train_subset=5_000, epochs=2)  # a few seconds per run, and the bugs already show
+
+
+def lab_configs(bug: str) -> dict[str, RunConfig]:
+    """The lab's pair: a healthy run and the same settings with the bug, by their legend names.
+
+    no-eval trains the improved MLP: the simple one has no Dropout or BatchNorm, so
+    `model.eval()` would change nothing."""
+    if bug not in LAB_BUGS:
+        raise ValueError(f"bug must be one of {list(LAB_BUGS)}, not {bug!r}")
+    model = "mlp-bn" if bug == "no-eval" else "mlp"
+    return {"healthy": RunConfig(model=model, **LAB_RUN),
+            f"bug: {bug}": RunConfig(model=model, bug=bug, **LAB_RUN)}
 
 
 def batch_accuracy(outputs: torch.Tensor, labels: torch.Tensor, bug: str = "") -> float:
@@ -181,6 +203,33 @@ def bug_run(config: RunConfig, **options) -> Run:
 def puzzle_config() -> RunConfig:
     """The opening puzzle's run: loss falls from 2.3 to about 0.5, reported accuracy stays ≈ 10%."""
     return RunConfig(bug="silent-accuracy", train_subset=10_000, epochs=2, lr=1e-4)
+
+
+PUZZLE_REFERENCE = REFERENCE_DIR / "debugging_puzzle.json"
+PUZZLE_TEST_IMAGES = 2_000
+
+
+def puzzle_reference() -> dict:
+    """The puzzle run's numbers, measured once by the worker (tests/test_bugs.py measures again)."""
+    return json.loads(PUZZLE_REFERENCE.read_text())
+
+
+def puzzle_accuracies(model: nn.Module) -> tuple[float, float]:
+    """A model's accuracy on the first 2,000 test images: as the puzzle's code computes it, and right."""
+    test = data.split_tensors("mnist", False)
+    images = data.normalize_batch(test.images[:PUZZLE_TEST_IMAGES], "mnist")
+    labels = test.labels[:PUZZLE_TEST_IMAGES]
+    with torch.no_grad():
+        logits = model.eval()(images)
+    return batch_accuracy(logits, labels, "silent-accuracy"), batch_accuracy(logits, labels)
+
+
+def compared_shapes(model: nn.Module, images: torch.Tensor,
+                    labels: torch.Tensor) -> tuple[list[int], list[int], list[int]]:
+    """The shapes the puzzle's accuracy line compares: predictions, labels, and what `==` makes."""
+    with torch.no_grad():
+        predicted = model(images).argmax(dim=1, keepdim=True)
+    return list(predicted.shape), list(labels.shape), list((predicted == labels).shape)
 
 
 def capstone_model() -> nn.Sequential:

@@ -10,8 +10,18 @@ import torch
 from torch import nn
 from torchinfo import summary
 
-from course.engine.models import simple_mlp
+from course.concepts.bugs import capstone_model
+from course.engine import data
+from course.engine.models import ModelConfig, build_model, simple_mlp
 from course.engine.telemetry import gradient_norms  # what the worker records, read here too
+
+DEMO_BATCH = 64  # the page's one fixed batch: every learner sees the same numbers
+
+
+def first_batch(size: int = DEMO_BATCH, name: str = "mnist") -> tuple[torch.Tensor, torch.Tensor]:
+    """The first `size` training images, normalised, and their labels: a batch every learner shares."""
+    split = data.split_tensors(name, True)
+    return data.normalize_batch(split.images[:size], name), split.labels[:size]
 
 
 def read_scalars(logdir: str | Path) -> dict[str, list[tuple[int, float]]]:
@@ -38,6 +48,11 @@ def log_gradient_norms(model: nn.Module, writer, step: int) -> dict[str, float]:
         writer.add_scalar(f"grad_norm/{name}", norm, step)
     return norms
 
+
+def step_one_norms(scalars: dict[str, list[tuple[int, float]]]) -> dict[str, float]:
+    """The `grad_norm/<name>` readings a run logged at step 1: its first iteration's pulse."""
+    return {tag.split("/", 1)[1]: points[0][1] for tag, points in scalars.items()
+            if tag.startswith("grad_norm/") and points and points[0][0] == 1}
 
 
 # ----------------------------------------------------------------------------- the verdict
@@ -86,6 +101,26 @@ def gradient_verdict(norms: dict[str, float]) -> Verdict:
                        "well under the 10-100× limit.")
     return Verdict("uneven", spread, f"The layers are {times(spread)} apart: more than the healthy "
                    f"100×, less than the vanishing 100,000×. Watch it.")
+
+
+def worked_example_rows(healthy: dict[str, float], unhealthy_kind: str,
+                        unhealthy: dict[str, float]) -> dict[str, list[str]]:
+    """The course's worked numbers beside one batch's live ones, healthy and unhealthy."""
+    good = list(weight_norms(healthy).values())
+    bad = list(weight_norms(unhealthy).values())
+    live_healthy = f"{', '.join(f'{v:.2f}' for v in good)}: within {times(max(good) / min(good))}"
+    if unhealthy_kind == "vanishing":
+        example = "early layers ~100,000× smaller than the late ones"
+        live = (f"first layer {times(bad[-1] / max(bad[0], 1e-30))} smaller than the last "
+                f"({bad[0]:.0e} vs {bad[-1]:.2f})")
+    elif unhealthy_kind == "exploding":
+        example = "any norm above 100, or NaN"
+        live = f"every layer between {min(bad):,.0f} and {max(bad):,.0f}"
+    else:
+        raise ValueError(f"unhealthy_kind must be 'vanishing' or 'exploding', not {unhealthy_kind!r}")
+    return {"": ["healthy", unhealthy_kind],
+            "the course's worked example": ["~0.03 in every layer", example],
+            "this page, live (one batch of 64)": [live_healthy, live]}
 
 
 def times(ratio: float) -> str:
@@ -227,6 +262,18 @@ def three_layer_model() -> nn.Sequential:
     )
 
 
+LESSON_MODELS = {"three-layer": three_layer_model, "missing-flatten": missing_flatten_model,
+                 "wrong-in-features": wrong_in_features_model, "fixed": fixed_model,
+                 "capstone": capstone_model}
+
+
+def lesson_model(name: str) -> nn.Module:
+    """A fresh model by name (a cache key): the course's kinds ("mlp", ...) or this lesson's."""
+    if name in LESSON_MODELS:
+        return LESSON_MODELS[name]()
+    return build_model(ModelConfig(kind=name))
+
+
 # ----------------------------------------------------------------------------- the flight recorder
 
 
@@ -234,6 +281,13 @@ def events_stamp(logdir: str | Path) -> tuple:
     """Changes whenever the writer adds to an event file: a cache key for read_scalars."""
     files = sorted(Path(logdir).glob("events.out.tfevents.*")) if Path(logdir).is_dir() else []
     return tuple((f.name, f.stat().st_size) for f in files)
+
+
+def curves_by_tag(scalars: dict[str, dict[str, list[tuple[int, float]]]],
+                  tags: list[str]) -> dict[str, dict[str, list[tuple[int, float]]]]:
+    """Runs' scalars regrouped for overlays: tag -> run -> points, for the tags some run has logged."""
+    return {tag: {run: logged[tag] for run, logged in scalars.items() if tag in logged}
+            for tag in tags if any(tag in logged for logged in scalars.values())}
 
 
 def folder_zip(folder: str | Path) -> bytes:
