@@ -168,11 +168,9 @@ def test_a_batch_of_all_the_data_has_no_gradient_noise(mnist_subset):
                                    draws=2) < 1e-4
 
 
-def test_compare_batch_sizes_on_real_mnist_returns_one_row_per_size(mnist_subset):
+def test_batch_size_rows_on_real_mnist_shrink_noise_and_grow_memory_with_b(mnist_subset):
     images, labels = mnist_subset
-    reported = []
-    rows = batching.compare_batch_sizes(images, labels, (8, 64, 512),
-                                        progress=lambda fraction, _text: reported.append(fraction))
+    rows = [batching.batch_size_row(images, labels, size) for size in (8, 64, 512)]
     assert [row["batch size"] for row in rows] == [8, 64, 512]
     assert [row["updates per epoch"] for row in rows] == [math.ceil(1600 / b) for b in (8, 64, 512)]
     for row in rows:
@@ -184,15 +182,38 @@ def test_compare_batch_sizes_on_real_mnist_returns_one_row_per_size(mnist_subset
     noise = [row["gradient noise"] for row in rows]
     assert memory == sorted(memory) and noise == sorted(noise, reverse=True)
     assert rows[0]["held-out accuracy"] > 0.6  # 200 updates on real digits beat chance (0.1)
-    assert reported == pytest.approx([1 / 3, 2 / 3, 1])
 
 
-def test_compare_batch_sizes_memory_matches_activation_bytes(mnist_subset):
+def test_batch_size_row_memory_matches_activation_bytes(mnist_subset):
     images, labels = mnist_subset
-    row = batching.compare_batch_sizes(images[:500], labels[:500], (16,))[0]
+    row = batching.batch_size_row(images[:500], labels[:500], 16)
     expected = batching.activation_bytes(batching.mlp_for_images(), images[:16]) / 1024
     assert row["activation memory (KB)"] == expected
     assert row["updates per epoch"] == len(DataLoader(range(400), batch_size=16))
+
+
+def test_first_images_are_the_splits_first_images_normalised_like_the_loaders(data_dir):
+    split = data.split_tensors("mnist", True, str(data_dir))
+    images, labels = batching.first_images(split, 64)
+    assert tuple(images.shape) == (64, 1, 28, 28) and images.dtype == torch.float32
+    assert torch.equal(labels, split.labels[:64])
+    loader = DataLoader(data.load_dataset("mnist", True, data.normalize_transform("mnist"),
+                                          root=data_dir), batch_size=64)
+    loader_images, loader_labels = next(iter(loader))
+    torch.testing.assert_close(images, loader_images, rtol=0, atol=1e-6)
+    assert torch.equal(labels, loader_labels)
+
+
+def test_comparison_rows_show_whole_kb_and_percent_and_drop_the_per_epoch_count(mnist_subset):
+    images, labels = mnist_subset
+    row = batching.batch_size_row(images[:500], labels[:500], 16)
+    shown = batching.comparison_rows([row])[0]
+    assert "updates per epoch" not in shown
+    assert shown["activation memory (KB)"] == round(row["activation memory (KB)"])
+    assert isinstance(shown["samples / s"], int)
+    assert shown["held-out accuracy"] == pytest.approx(row["held-out accuracy"] * 100)
+    assert shown["gap (train − held-out)"] == pytest.approx(row["gap (train − held-out)"] * 100)
+    assert row["held-out accuracy"] <= 1  # the measured row itself is left as it was
 
 
 def test_batch_size_row_with_equal_updates_trains_exactly_that_many_steps(mnist_subset):
@@ -221,6 +242,30 @@ def test_batch_size_row_is_deterministic_apart_from_timing(mnist_subset):
         k: v for k, v in second.items() if k not in timing}
 
 
+def test_shape_rows_keep_the_first_three_and_last_two_batches_of_a_long_epoch():
+    rows = batching.shape_rows(batching.loader_batch_shapes(SimpleDataset(n=100), 8))
+    assert [row["iteration"] for row in rows] == ["1", "2", "3", "…", "12", "13"]
+    assert [row["x.shape"] for row in rows] == ["[8, 1]"] * 3 + ["…", "[8, 1]", "[4, 1]"]
+    short = batching.shape_rows(batching.loader_batch_shapes(SimpleDataset(n=10), 4))
+    assert [row["x.shape"] for row in short] == ["[4, 1]", "[4, 1]", "[2, 1]"]
+
+
+def test_first_batch_columns_name_each_epoch_and_differ_between_epochs():
+    columns = batching.first_batch_columns(SimpleDataset(n=100), batch_size=8, epochs=2)
+    first, second = columns["epoch 1, first batch y"], columns["epoch 2, first batch y"]
+    assert len(first) == len(second) == 8 and first != second
+    targets = {round(value, 2) for value in SimpleDataset(n=100).y.flatten().tolist()}
+    assert set(first) <= targets
+
+
+def test_naive_batches_forget_the_partial_batch_and_keep_the_order():
+    x = SimpleDataset(n=100).x
+    batches = batching.naive_batches(x, 8)
+    assert len(batches) == 12 == batching.iterations_per_epoch(100, 8, drop_last=True)
+    assert torch.equal(torch.cat(batches), x[:96])  # the last 4 samples are never seen
+    assert all(torch.equal(a, b) for a, b in zip(batches, batching.naive_batches(x, 8)))
+
+
 def test_fastest_picks_the_row_with_the_most_samples_per_second():
     rows = [{"batch size": 8, "samples / s": 900.0}, {"batch size": 64, "samples / s": 2500.0},
             {"batch size": 512, "samples / s": 1800.0}]
@@ -243,6 +288,28 @@ def test_source_diff_of_a_function_with_itself_marks_nothing():
     assert all(line.startswith("  ")
                for line in batching.source_diff(loops.train_on_tensors,
                                                 loops.train_on_tensors).splitlines())
+
+
+def test_race_both_ways_trains_both_settings_and_ranges_each_batch():
+    dataset = SortedDataset(n=128)
+    losses, ranges = batching.race_both_ways(dataset, epochs=2, range_batch_size=32)
+    assert list(losses) == ["shuffle=False", "shuffle=True"]
+    assert [len(values) for values in losses.values()] == [2 * 4, 2 * 4]
+    assert losses["shuffle=True"] == batching.shuffle_race(dataset, shuffle=True, epochs=2)
+    narrow, wide = ranges.values()
+    assert len(narrow) == len(wide) == 4
+    # sorted targets, no shuffle: each batch covers only its quarter of the range
+    assert max(high - low for low, high in narrow) < min(high - low for low, high in wide)
+    assert [low for low, _ in narrow] == sorted(low for low, _ in narrow)
+
+
+def test_first_epochs_is_the_prefix_a_shorter_race_would_train():
+    dataset = SortedDataset(n=128)
+    long, _ = batching.race_both_ways(dataset, epochs=5)
+    short = batching.first_epochs(long, 3, trained_epochs=5)
+    for shuffle in (False, True):
+        assert short[f"shuffle={shuffle}"] == batching.shuffle_race(dataset, shuffle=shuffle,
+                                                                    epochs=3)
 
 
 def test_a_shorter_shuffle_race_is_the_start_of_a_longer_one():

@@ -39,3 +39,25 @@ def test_train_and_test_equals_the_engines_fit_on_real_mnist(data_dir, one_torch
         assert page_row["test_accuracy"] == engine_row["test_accuracy"]
         assert page_row["train_loss"] == pytest.approx(engine_row["train_loss"], rel=1e-6)
     assert page_history[-1]["test_accuracy"] > 0.85
+
+
+def test_run_both_loops_trains_both_ways_to_w_2_b_1_and_judges_both_on_all_points():
+    from course.concepts.teaching_datasets import SimpleDataset
+
+    results = loops.run_both_loops(SimpleDataset(n=100))
+    assert list(results) == ["raw tensors", "DataLoader"]
+    assert [row["updates"] for row in results.values()] == [200, 20 * 13]
+    for row in results.values():
+        assert row["loss on all 100 points"] == pytest.approx(0.01, abs=0.01)  # noise variance
+        assert row["w"] == pytest.approx(2.0, abs=0.1) and row["b"] == pytest.approx(1.0, abs=0.1)
+    assert results == loops.run_both_loops(SimpleDataset(n=100))  # seeded: same numbers again
+
+
+def test_run_both_loops_starts_both_from_the_same_weights():
+    from course.concepts.teaching_datasets import SimpleDataset
+
+    untrained = loops.run_both_loops(SimpleDataset(n=100), lr=0.0)  # lr 0: nothing moves
+    torch.manual_seed(0)
+    start = torch.nn.Linear(1, 1)
+    for row in untrained.values():
+        assert (row["w"], row["b"]) == (round(start.weight.item(), 3), round(start.bias.item(), 3))

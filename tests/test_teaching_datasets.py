@@ -9,13 +9,15 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
-from course.concepts import loops
+from course.concepts import batching, loops, torchvision_mnist
 from course.concepts.teaching_datasets import (
     BrokenDataset,
     FixedBrokenDataset,
     LazyImageDataset,
     SimpleDataset,
     SortedDataset,
+    collation_error,
+    lazy_demo,
     write_image_folder,
 )
 from course.engine import data
@@ -76,6 +78,14 @@ def test_fixed_broken_dataset_batches_to_uniform_image_shape():
     assert [tuple(images.shape) for images, _ in batches] == [(8, 1, 28, 28)] * 2
     labels = torch.cat([labels for _, labels in batches])
     assert torch.equal(labels, BrokenDataset().labels)
+
+
+def test_collation_error_reads_the_stack_message_and_none_once_fixed():
+    message = collation_error(BrokenDataset(), batch_size=8)
+    assert message.startswith("stack expects each tensor to be equal size")
+    assert "[1, 28, 28]" in message and "[1, 28, 27]" in message
+    assert collation_error(FixedBrokenDataset(), batch_size=8) is None
+    assert collation_error(BrokenDataset(), batch_size=3) is not None  # item 3 opens batch 2
 
 
 def test_fixed_broken_dataset_leaves_well_shaped_items_unchanged():
@@ -155,6 +165,18 @@ def test_lazy_dataset_opens_files_only_when_items_are_read(digit_folder, monkeyp
     assert len(opened) == 1 + 8
 
 
+def test_lazy_demo_writes_real_digits_and_batches_them_lazily(mnist_test):
+    text = lazy_demo(mnist_test.images[:32], mnist_test.labels[:32],
+                     transform=data.normalize_transform("mnist"))
+    first, second = (f"{int(mnist_test.labels[i])}_{i:04d}.png" for i in range(2))
+    lines = text.splitlines()
+    assert lines[0] == f"folder holds 32 files: {first}, {second}, …"
+    assert lines[1] == "len(lazy) → 32"
+    assert lines[2].startswith("first batch → images [8, 1, 28, 28], labels [")
+    labels = [int(v) for v in lines[2].split("labels [")[1].rstrip("]").split(", ")]
+    assert len(labels) == 8 and set(labels) <= set(mnist_test.labels[:32].tolist())
+
+
 # --- The training loop with and without a DataLoader --------------------------------------------
 
 def test_train_on_tensors_recovers_w_2_b_1():
@@ -181,27 +203,10 @@ def test_train_on_dataloader_recovers_w_2_b_1():
     assert loss < 0.05
 
 
-def marked_lines(function, other) -> list[str]:
-    lines = loops.marked_source(function, other).splitlines()
-    assert all(line[:2] in ("+ ", "  ") for line in lines)
-    return [line[2:].strip() for line in lines if line.startswith("+")]
-
-
-def test_marked_source_marks_only_the_def_and_the_dataloader_line():
-    assert marked_lines(loops.train_on_dataloader, loops.train_on_tensors) == [
-        "def train_on_dataloader(model, train_loader, loss_fn, optimizer, epochs):",
-        "for x, y in train_loader:",
-    ]
-
-
-def test_marked_source_of_the_tensor_loop_marks_only_its_def():
-    assert marked_lines(loops.train_on_tensors, loops.train_on_dataloader) == [
-        "def train_on_tensors(model, x, y, loss_fn, optimizer, epochs):",
-    ]
-
-
 @pytest.mark.parametrize("shown", [SimpleDataset, BrokenDataset, FixedBrokenDataset,
-                                   LazyImageDataset])
+                                   LazyImageDataset, lazy_demo, batching.loader_batch_shapes,
+                                   batching.naive_batches, loops.run_both_loops,
+                                   torchvision_mnist.load_mnist])
 def test_sources_the_page_shows_fit_a_900_px_window_without_wrapping(shown):
     """A wrapped line starts at column 0 and reads as dedented code."""
     import inspect

@@ -11,6 +11,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
+from course.engine import data
+
 
 def iterations_per_epoch(n: int, batch_size: int, drop_last: bool = False) -> int:
     """ceil(N / B) batches, or floor(N / B) when the partial last batch is dropped."""
@@ -26,12 +28,25 @@ def batch_sizes(n: int, batch_size: int, drop_last: bool = False) -> list[int]:
     return [batch_size] * full + ([rest] if rest and not drop_last else [])
 
 
-def loader_batch_shapes(dataset: Dataset, batch_size: int, shuffle: bool = False,
-                        drop_last: bool = False, seed: int = 0) -> list[tuple[list, list]]:
+def loader_batch_shapes(dataset, batch_size, shuffle=False, drop_last=False,
+                        seed=0):
     """Shapes of (inputs, targets) for every batch a real DataLoader yields."""
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=shuffle,
+                        drop_last=drop_last,
                         generator=torch.Generator().manual_seed(seed))
-    return [(list(x.shape), list(y.shape)) for x, y in loader]
+    shapes = []
+    for x, y in loader:
+        shapes.append((list(x.shape), list(y.shape)))
+    return shapes
+
+
+def shape_rows(shapes: list[tuple[list, list]], head: int = 3, tail: int = 2) -> list[dict]:
+    """Batch shapes as table rows; a long epoch keeps its first `head` and last `tail` batches."""
+    rows = [{"iteration": f"{i + 1:,}", "x.shape": str(x), "y.shape": str(y)}
+            for i, (x, y) in enumerate(shapes)]
+    if len(rows) > head + tail:
+        rows = [*rows[:head], {"iteration": "…", "x.shape": "…", "y.shape": "…"}, *rows[-tail:]]
+    return rows
 
 
 def first_batch_per_epoch(dataset: Dataset, batch_size: int, epochs: int = 2,
@@ -40,6 +55,12 @@ def first_batch_per_epoch(dataset: Dataset, batch_size: int, epochs: int = 2,
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=True,
                         generator=torch.Generator().manual_seed(seed))
     return [next(iter(loader))[1].flatten() for _ in range(epochs)]
+
+
+def first_batch_columns(dataset: Dataset, batch_size: int, epochs: int = 2) -> dict[str, list]:
+    """Each epoch's first-batch targets as a column, rounded to two decimals for reading."""
+    return {f"epoch {epoch + 1}, first batch y": [round(value, 2) for value in batch.tolist()]
+            for epoch, batch in enumerate(first_batch_per_epoch(dataset, batch_size, epochs))}
 
 
 def batch_target_ranges(dataset: Dataset, batch_size: int, shuffle: bool,
@@ -75,6 +96,40 @@ def shuffle_race(dataset: Dataset, shuffle: bool, epochs: int = 8, batch_size: i
             with torch.no_grad():
                 losses.append(loss_fn(model(everything_x), everything_y).item())
     return losses
+
+
+def race_both_ways(dataset: Dataset, epochs: int, range_batch_size: int = 32) -> tuple[dict, dict]:
+    """The shuffle race with and without shuffling, and each batch's target range both ways."""
+    losses = {f"shuffle={shuffle}": shuffle_race(dataset, shuffle=shuffle, epochs=epochs)
+              for shuffle in (False, True)}
+    ranges = {
+        "shuffle=False: each batch is a narrow slice": batch_target_ranges(
+            dataset, range_batch_size, shuffle=False),
+        "shuffle=True: each batch spans the range": batch_target_ranges(
+            dataset, range_batch_size, shuffle=True),
+    }
+    return losses, ranges
+
+
+def first_epochs(losses: dict[str, list[float]], epochs: int,
+                 trained_epochs: int) -> dict[str, list[float]]:
+    """The first `epochs` of a race trained for `trained_epochs`: same seed, so a true prefix."""
+    return {name: values[:epochs * len(values) // trained_epochs]
+            for name, values in losses.items()}
+
+
+def naive_batches(x, batch_size):
+    """The usual hand-rolled loop, to count what it gets wrong."""
+    batches = []
+    for i in range(len(x) // batch_size):  # forgets the partial batch
+        start = i * batch_size
+        batches.append(x[start:start + batch_size])  # same order every time
+    return batches
+
+
+def first_images(split, count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A split's first `count` images normalised as the loaders do, with their labels."""
+    return data.normalize_batch(split.images[:count], split.name), split.labels[:count]
 
 
 def mlp_for_images(seed: int = 0) -> nn.Module:
@@ -166,15 +221,17 @@ def batch_size_row(images: torch.Tensor, labels: torch.Tensor, batch_size: int,
     }
 
 
-def compare_batch_sizes(images: torch.Tensor, labels: torch.Tensor, sizes=(8, 64, 512),
-                        updates: int | None = None, seed: int = 0, progress=None) -> list[dict]:
-    """batch_size_row for each size on the same images; progress(fraction, text) after each."""
-    rows = []
-    for position, batch_size in enumerate(sizes):
-        rows.append(batch_size_row(images, labels, batch_size, updates, seed))
-        if progress:
-            progress((position + 1) / len(sizes), f"batch size {batch_size} done")
-    return rows
+def comparison_rows(rows: list[dict]) -> list[dict]:
+    """The rows for people: whole KB and samples/s, accuracies in percent, no per-epoch count."""
+    shown = []
+    for row in rows:
+        row = {key: value for key, value in row.items() if key != "updates per epoch"}
+        for key in ("activation memory (KB)", "samples / s"):
+            row[key] = round(row[key])
+        for key in ("train accuracy", "held-out accuracy", "gap (train − held-out)"):
+            row[key] = row[key] * 100
+        shown.append(row)
+    return shown
 
 
 def fastest(rows: list[dict]) -> dict:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import inspect
-
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 
 def train_on_tensors(model, x, y, loss_fn, optimizer, epochs):
@@ -27,6 +26,33 @@ def train_on_dataloader(model, train_loader, loss_fn, optimizer, epochs):
             loss.backward()
             optimizer.step()
     return loss.item()
+
+
+def run_both_loops(dataset, lr=0.05, full_batch_steps=200, loader_epochs=20,
+                   batch_size=8):
+    """A fresh nn.Linear trained each way, both judged alike: loss on all data."""
+    results = {}
+    for name in ("raw tensors", "DataLoader"):
+        torch.manual_seed(0)  # the same starting weights for both
+        model = nn.Linear(1, 1)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        if name == "raw tensors":
+            train_on_tensors(model, dataset.x, dataset.y, nn.MSELoss(), optimizer,
+                             full_batch_steps)
+            updates = full_batch_steps
+        else:
+            loader = DataLoader(dataset, batch_size=batch_size, shuffle=True,
+                                generator=torch.Generator().manual_seed(0))
+            train_on_dataloader(model, loader, nn.MSELoss(), optimizer,
+                                loader_epochs)
+            updates = loader_epochs * len(loader)
+        with torch.no_grad():
+            full_loss = nn.MSELoss()(model(dataset.x), dataset.y).item()
+        results[name] = {"updates": updates,
+                         f"loss on all {len(dataset)} points": round(full_loss, 4),
+                         "w": round(model.weight.item(), 3),
+                         "b": round(model.bias.item(), 3)}
+    return results
 
 
 def train_and_test(model, train_loader, test_loader, optimizer, epochs):
@@ -57,12 +83,3 @@ def train_and_test(model, train_loader, test_loader, optimizer, epochs):
                         "train_accuracy": correct / seen,
                         "test_accuracy": test_correct / test_seen})
     return history
-
-
-def marked_source(function, other, marker: str = "+") -> str:
-    """The function's source as a diff: `marker` on lines the other function does not have."""
-    theirs = {line.strip() for line in inspect.getsource(other).splitlines()}
-    marked = []
-    for line in inspect.getsource(function).splitlines():
-        marked.append(f"{' ' if line.strip() in theirs else marker} {line}")
-    return "\n".join(marked)

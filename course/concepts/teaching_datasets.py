@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import torch
 from PIL import Image
-from torch.utils.data import Dataset
+from torch.utils.data import DataLoader, Dataset
 
 
 class SimpleDataset(Dataset):
@@ -87,3 +88,28 @@ def write_image_folder(images: torch.Tensor, labels: torch.Tensor, folder) -> li
         Image.fromarray(image.numpy()).save(path)
         paths.append(path)
     return paths
+
+
+def lazy_demo(images, labels, transform=None):
+    """Write the digits as PNG files, load them lazily, describe the first batch."""
+    with tempfile.TemporaryDirectory(prefix="lazy-mnist-") as folder:
+        paths = write_image_folder(images, labels, folder)
+        lazy = LazyImageDataset(folder, transform=transform)
+        loader = DataLoader(lazy, batch_size=8, shuffle=True,
+                            generator=torch.Generator().manual_seed(0))
+        batch_images, batch_labels = next(iter(loader))
+        return (f"folder holds {len(paths)} files: "
+                f"{paths[0].name}, {paths[1].name}, …\n"
+                f"len(lazy) → {len(lazy)}\n"
+                f"first batch → images {list(batch_images.shape)}, "
+                f"labels {batch_labels.tolist()}")
+
+
+def collation_error(dataset: Dataset, batch_size: int = 8) -> str | None:
+    """The message torch.stack raises when one batch's items differ in shape, or None."""
+    try:
+        for _ in DataLoader(dataset, batch_size=batch_size):
+            pass
+    except RuntimeError as error:
+        return str(error)
+    return None
