@@ -8,7 +8,33 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-BLUE, ORANGE, GREEN, RED, GREY = "#3b6ea8", "#e07b39", "#3a9a5b", "#c8423b", "#9aa5b1"
+# Okabe & Ito's colour-blind-safe palette (https://jfly.uni-koeln.de/color/), the one palette of
+# every chart. Green and vermillion are darkened (same hue) because the gallery writes its labels
+# in them: 4.8:1 and more on the page and on white, as text needs. Colour is never the only
+# carrier of meaning: curves also differ by marker and dash, highlighted bars by hatching.
+BLUE, ORANGE, GREEN, RED = "#0072B2", "#E69F00", "#007A5A", "#B84F00"
+SKY, PURPLE, GREY = "#56B4E9", "#CC79A7", "#8C8C8C"
+PALETTE = [BLUE, ORANGE, GREEN, RED, PURPLE, SKY, GREY]
+# A second cue for each series beside its colour, in the same order as PALETTE.
+SYMBOLS = ["circle", "square", "diamond", "triangle-up", "cross", "x", "star"]
+DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot", "solid"]
+INK = "#0b131b"  # the theme's text colour (.streamlit/config.toml)
+HATCH = "/"  # the pattern that marks a highlighted bar as well as its colour
+
+
+def look(index: int) -> dict:
+    """Series `index`'s colour, marker and dash: three cues, so none depends on colour vision."""
+    return {"color": PALETTE[index % len(PALETTE)], "symbol": SYMBOLS[index % len(SYMBOLS)],
+            "dash": DASHES[index % len(DASHES)]}
+
+
+def _series_line(index: int, width: float = 2, points: int = 1) -> dict:
+    """Line and sparse markers for series `index` (at most 12 markers, so a long curve stays a line)."""
+    style = look(index)
+    return {"mode": "lines+markers",
+            "line": dict(color=style["color"], dash=style["dash"], width=width),
+            "marker": dict(symbol=style["symbol"], size=8, color=style["color"],
+                           maxdisplayed=0 if points <= 12 else 12)}
 
 
 def _tidy(figure: go.Figure, height: int = 320) -> go.Figure:
@@ -26,8 +52,9 @@ def batch_size_bars(sizes: list[int], batch_size: int, shown: int = 200) -> go.F
     else:
         iterations = list(range(1, total + 1))
     colors = [BLUE if size == batch_size else ORANGE for size in sizes]
+    hatches = ["" if size == batch_size else HATCH for size in sizes]
     figure = go.Figure(go.Bar(x=list(range(1, len(sizes) + 1)), y=sizes, marker_color=colors,
-                              customdata=iterations,
+                              marker_pattern_shape=hatches, customdata=iterations,
                               hovertemplate="iteration %{customdata:,}: %{y:,} samples<extra></extra>"))
     title = f"{total:,} iterations in one epoch"
     if total > shown:
@@ -53,28 +80,49 @@ def batch_ranges(ranges: dict[str, list[tuple[float, float]]]) -> go.Figure:
     return _tidy(figure, 300)
 
 
-def log_ticks(values: list[float], steps: tuple[int, ...] = (1, 2, 5)) -> list[float]:
-    """`steps` times each power of ten that falls inside the values' range."""
-    low, high = min(values), max(values)
-    ticks = []
-    for power in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
-        ticks += [m * 10.0 ** power for m in steps if low <= m * 10.0 ** power <= high]
-    return ticks
+def log_ticks(values: list[float], steps: tuple[int, ...] | None = None) -> list[float]:
+    """Where a log axis gets its ticks: 1, 2 and 5 of each decade inside the values' range when it
+    spans at most three decades; over more, every power of ten from the one below the smallest
+    value to the one above the largest (plotly leaves out ticks beyond its axis range)."""
+    positive = [v for v in values if v > 0 and math.isfinite(v)]
+    if not positive:
+        return []
+    low, high = min(positive), max(positive)
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    steps = steps or ((1, 2, 5) if last - first <= 3 else (1,))
+    ticks = [m * 10.0 ** power for power in range(first, last + 1) for m in steps]
+    return ticks if steps == (1,) else [t for t in ticks if low <= t <= high]
+
+
+def log_tick_text(value: float) -> str:
+    """A log tick in full (1,000,000; 0.05) down to 0.0001, smaller as 10⁻⁹ (never "1e-09"):
+    plotly's default labels 0.5, 5 and 50 all "5"."""
+    if value >= 1:
+        return f"{value:,.0f}"
+    if value >= 1e-4:
+        return f"{value:g}"
+    mantissa, exponent = f"{value:.0e}".split("e")
+    power = "10" + str(int(exponent)).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return power if mantissa == "1" else f"{mantissa}·{power}"
+
+
+def log_axis(values: list[float], steps: tuple[int, ...] | None = None) -> dict:
+    """Keyword arguments for update_yaxes: a log axis with log_ticks written by log_tick_text."""
+    ticks = log_ticks(values, steps)
+    return {"type": "log", "tickvals": ticks, "ticktext": [log_tick_text(t) for t in ticks]}
 
 
 def curves(series: dict[str, list[float]], x_title: str = "training step",
            y_title: str = "loss", log_y: bool = False, title: str | None = None) -> go.Figure:
     """Several named curves overlaid on one plot; the legend sits below it, clear of the title."""
     figure = go.Figure()
-    palette = [ORANGE, BLUE, GREEN, RED, GREY]
     for index, (name, values) in enumerate(series.items()):
         figure.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, name=name,
-                                    mode="lines", line=dict(color=palette[index % len(palette)])))
+                                    **_series_line(index, points=len(values))))
     figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title,
                          legend=dict(orientation="h", y=-0.22, yanchor="top", x=0))
-    if log_y:  # plotly labels 0.5, 5 and 50 all "5" by default: write every tick out in full
-        ticks = log_ticks([v for values in series.values() for v in values if v > 0])
-        figure.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+    if log_y:
+        figure.update_yaxes(**log_axis([v for values in series.values() for v in values]))
     figure = _tidy(figure, 380)
     figure.update_layout(margin=dict(b=70))
     return figure
@@ -98,9 +146,8 @@ def pixel_histograms(before: torch.Tensor, after: torch.Tensor, bins: int = 50) 
                                 hovertemplate="pixel value ≈ %{x:.2f}: %{y:,} pixels<extra></extra>"),
                          row=1, col=column)
         figure.update_xaxes(title_text="pixel value", row=1, col=column)
-    ticks = log_ticks([1, tallest], steps=(1,))  # powers of ten only, written out in full
     figure.update_layout(bargap=0)
-    figure.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{t:,.0f}" for t in ticks])
+    figure.update_yaxes(**log_axis([1, tallest], steps=(1,)))  # powers of ten only
     figure.update_yaxes(title_text="pixels (log scale)", row=1, col=1)
     figure = _tidy(figure, 320)
     figure.update_layout(margin=dict(t=60))
@@ -120,9 +167,10 @@ def batch_size_comparison(rows: list[dict]) -> go.Figure:
                                 marker_color=color,
                                 hovertemplate=f"%{{x}}: %{{y:{fmt}}}<extra></extra>"),
                          row=index // 2 + 1, col=index % 2 + 1)
-    for metric, color in (("train accuracy", "#e8a09c"), ("held-out accuracy", RED)):
+    # Train and held-out in one hue, told apart by hatching (and by order: train first).
+    for metric, hatch in (("train accuracy", HATCH), ("held-out accuracy", "")):
         figure.add_trace(go.Bar(x=labels, y=[row[metric] for row in rows], name=metric,
-                                marker_color=color, showlegend=False,
+                                marker_color=RED, marker_pattern_shape=hatch, showlegend=False,
                                 hovertemplate=f"%{{x}} {metric}: %{{y:.1%}}<extra></extra>"),
                          row=2, col=2)
     figure.update_yaxes(tickformat=".0%", row=2, col=2)
@@ -132,34 +180,43 @@ def batch_size_comparison(rows: list[dict]) -> go.Figure:
 
 def history_curves(runs: dict[str, list[dict]]) -> go.Figure:
     """Loss and accuracy per epoch, train (dashed, open circles) and test (solid, filled
-    diamonds), for one or more runs: a one-epoch run still shows two different points."""
+    diamonds), for one or more runs: a one-epoch run still shows two different points. With
+    several runs, each test line ends in its run's name, so no run is known by colour alone."""
     figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
-    palette = [BLUE, ORANGE, GREEN, RED, GREY]
     for index, (name, history) in enumerate(runs.items()):
-        color = palette[index % len(palette)]
+        color = look(index)["color"]
         epochs = [row["epoch"] for row in history]
+        named_end = [""] * (len(epochs) - 1) + [name] if len(runs) > 1 else None
         for column, metric in enumerate(("loss", "accuracy"), start=1):
             for split, dash, symbol in (("train", "dash", "circle-open"),
                                         ("test", "solid", "diamond")):
                 values = [row.get(f"{split}_{metric}") for row in history]
+                labelled = split == "test" and named_end is not None
                 figure.add_trace(go.Scatter(
-                    x=epochs, y=values, mode="lines+markers", name=f"{name} · {split}",
+                    x=epochs, y=values, mode="lines+markers+text" if labelled else "lines+markers",
+                    name=f"{name} · {split}", text=named_end if labelled else None,
+                    textposition="middle right", textfont=dict(color=INK, size=11),
                     line=dict(color=color, dash=dash), legendgroup=name,
                     marker=dict(symbol=symbol, size=10 if split == "train" else 9,
                                 line=dict(width=2, color=color)),
-                    showlegend=column == 1), row=1, col=column)
-        figure.update_xaxes(title_text="epoch", dtick=1)
+                    cliponaxis=False, showlegend=column == 1), row=1, col=column)
+    figure.update_xaxes(title_text="epoch", dtick=1)
+    if len(runs) > 1:  # room on the right for the names
+        epochs = [row["epoch"] for history in runs.values() for row in history] or [1]
+        figure.update_xaxes(range=[min(epochs) - 0.3, max(epochs) + 0.9])
     figure.update_layout(legend=dict(orientation="h", y=-0.25, x=0))
     return _tidy(figure, 360)
 
 
 def probability_bars(probabilities, true_class: int | None = None,
                      class_names: list[str] | None = None) -> go.Figure:
-    """One bar per class; the true class in green, the others in blue."""
+    """One bar per class; the true class in green and hatched, the others in blue."""
     values = [float(p) for p in probabilities]
     names = class_names or [str(i) for i in range(len(values))]
     colors = [GREEN if i == true_class else BLUE for i in range(len(values))]
+    hatches = [HATCH if i == true_class else "" for i in range(len(values))]
     figure = go.Figure(go.Bar(x=names, y=values, marker_color=colors,
+                              marker_pattern_shape=hatches,
                               text=[f"{v:.2f}" for v in values], textposition="outside"))
     figure.update_layout(yaxis_range=[0, 1.12], yaxis_title="probability", xaxis_title="class",
                          xaxis_type="category")
@@ -181,7 +238,7 @@ def confusion_heatmap(matrix: torch.Tensor, class_names: list[str]) -> go.Figure
             ys.append(t)
             texts.append(str(counts[t][p]))
             custom.append([t, p])
-            ink.append("white" if off_diagonal[t][p] > 0.5 * darkest else "#22303c")
+            ink.append("white" if off_diagonal[t][p] > 0.5 * darkest else INK)
     figure.add_trace(go.Scatter(
         x=xs, y=ys, mode="markers+text", text=texts, customdata=custom,
         marker=dict(size=26, opacity=0.01, color=GREY),
@@ -210,11 +267,10 @@ def per_class_bars(accuracies, class_names: list[str]) -> go.Figure:
 def sweep(series: dict[str, list[float]], x_key: str, x_title: str, y_title: str) -> go.Figure:
     """Curves over a shared x axis given under x_key."""
     figure = go.Figure()
-    palette = [BLUE, RED, GREEN, ORANGE]
     names = [name for name in series if name != x_key]
     for index, name in enumerate(names):
-        figure.add_trace(go.Scatter(x=series[x_key], y=series[name], name=name, mode="lines",
-                                    line=dict(color=palette[index % len(palette)], width=3)))
+        figure.add_trace(go.Scatter(x=series[x_key], y=series[name], name=name,
+                                    **_series_line(index, width=3, points=len(series[x_key]))))
     figure.update_layout(xaxis_title=x_title, yaxis_title=y_title,
                          legend=dict(orientation="h", y=1.15, x=0))
     return _tidy(figure, 320)
@@ -229,9 +285,9 @@ def step_curves(runs: list[dict], smoothing: float, log_y: bool = False) -> go.F
     from course.concepts.curves import debiased_ema
 
     figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
-    palette = [BLUE, ORANGE, GREEN, RED, GREY, "#7b5ea8"]
     for index, run in enumerate(runs):
-        color = palette[index % len(palette)]
+        style = look(index)
+        color = style["color"]
         steps = [point["step"] for point in run["steps"]]
         for column, metric in enumerate(("loss", "accuracy"), start=1):
             raw = [point[metric] for point in run["steps"]]
@@ -241,9 +297,11 @@ def step_curves(runs: list[dict], smoothing: float, log_y: bool = False) -> go.F
                                             line=dict(color=color, width=1), hoverinfo="skip",
                                             legendgroup=run["name"], showlegend=False),
                                  row=1, col=column)
-            figure.add_trace(go.Scatter(
-                x=steps, y=smoothed, mode="lines" if len(steps) > 1 else "markers",
-                name=f"{run['name']} · train", line=dict(color=color, width=2.5),
+            figure.add_trace(go.Scatter(  # each run its own marker, a few along its line
+                x=steps, y=smoothed, mode="lines+markers", name=f"{run['name']} · train",
+                line=dict(color=color, width=2.5),
+                marker=dict(symbol=style["symbol"], size=8, color=color,
+                            maxdisplayed=0 if len(steps) <= 12 else 12),
                 legendgroup=run["name"], showlegend=column == 1), row=1, col=column)
             band = run.get("band", {}).get(metric)
             if band:
@@ -261,8 +319,8 @@ def step_curves(runs: list[dict], smoothing: float, log_y: bool = False) -> go.F
                     x=[s for s, _ in test], y=[v for _, v in test], mode="markers+lines",
                     name=f"{run['name']} · test (per epoch)",
                     line=dict(color=color, dash="dot", width=1.5),
-                    marker=dict(symbol="diamond", size=9, color=color,
-                                line=dict(color="white", width=1)),
+                    marker=dict(symbol=style["symbol"], size=10, color="white",
+                                line=dict(color=color, width=2)),
                     legendgroup=run["name"], showlegend=column == 1), row=1, col=column)
     figure.update_xaxes(title_text="training step")
     if log_y:
@@ -296,8 +354,9 @@ def activation_bars(layers: dict[str, torch.Tensor], predicted: int | None = Non
         is_logits = name == "logits"
         colors = [GREEN if is_logits and i == predicted else (ORANGE if is_logits else BLUE)
                   for i in range(len(values))]
+        hatches = [HATCH if is_logits and i == predicted else "" for i in range(len(values))]
         figure.add_trace(go.Bar(x=list(range(len(values))), y=values, marker_color=colors,
-                                showlegend=False,
+                                marker_pattern_shape=hatches, showlegend=False,
                                 hovertemplate=("class" if is_logits else "unit")
                                 + " %{x}: %{y:.3f}<extra></extra>"), row=row, col=1)
         if is_logits:
@@ -318,13 +377,9 @@ def confused_pairs_bars(pairs: list[tuple[int, int, int]], class_names: list[str
 
 # ----------------------------------------------------------------------------- 2.2.3 debugging
 
-PALETTE = [BLUE, ORANGE, GREEN, RED, GREY, "#7b5ea8"]
-
 
 def gradient_norm_bars(norms: dict[str, float], title: str = "") -> go.Figure:
     """One bar per named parameter on a log scale: the pulse. NaN or infinite norms are red marks."""
-    import math
-
     names = list(norms)
     finite = [value if math.isfinite(value) and value > 0 else None for value in norms.values()]
     colors = [BLUE if name.endswith("weight") else GREY for name in names]
@@ -336,9 +391,9 @@ def gradient_norm_bars(norms: dict[str, float], title: str = "") -> go.Figure:
                                     text=["NaN"] * len(broken), textposition="top center",
                                     marker=dict(color=RED, size=12, symbol="x"), showlegend=False))
     figure.update_layout(title=title, xaxis_title="parameter (weights blue, biases grey)",
-                         yaxis_title="gradient norm (log scale)", yaxis_type="log",
+                         yaxis_title="gradient norm (log scale)",
                          xaxis_type="category", showlegend=False)
-    figure.update_yaxes(**_log_ticks([v for v in finite if v is not None]))
+    figure.update_yaxes(**log_axis([v for v in finite if v is not None]))
     return _tidy(figure, 330)
 
 
@@ -385,40 +440,14 @@ def scalar_curves(series: dict[str, list[tuple[int, float]]], y_title: str,
     figure = go.Figure()
     for index, (name, points) in enumerate(series.items()):
         figure.add_trace(go.Scatter(x=[step for step, _ in points], y=[value for _, value in points],
-                                    name=name, mode="lines+markers" if len(points) < 4 else "lines",
-                                    line=dict(color=PALETTE[index % len(PALETTE)], width=2)))
+                                    name=name, **_series_line(index, points=len(points))))
     figure.update_layout(title=title, xaxis_title="training step", yaxis_title=y_title,
                          legend=dict(orientation="h", y=-0.25, x=0))
     if fraction:
         figure.update_yaxes(range=[0, 1.02], tickformat=".0%")
     elif log_y:
-        figure.update_yaxes(type="log", **_log_ticks([v for points in series.values()
-                                                       for _, v in points]))
+        figure.update_yaxes(**log_axis([v for points in series.values() for _, v in points]))
     return _tidy(figure, 340)
-
-
-def _log_ticks(values: list[float]) -> dict:
-    """Ticks at 1, 2 and 5 of every decade the values span (only 1 over many decades), in full."""
-    import math
-
-    positive = [v for v in values if v > 0 and math.isfinite(v)]
-    if not positive:
-        return {}
-    low, high = math.floor(math.log10(min(positive))), math.ceil(math.log10(max(positive)))
-    steps = (1, 2, 5) if high - low <= 3 else (1,)
-    ticks = [m * 10.0 ** k for k in range(low, high + 1) for m in steps
-             if min(positive) / 2 <= m * 10.0 ** k <= max(positive) * 2 or steps == (1,)]
-
-    def text(value: float) -> str:  # 1,000,000 and 0.001 in full; smaller: 10⁻⁹, never "1e-09"
-        if value >= 1:
-            return f"{value:,.0f}"
-        if value >= 1e-4:
-            return f"{value:g}"
-        mantissa, exponent = f"{value:.0e}".split("e")
-        power = "10" + str(int(exponent)).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
-        return power if mantissa == "1" else f"{mantissa}·{power}"
-
-    return {"tickvals": ticks, "ticktext": [text(t) for t in ticks]}
 
 
 def small_percent(p: float) -> str:
@@ -431,13 +460,24 @@ def small_percent(p: float) -> str:
 # A gallery cell in image pixels: the 28×28 digit inside a coloured frame, a gap beside it and
 # a band below it for the label (plotly text, crisp at any zoom).
 _FRAME, _GAP, _LABEL_BAND = 2, 6, 18
-# The composed picture is a palette PNG (a third of the bytes of RGBA): 253 greys (a pixel moves
-# by at most 1/255), then the two frame colours and "transparent".
+# The composed picture is an indexed-colour PNG (a third of the bytes of RGBA): its colour table
+# holds 253 greys (a pixel moves by at most 1/255), then the two frame colours and "transparent".
 _GREYS = 253
-_PALETTE = [round(i * 255 / (_GREYS - 1)) for i in range(_GREYS) for _ in range(3)] + [
+_PNG_COLOUR_TABLE = [round(i * 255 / (_GREYS - 1)) for i in range(_GREYS) for _ in range(3)] + [
     int(colour[i:i + 2], 16) for colour in (GREEN, RED) for i in (1, 3, 5)] + [255, 255, 255]
 _FRAME_INDEX = {GREEN: _GREYS, RED: _GREYS + 1}
 _TRANSPARENT = _GREYS + 2
+
+
+def prediction_gallery_alt(labels: torch.Tensor, probabilities: torch.Tensor,
+                           indices: list[int], clickable: bool = False) -> str:
+    """The gallery in words for a screen reader: how many images, how many right and wrong."""
+    chosen = torch.as_tensor(indices, dtype=torch.long)
+    right = int((probabilities[chosen].argmax(dim=1) == labels[chosen]).sum()) if indices else 0
+    text = (f"{len(indices)} images with the model's prediction and confidence under each: "
+            f"{right} right (green frame), {len(indices) - right} wrong (red frame, with the "
+            "probability it gave the true class).")
+    return text + (" Click an image to inspect it." if clickable else "")
 
 
 def prediction_gallery(images: torch.Tensor, labels: torch.Tensor, probabilities: torch.Tensor,
@@ -486,7 +526,7 @@ def prediction_gallery(images: torch.Tensor, labels: torch.Tensor, probabilities
         hovers.append(hover)
     buffer = io.BytesIO()
     picture = Image.fromarray(grid.numpy(), "P")
-    picture.putpalette(_PALETTE)
+    picture.putpalette(_PNG_COLOUR_TABLE)
     picture.save(buffer, format="PNG", transparency=_TRANSPARENT)
     height, width = grid.shape[:2]
     outline = []

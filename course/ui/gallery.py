@@ -19,8 +19,9 @@ def prediction_gallery(images, labels, probabilities, indices, key: str, truth_w
     figure = figures.prediction_gallery(images, labels, probabilities, indices,
                                        truth_word=truth_word, picked=picked)
     config = {"displayModeBar": False}
+    alt = figures.prediction_gallery_alt(labels, probabilities, indices, on_pick is not None)
     if on_pick is None:
-        st.plotly_chart(figure, key=key, config=config)
+        st.plotly_chart(figure, key=key, config=config, alt=alt)
         return
 
     def clicked():
@@ -28,4 +29,5 @@ def prediction_gallery(images, labels, probabilities, indices, key: str, truth_w
         if points:  # a second click on the same thumbnail deselects it: nothing to do
             on_pick(int(points[0]["customdata"]))
 
-    st.plotly_chart(figure, key=key, config=config, on_select=clicked, selection_mode="points")
+    st.plotly_chart(figure, key=key, config=config, on_select=clicked, selection_mode="points",
+                    alt=alt)

@@ -58,16 +58,19 @@ def own_digit_section(model, model_name: str | None, key: str) -> None:
         side = max(height, width)  # pad to a square so a thin "1" is not stretched sideways
         top, left = (side - height) // 2, (side - width) // 2
         shown = torch.nn.functional.pad(shown, (left, side - width - left, top, side - height - top))
-        column.image(shown.numpy(), caption=name, width=90, clamp=True)
+        column.image(shown.numpy(), caption=name, width=90, clamp=True,
+                     alt=f"Your digit after the step “{name}”, {height}×{width} pixels")
     _small_drawing_warning(digits.ink_extent(dict(steps)["ink only"]), source == "Draw")
     if model is None:
         st.info("Train a model above and its prediction for your digit appears here.")
         return
     with torch.no_grad():
         probabilities = torch.softmax(model.eval()(steps[-1][1]), dim=1)[0]
-    st.plotly_chart(figures.probability_bars(probabilities), key=f"{key}.digit_probs")
-    st.markdown(f"The model says **{int(probabilities.argmax())}** with "
-                f"{float(probabilities.max()):.0%} confidence (model: {model_name}).")
+    guess, sure = int(probabilities.argmax()), float(probabilities.max())
+    st.plotly_chart(figures.probability_bars(probabilities), key=f"{key}.digit_probs",
+                    alt=f"Bar chart of the model's probability for each digit 0-9; the tallest "
+                        f"bar is {guess} at {sure:.0%}.")
+    st.markdown(f"The model says **{guess}** with {sure:.0%} confidence (model: {model_name}).")
 
 
 def _small_drawing_warning(extent: float, drawn: bool) -> None:
