@@ -10,9 +10,10 @@ from streamlit.testing.v1 import AppTest
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
 def runs_root(tmp_path_factory) -> Path:
-    """Every workspace of the module lives under its own temporary runs root."""
+    """Every workspace of the module lives under its own temporary runs root (autouse: an
+    answered check makes a workspace, and none may land in the user's real data folder)."""
     root = tmp_path_factory.mktemp("runs")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("COURSE_RUNS_DIR", str(root))
