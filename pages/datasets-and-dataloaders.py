@@ -288,8 +288,8 @@ def sample_grid(root: str) -> None:
 
 st.header("5. Real images: torchvision.datasets.MNIST")
 callouts.show_source(torchvision_mnist.load_mnist,
-                     "With `from torchvision import datasets, transforms`. `download=True` fetches "
-                     "the files only when they are not under `root` yet.")
+                     "Imports: `from torchvision import datasets, transforms`. `download=True` "
+                     "fetches the files only when they are not under `root` yet.")
 if datasets.split_or_error("mnist") is not None:
     train_data = normalized_mnist(root)
     image, label = train_data[0]

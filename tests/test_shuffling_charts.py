@@ -18,6 +18,7 @@ def test_race_and_ranges_give_each_setting_the_same_colour_and_a_second_cue():
     for setting in ("shuffle=False", "shuffle=True"):
         assert curves[setting].line.color == bars[setting].marker.color
         assert curves[setting].line.color == shuffling.LOOKS[setting]["color"]
+        assert curves[setting].marker.color in (None, curves[setting].line.color)
     assert curves["shuffle=False"].line.color != curves["shuffle=True"].line.color
     assert curves["shuffle=False"].line.dash != curves["shuffle=True"].line.dash
     assert bars["shuffle=False"].marker.pattern.shape != bars["shuffle=True"].marker.pattern.shape

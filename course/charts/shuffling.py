@@ -31,5 +31,7 @@ def race_figure(losses: dict[str, list[float]], samples: int) -> go.Figure:
                             title="Same model, same data, same seed: only shuffle differs")
     for trace in figure.data:
         style = look(trace.name)
-        trace.update(line_color=style["color"], line_dash=style["dash"])
+        # markers too: the curve's own markers must not keep another setting's colour
+        trace.update(line_color=style["color"], line_dash=style["dash"],
+                     marker_color=style["color"])
     return figure
