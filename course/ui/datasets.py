@@ -20,14 +20,23 @@ def _cached_split(name: str, train: bool, root: str):
 _missing_shown: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def missing_dataset(error: data.DatasetUnavailable) -> None:
-    """The full "dataset missing" message once per page run; later sections get one line."""
+def _missing_this_run() -> set:
+    """The datasets already found missing in this script run."""
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     this_run = getattr(get_script_run_ctx(), "parallel_coordinator", None)
-    shown = _missing_shown.setdefault(this_run, set()) if this_run is not None else set()
+    return _missing_shown.setdefault(this_run, set()) if this_run is not None else set()
+
+
+def _needs_too(name: str) -> None:
+    st.caption(f"📦 This part needs the {name} dataset too: see the message above.")
+
+
+def missing_dataset(error: data.DatasetUnavailable) -> None:
+    """The full "dataset missing" message once per page run; later sections get one line."""
+    shown = _missing_this_run()
     if error.name in shown:
-        st.caption(f"📦 This part needs the {error.name} dataset too: see the message above.")
+        _needs_too(error.name)
         return
     shown.add(error.name)
     st.error(data.unavailable_message(error.name, error.root, then="reload the page", markdown=True),
@@ -35,7 +44,11 @@ def missing_dataset(error: data.DatasetUnavailable) -> None:
 
 
 def split_or_error(name: str = "mnist", train: bool = True):
-    """The in-memory split, or None after showing the learner why it is missing."""
+    """The in-memory split, or None after showing the learner why it is missing. Found missing
+    once in a run, it is not looked for again (each look may try a download)."""
+    if name in _missing_this_run():
+        _needs_too(name)
+        return None
     try:
         return _cached_split(name, train, str(data.data_root()))
     except data.DatasetUnavailable as error:
