@@ -521,7 +521,7 @@ def gallery_filters(probs, matrix, cell) -> list[int]:
     if cell and filters[3].button("Clear cell filter", key="mnist.clear_cell"):
         # A new key for the matrix clears its remembered click: the whole page reruns.
         st.session_state["mnist.cell_clears"] = st.session_state.get("mnist.cell_clears", 0) + 1
-        st.rerun()
+        widgets.refresh_page()
     indices = evaluation.gallery_indices(
         probs, test_split.labels, count=24, mistakes_only=mistakes_only,
         most_confident_mistakes=confident_first, seed=st.session_state.get("mnist.seed", 0),

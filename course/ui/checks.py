@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from course.runs import progress
+from course.ui import widgets
 from course.ui.panel import current_workspace
 
 # What a check keeps in session state, by suffix: its answer, why the last click showed nothing,
@@ -83,7 +84,7 @@ def check_number(key: str, question: str, answer: float, explanation: str,
                  f"Not quite: the answer is {answer:,.10g}. {explanation}",
                  "Type a number first: predicting is the point.")
     if unlocks and answered(key) and not before:
-        st.rerun()  # the page shows what waited for this answer
+        widgets.refresh_page()  # the page shows what waited for this answer
 
 
 def _verdict(key: str, is_right, right: str, wrong: str, empty: str) -> None:
@@ -118,4 +119,4 @@ def check_choice(key: str, question: str, options: list[str], answer: int,
                  f"Right. {explanation}", f"Not quite: “{options[answer]}”. {explanation}",
                  "Pick an answer first: predicting is the point.")
     if unlocks and answered(key) and not before:
-        st.rerun()  # the page shows what waited for this answer
+        widgets.refresh_page()  # the page shows what waited for this answer

@@ -1,12 +1,10 @@
 """Live curves read back from runs' TensorBoard event files: TensorBoard's Scalars tab, drawn in
 the page (TensorBoard's own server cannot be reached on Streamlit Cloud).
 
-`event_curves` draws them and keeps polling while a run trains; `poll` is that rule on its own.
+`event_curves` draws them and keeps polling while a run trains (widgets.poll).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import streamlit as st
 
@@ -14,31 +12,15 @@ from course.charts import figures
 from course.concepts import diagnostics
 from course.engine.train import RunConfig
 from course.runs import recorder, workspace
-from course.ui import panel
+from course.ui import panel, widgets
 
 FRACTION_TAGS = ("accuracy/", "dead_relu/")  # shares between 0 and 1: drawn on a 0-100% axis
 
 
-def poll(draw: Callable[[], bool], training: bool) -> None:
-    """Draw once; while something trains, redraw every POLL_SECONDS until draw() says it ended.
-
-    The one rule for a page that watches runs: the fragment polls only while a run trains, and
-    when the last one ends a single full rerun draws the page at rest, so the polling stops."""
-
-    @st.fragment(run_every=panel.POLL_SECONDS)
-    def live() -> None:
-        if not draw():
-            st.rerun()
-
-    if training:
-        live()
-    else:
-        draw()
-
-
 def section_runs(space: workspace.Workspace, configs: dict[str, RunConfig]) -> dict[str, str]:
-    """Each named config's run in the workspace: the one its Train button reuses (panel.twin_run)."""
-    found = {name: panel.twin_run(space, config) for name, config in configs.items()}
+    """Each named config's run in the workspace: the one its Train button reuses, else the newest
+    with these settings (stopped or failed: its curves so far still tell something)."""
+    found = {name: panel.latest_run(space, config) for name, config in configs.items()}
     return {name: run_id for name, run_id in found.items() if run_id}
 
 
@@ -85,4 +67,4 @@ def event_curves(space: workspace.Workspace, runs: dict[str, str], tags: list[st
             column.plotly_chart(figure, key=f"{key}.{tag}")
         return any(state in panel.BUSY_STATES for state in states.values())
 
-    poll(draw, any(run_state(space, run_id) in panel.BUSY_STATES for run_id in runs.values()))
+    widgets.poll(draw, any(run_state(space, run_id) in panel.BUSY_STATES for run_id in runs.values()))

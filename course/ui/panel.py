@@ -23,7 +23,7 @@ from course.engine.train import RunConfig, differences
 from course.runs import jobs, run_files, workspace
 from course.ui import widgets
 
-POLL_SECONDS = 2.0  # four polling pages at 1 s cost the server ~0.6 cores; 2 s halves it
+POLL_SECONDS = widgets.POLL_SECONDS  # how often an active panel redraws
 WATCH_SECONDS = 5.0  # how soon an idle panel sees runs made in another tab on the same link
 SEED_REPEATS = 3
 SHOWN_RUNS = 6  # the newest runs; the rest wait in an expander (active runs always show)
@@ -149,6 +149,16 @@ def twin_run(space: workspace.Workspace, config: RunConfig) -> str | None:
                 and run_files.status(run_dir)["state"] in run_files.REUSABLE_STATES):
             return run_id
     return None
+
+
+def latest_run(space: workspace.Workspace, config: RunConfig) -> str | None:
+    """The run a section with these settings shows: the reusable twin, else the newest one with
+    exactly these settings in any state (a stopped or failed run keeps its curves so far)."""
+    twin = twin_run(space, config)
+    if twin:
+        return twin
+    same = [run_id for run_id in space.run_ids() if run_files.run_config(space.run_dir(run_id)) == config]
+    return same[-1] if same else None
 
 
 def _submit(space: workspace.Workspace, configs: list[RunConfig], key: str,
@@ -565,14 +575,8 @@ def run_view(space: workspace.Workspace, key: str) -> None:
             _seed_verdict(configs, runs, ids)
         return any(c["record"]["state"] in run_files.ACTIVE_STATES for c in runs)
 
-    @st.fragment(run_every=POLL_SECONDS)
-    def live():
-        draw()
-
-    if any(run_files.status(space.run_dir(r))["state"] in run_files.ACTIVE_STATES for r in ids):
-        live()
-    else:
-        draw()
+    widgets.poll(draw, any(run_files.status(space.run_dir(r))["state"] in run_files.ACTIVE_STATES
+                           for r in ids))
 
 
 def health_table(telemetry: dict) -> pd.DataFrame:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 
@@ -20,3 +22,24 @@ def refresh_page() -> None:
     page's trainer) waits for its next full run instead.
     """
     st.rerun(scope="app")
+
+
+POLL_SECONDS = 2.0  # four polling pages at 1 s cost the server ~0.6 cores; 2 s halves it
+
+
+def poll(draw: Callable[[], bool], training: bool) -> None:
+    """Draw once; while something trains, redraw every POLL_SECONDS until draw() says it ended.
+
+    The one rule for a section that watches runs: its fragment polls only while a run trains,
+    and when the last one ends a single refresh_page() draws the page at rest, so polling stops.
+    """
+
+    @st.fragment(run_every=POLL_SECONDS)
+    def live() -> None:
+        if not draw():
+            refresh_page()
+
+    if training:
+        live()
+    else:
+        draw()
