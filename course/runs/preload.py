@@ -29,6 +29,19 @@ try:
     jobs.warm_up()
 except Exception:  # noqa: BLE001 - a worker reports a missing or broken dataset when it trains
     pass
+
+
+def first_optimizer_step() -> None:
+    """One fused-Adam step on a toy model, here once: an optimizer's first step imports
+    torch._dynamo (about 1.4 s of CPU), which every forked worker would otherwise repeat before
+    its run's first batch (today torchvision happens to import it first)."""
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)  # as train.adam
+    model(torch.zeros(1, 2)).sum().backward()
+    optimizer.step()
+
+
+first_optimizer_step()
 # Python's garbage collector writes to every object it scans, which would copy these shared
 # pages into each worker one by one; frozen objects are never scanned.
 gc.freeze()
