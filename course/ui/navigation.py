@@ -36,3 +36,25 @@ def replace_app_heading() -> None:
     heading = st.session_state.pop("app.heading", None)
     if heading is not None:
         heading.empty()
+
+
+SLOW_PAGE_SECONDS = 1.0  # longer than this without a word, and a page looks broken
+FIRST_VISIT_NOTICE = ("Loading PyTorch and the data for this page's first visit since the server "
+                      "started: a few seconds…")
+
+
+@st.cache_resource
+def page_seconds() -> dict[str, float]:
+    """Each page's last run on entering it, in seconds, on this server (shared, only numbers)."""
+    return {}
+
+
+def loading_notice(slug: str, seconds: dict[str, float]) -> str | None:
+    """What a learner entering the page reads while it runs: the first visit's notice, a shorter
+    one where the page took over a second last time (e.g. while runs train), else nothing (a
+    notice that flashes for a fraction of a second only distracts)."""
+    if slug not in seconds:
+        return FIRST_VISIT_NOTICE
+    if seconds[slug] > SLOW_PAGE_SECONDS:
+        return f"Loading this page: it took {seconds[slug]:.0f} s last time…"
+    return None
