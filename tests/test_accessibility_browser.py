@@ -25,20 +25,24 @@ PAGES = ["/", "/datasets-and-dataloaders", "/mnist-project", "/debugging-and-vis
 SERIOUS = {"serious", "critical"}
 
 
+EVERY_PAGE = "*"
+
+
 @dataclass(frozen=True)
 class Known:
-    page: str
+    page: str  # or EVERY_PAGE
     rule: str
     selector: str  # what every listed element matches
-    count: int  # at most this many
+    count: int | None  # at most this many; None: any number (one cause, however many panels)
     reason: str
 
 
 KNOWN = [
-    Known("/mnist-project", "scrollable-region-focusable", '[data-testid="stCode"] > pre', 4,
+    Known(EVERY_PAGE, "scrollable-region-focusable", '[data-testid="stCode"] > pre', None,
           "Streamlit's frame: st.code gives its wrapper tabindex=0, not the <pre> inside that "
-          "scrolls a long line sideways, and no st.code parameter changes that. Chromium (130+) "
-          "and Firefox make such a scroller a tab stop themselves: "
+          "scrolls a long line sideways, and no st.code parameter changes that; how many panels "
+          "scroll depends on the window's width (3 at 1400 px, 15 at 900 px on 2026-12-02). "
+          "Chromium (130+) and Firefox make such a scroller a tab stop themselves: "
           "test_a_code_panel_that_scrolls_is_reached_and_scrolled_by_keyboard proves it."),
     Known("/datasets-and-dataloaders", "image-alt", '[data-testid="stImageContainer"] > img', 2,
           "page fix pending: pages/datasets-and-dataloaders.py's two st.image calls (the 16 "
@@ -117,16 +121,20 @@ def is_known(page, found: dict, known: Known) -> bool:
 
 def unexplained(page, path: str, found: list[dict]) -> list[dict]:
     """The findings that KNOWN does not explain (each entry explains up to its count)."""
-    left = {known: known.count for known in KNOWN if known.page == path}
+    left = {known: known.count for known in KNOWN if known.page in (path, EVERY_PAGE)}
+    seen = set()
     extra = []
     for one in found:
-        match = next((known for known in left if left[known] and is_known(page, one, known)), None)
-        if match:
-            left[match] -= 1
-        else:
+        match = next((known for known in left
+                      if left[known] != 0 and is_known(page, one, known)), None)
+        if match is None:
             extra.append(one)
-    for known, unused in left.items():
-        if unused == known.count:
+            continue
+        seen.add(match)
+        if left[match] is not None:
+            left[match] -= 1
+    for known in left:
+        if known not in seen and known.page == path:
             warnings.warn(f"{path}: KNOWN {known.rule} no longer occurs: remove it", stacklevel=2)
     return extra
 
@@ -149,20 +157,23 @@ def test_page_has_no_serious_or_critical_axe_violation(context, a11y_url, path):
 
 def test_known_violations_name_a_page_and_a_reason():
     for known in KNOWN:
-        assert known.page in PAGES and known.count > 0 and len(known.reason) > 40, known
+        assert known.page in (*PAGES, EVERY_PAGE) and len(known.reason) > 40, known
+        assert known.count is None or known.count > 0, known
 
 
 SCROLLING_CODE = """() => [...document.querySelectorAll('[data-testid="stCode"] > pre')]
     .findIndex(pre => pre.scrollWidth > pre.clientWidth + 20)"""
 
 
-def test_a_code_panel_that_scrolls_is_reached_and_scrolled_by_keyboard(context, a11y_url):
+def test_a_code_panel_that_scrolls_is_reached_and_scrolled_by_keyboard(browser, a11y_url):
     """The listed scrollable-region-focusable: Tab from the code panel's wrapper lands on the
-    scrolling <pre> itself, and the arrow key scrolls it."""
-    page = open_page(context, a11y_url + "/mnist-project")
+    scrolling <pre> itself, and the arrow key scrolls it. At 900 px, where many panels scroll."""
+    narrow = browser.new_context(viewport={"width": 900, "height": 1000})
+    page = open_page(narrow, a11y_url + "/mnist-project")
     try:
+        open_every_expander(page)
         index = page.evaluate(SCROLLING_CODE)
-        assert index >= 0, "no code panel scrolls sideways at 1400 px: drop its KNOWN entry"
+        assert index >= 0, "no code panel scrolls sideways at 900 px: drop its KNOWN entry"
         panel = page.locator('[data-testid="stCode"]').nth(index)
         panel.scroll_into_view_if_needed()
         panel.focus()
@@ -171,11 +182,11 @@ def test_a_code_panel_that_scrolls_is_reached_and_scrolled_by_keyboard(context, 
             .querySelectorAll('[data-testid="stCode"] > pre')[i]""", index)
         for _ in range(5):
             page.keyboard.press("ArrowRight")
-        scrolled = page.evaluate("""(i) => document
-            .querySelectorAll('[data-testid="stCode"] > pre')[i].scrollLeft""", index)
-        assert scrolled > 0
+        page.wait_for_function("""(i) => document  // the browser scrolls smoothly: give it time
+            .querySelectorAll('[data-testid="stCode"] > pre')[i].scrollLeft > 0""", arg=index,
+                               timeout=5_000)
     finally:
-        page.close()
+        narrow.close()
 
 
 def tab_to(page, is_target: str, limit: int = 400) -> int:
