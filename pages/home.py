@@ -10,7 +10,7 @@ from course import lessons
 from course.engine import data
 from course.runs import progress
 from course.ui.lesson import known_workspace
-from course.ui.panel import plural
+from course.ui.widgets import plural
 
 replace_app_heading()
 st.title("PyTorch Course Lab")

@@ -16,18 +16,17 @@ import time
 from pathlib import Path
 
 from course import lessons
+from course.concepts import bugs
 from course.runs.run_files import CONFIG_FILE, read_json, write_json
 
 PROGRESS_FILE = "progress.json"
-LAB_BUGS = ("relu-on-logits", "zero-grad-misplaced", "no-eval", "sorted-data",
-            "softmax-before-ce", "same-batch")
 LESSON_CHECKS: dict[str, tuple[str, ...]] = {
     "datasets-and-dataloaders": ("dl.q_iterations", "dl.q_last_batch", "dl.q_shape",
                                  "dl.q_shuffle"),
     "mnist-project": ("mnist.q_logits",),
     # the bug lab asks one prediction per bug it can inject
     "debugging-and-visualization": ("debug.q_params",
-                                    *(f"debug.lab_check.{bug}" for bug in LAB_BUGS)),
+                                    *(f"debug.lab_check.{bug}" for bug in bugs.LAB_BUGS)),
 }
 
 

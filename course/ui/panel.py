@@ -22,6 +22,7 @@ from course.engine.models import MODEL_NAMES
 from course.engine.train import RunConfig, differences
 from course.runs import jobs, run_files, workspace
 from course.ui import widgets
+from course.ui.widgets import plural
 
 POLL_SECONDS = widgets.POLL_SECONDS  # how often an active panel redraws
 WATCH_SECONDS = 5.0  # how soon an idle panel sees runs made in another tab on the same link
@@ -46,9 +47,6 @@ SETTING_NAMES = {
 
 
 
-def plural(count: int, word: str) -> str:
-    """'1 run', '3 runs'."""
-    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
 
 
 # ----------------------------------------------------------------------------- the workspace

@@ -7,6 +7,11 @@ from collections.abc import Callable
 import streamlit as st
 
 
+def plural(count: int, word: str) -> str:
+    """'1 run', '3 runs'."""
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
 def nearest(options: list, value):
     """The option closest to value: a shared link's setting mapped onto a slider's stops."""
     return min(options, key=lambda option: abs(option - value))

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from course.engine.train import RunConfig
 from course.runs import run_files, workspace
-from course.ui import panel
+from course.ui import panel, widgets
 
 pytestmark = pytest.mark.slow
 
@@ -283,6 +283,6 @@ def test_a_well_formed_link_to_no_workspace_says_so_and_starts_a_new_one(data_di
 
 
 def test_plurals():
-    assert panel.plural(1, "run") == "1 run"
-    assert panel.plural(0, "epoch") == "0 epochs"
-    assert panel.plural(1_000, "run") == "1,000 runs"
+    assert widgets.plural(1, "run") == "1 run"
+    assert widgets.plural(0, "epoch") == "0 epochs"
+    assert widgets.plural(1_000, "run") == "1,000 runs"
