@@ -283,7 +283,8 @@ def mnist_grid(seed: int, root: str):
 def sample_grid(root: str) -> None:
     seed = bounded_number("Sample seed (change it for other images)", 0, 10_000, 0,
                           key="dl.grid_seed")
-    st.image(mnist_grid(seed, root), caption="16 random training images and their labels")
+    st.image(mnist_grid(seed, root), caption="16 random training images and their labels",
+             alt="A 4×4 grid of 16 random MNIST training digits, each labelled with its class")
 
 
 st.header("5. Real images: torchvision.datasets.MNIST")
@@ -320,7 +321,9 @@ def augmentation(root: str) -> None:
     augmenting = augmented_mnist(root)
     index = bounded_number("Image index", 0, len(augmenting) - 1, 0, key="dl.aug_index")
     views, untouched = torchvision_mnist.augmented_views(augmenting, index, accesses=6)
-    st.image(image_grid.compose(views, [f"access {i + 1}" for i in range(len(views))], columns=6))
+    st.image(image_grid.compose(views, [f"access {i + 1}" for i in range(len(views))], columns=6),
+             alt=f"Training image {index:,} as six accesses of the Dataset returned it, each "
+                 "augmented differently")
     st.markdown(f"Stored image unchanged after six accesses: **{untouched}**.")
 
 

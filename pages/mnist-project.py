@@ -485,6 +485,8 @@ def learned_templates(model):
                 "as in the layer": figures.diverging_image(interpret.tile(images), zoom=2)}
 
     st.image(per_model("templates", grid)[order], width=640,
+             alt="Each first-layer unit's 784 weights as a 28×28 image, red positive, blue "
+                 "negative",
              caption="Each square is one hidden unit's 784 weights as a 28×28 image, scaled by "
                      "its own largest weight: red pixels push the unit up, blue pixels push it "
                      "down, white ones are ignored.")
@@ -562,14 +564,19 @@ def gallery_and_inspector(model, probs, matrix, cell):
     predicted = int(layers["logits"].argmax())
     pictures = st.container(width=800).columns(3)  # as wide as the gallery, not the window
     pictures[0].image(test_split.images[index].numpy(), width="stretch", clamp=True,
-                      caption=f"test image {index:,}: true {int(labels[index])}")
+                      caption=f"test image {index:,}: true {int(labels[index])}",
+                      alt=f"Test image {index:,}, a handwritten {int(labels[index])}")
     pictures[1].image(figures.diverging_image(gradient, zoom=6), width="stretch",
-                      caption=f"saliency: ∂ logit {predicted} / ∂ pixel")
+                      caption=f"saliency: ∂ logit {predicted} / ∂ pixel",
+                      alt=f"Saliency map for logit {predicted}: which pixels raise it (red) or "
+                          "lower it (blue)")
     first = layers[next(iter(layers))]
     strongest = first.argsort(descending=True)[:8]
     pictures[2].image(figures.diverging_image(interpret.tile(interpret.templates(model)[strongest],
                                                             columns=4), zoom=3), width="stretch",
-                      caption="templates of the 8 most active first-layer units")
+                      caption="templates of the 8 most active first-layer units",
+                      alt="The weight images of the 8 first-layer units most active for this "
+                          "image")
     st.plotly_chart(figures.activation_bars(layers, predicted), key="mnist.activations")
     active = int((first > 0).sum())
     st.markdown(f"{active} of {len(first)} first-layer units are active (ReLU output above 0) "

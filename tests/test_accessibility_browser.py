@@ -44,9 +44,6 @@ KNOWN = [
           "scroll depends on the window's width (3 at 1400 px, 15 at 900 px on 2026-12-02). "
           "Chromium (130+) and Firefox make such a scroller a tab stop themselves: "
           "test_a_code_panel_that_scrolls_is_reached_and_scrolled_by_keyboard proves it."),
-    Known("/datasets-and-dataloaders", "image-alt", '[data-testid="stImageContainer"] > img', 2,
-          "page fix pending: pages/datasets-and-dataloaders.py's two st.image calls (the 16 "
-          "training images, the six accesses of one image) need alt= (Streamlit 1.67 has it)."),
 ]
 
 

@@ -39,7 +39,6 @@ def readable_code_colours() -> None:
 
 def show_source(obj, caption: str | None = None) -> None:
     """The code on screen is the code that runs: read it from the object itself."""
-    readable_code_colours()
     # Long lines scroll: wrapped back to column 0 they would look dedented.
     st.code(inspect.getsource(obj), language="python", wrap_lines=False)
     if caption:

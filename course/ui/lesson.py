@@ -6,7 +6,7 @@ import streamlit as st
 
 from course import lessons
 from course.runs import memory, progress, server, workspace
-from course.ui import checks
+from course.ui import callouts, checks
 from course.ui.navigation import replace_app_heading, use_app_navigation
 
 CURRENT_LESSON = "lesson.slug"  # checks and runs made on this page are counted in this lesson
@@ -37,6 +37,7 @@ def lesson_header(slug: str) -> lessons.Lesson:
         restore_progress(space, slug)
     module = lessons.module_of(lesson)
     replace_app_heading()
+    callouts.readable_code_colours()  # every lesson shows code: token colours that pass contrast
     st.caption(f"Module {module.label} · Lesson {lesson.code}")
     st.title(lesson.title)
     st.caption(" → ".join(f"“{step}”" for step in module.arc))
