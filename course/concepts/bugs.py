@@ -210,7 +210,7 @@ PUZZLE_TEST_IMAGES = 2_000
 
 
 def puzzle_reference() -> dict:
-    """The puzzle run's numbers, measured once by the worker (tests/test_bugs.py measures again)."""
+    """The puzzle run's numbers, measured once by the worker (tests/concepts/test_bugs.py measures again)."""
     return json.loads(PUZZLE_REFERENCE.read_text())
 
 

@@ -6,7 +6,7 @@ Runs are not copied into it: each run's config.json names the lesson it was made
 (run_files.create_run), so runs_made counts the workspace's runs of a lesson as they are now.
 
 A lesson's total is the checks its page declares in LESSON_CHECKS, so Home knows it before the
-learner has opened the page; tests/test_progress.py renders every page and fails when a page
+learner has opened the page; tests/runs/test_progress.py renders every page and fails when a page
 shows a check that is not declared here (add its key here when you add a check to a page).
 """
 

@@ -250,7 +250,7 @@ def test_complete_training_loop_is_shown_and_no_course_jargon(lesson):
     for line in ("model.train()", "for images, labels in train_loader:", "model.eval()",
                  "correct += (outputs.argmax(dim=1) == labels).sum().item()"):
         assert line in loop
-    # The setup on screen is a real function, pinned to the trainer's by tests/test_project_setup.
+    # The setup on screen is a real function, pinned to the trainer's by tests/concepts/test_project_setup.
     setup = next(c.value for c in lesson.code if c.value.startswith("def textbook_setup("))
     assert "optimizer = optim.Adam(model.parameters(), lr=1e-3)\n" in setup
     assert "optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)" in setup

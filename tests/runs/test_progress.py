@@ -48,7 +48,7 @@ def test_next_lesson_link_links_written_pages_and_names_the_rest():
 
 # ----------------------------------------------------------------------------- the record
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DATASETS = "datasets-and-dataloaders"
 SHAPE_RIGHT = "64 images, 1 channel (grayscale), 28×28 pixels"
 

@@ -10,7 +10,7 @@ import pytest
 
 from course.runs import memory
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # Eight threads (like eight sessions' scripts) each build and free 31 MB tensors, the size of
 # the normalised MNIST test set; the process then reports its resident memory in MB.

@@ -236,7 +236,7 @@ def test_page_without_data_shows_the_full_message_exactly_once(page, empty_root,
     from course.ui import datasets
 
     monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     monkeypatch.chdir(root)
     datasets._cached_split.clear()
     app = AppTest.from_file(str(root / "app.py"), default_timeout=120)
