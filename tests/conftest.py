@@ -92,9 +92,12 @@ def stop_server(process: subprocess.Popen) -> float:
 
 
 @pytest.fixture(scope="session")
-def app_url(data_dir):
+def app_url(data_dir, tmp_path_factory):
+    """One `streamlit run app.py` for every browser test that can share it (each Chromium
+    context is a new session, so a new workspace): a server costs a cold start of its own.
+    Runs go under a temporary root; tests that need another setting start their own server."""
     port = free_port()
-    process = start_app(port)
+    process = start_app(port, env={"COURSE_RUNS_DIR": str(tmp_path_factory.mktemp("app-runs"))})
     yield f"http://127.0.0.1:{port}"
     stop_server(process)
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.conftest import ARTIFACTS, free_port, start_app, stop_server
+from tests.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -16,12 +16,9 @@ TRAIN_TIMEOUT_MS = 240_000
 
 
 @pytest.fixture(scope="module")
-def debug_app_url(data_dir, tmp_path_factory):
-    runs = tmp_path_factory.mktemp("browser-runs")
-    port = free_port()
-    process = start_app(port, env={"COURSE_RUNS_DIR": str(runs)})
-    yield f"http://127.0.0.1:{port}"
-    stop_server(process)
+def debug_app_url(app_url):
+    """conftest's shared server: this module's context is a workspace of its own."""
+    return app_url
 
 
 @pytest.fixture(scope="module")

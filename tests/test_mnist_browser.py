@@ -3,7 +3,7 @@
 What only a real browser shows: the run's panel polling itself (`st.fragment(run_every=...)`)
 until the run finishes, the drawing canvas reaching the trained model, a click on a
 confusion-matrix cell filtering the gallery, and a click on a gallery image inspecting it.
-The server gets its own temporary runs root.
+It shares conftest's server, whose runs go under a temporary root.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.conftest import ARTIFACTS, draw_a_one, free_port, start_app, stop_server
+from tests.conftest import ARTIFACTS, draw_a_one
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -22,13 +22,10 @@ TRAIN_TIMEOUT_MS = 180_000
 
 
 @pytest.fixture(scope="module")
-def mnist_app_url(data_dir, tmp_path_factory):
-    """`streamlit run app.py` as conftest's app_url, but writing runs under a temporary root."""
-    runs = tmp_path_factory.mktemp("browser-runs")
-    port = free_port()
-    process = start_app(port, env={"COURSE_RUNS_DIR": str(runs)})
-    yield f"http://127.0.0.1:{port}"
-    stop_server(process)
+def mnist_app_url(app_url):
+    """conftest's shared server (runs under a temporary root): this module's context is a
+    workspace of its own."""
+    return app_url
 
 
 IDLE_FOR_A_SECOND = """() => {

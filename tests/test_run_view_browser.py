@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.conftest import ARTIFACTS, free_port, start_app, stop_server
+from tests.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -25,11 +25,9 @@ POINTS_IN_THE_LOSS_CHART = """() => {
 
 
 @pytest.fixture(scope="module")
-def app(data_dir, tmp_path_factory):
-    port = free_port()
-    process = start_app(port, env={"COURSE_RUNS_DIR": str(tmp_path_factory.mktemp("runs"))})
-    yield f"http://127.0.0.1:{port}"
-    stop_server(process)
+def app(app_url):
+    """conftest's shared server: this test's context is a workspace of its own."""
+    return app_url
 
 
 def test_a_run_draws_a_per_step_curve_while_it_trains(browser, app):
