@@ -3,6 +3,7 @@
     python benchmarks/bench_pages.py            # every page, 8 interactions each, 3 cold starts
     python benchmarks/bench_pages.py --short    # CI: 2 interactions per page, one cold start
     python benchmarks/bench_pages.py --pages mnist-project --interactions 20
+    python benchmarks/bench_pages.py --interactions 0 --cold-repeats 0 --while-training 3
 
 A real `streamlit run app.py` (its own port, COURSE_DATA_DIR from the environment, a temporary
 COURSE_RUNS_DIR) and a minimal page (a slider, a number input and a small plotly bar chart, in a
@@ -19,6 +20,10 @@ Per page:
   (the last script run ended and no fragment shows its skeleton any more); raw page-file names
   in the sidebar are counted meanwhile.
   Each cold start is paired with one of the minimal page's.
+- while training (--while-training N): a warm server (every page visited once), a new session
+  opens the page with no run training, then again while two runs train (two other sessions
+  pressed Train on the MNIST page, 15 epochs, and keep polling them), back to back, N times;
+  seconds to the title and to the whole page, as for a cold start.
 Targets (issue #10): median <= 300 ms and <= 1 MB per interaction; cold start: title <= 3 s,
 whole page <= 10 s, no raw file names. Times are printed, never judged by the exit status:
 the run fails (exit 1) only when a page shows a traceback (`stException`) or cannot be loaded.
@@ -30,7 +35,9 @@ from __future__ import annotations
 
 import argparse
 import base64
+import itertools
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -391,6 +398,77 @@ def cold_start(browser, serve, url: str, title: str) -> dict:
             tab.close()
 
 
+def page_load(browser, base: str, page: dict) -> dict:
+    """A new session opens the page: seconds from navigation to its title and to the whole page."""
+    tab = Tab(browser)
+    try:
+        tab.page.goto(f"{base}/{page['url']}", wait_until="commit")
+        tab.page.evaluate(f"window.__bench.wanted = {page['title']!r}")
+        tab.wait_until_rendered(page["title"])
+        log = tab.page.evaluate("window.__bench")
+        done = log["settled"] or [t for state, t in log["states"] if state == "notRunning"][-1]
+        return {"title": (log["title"] or done) / 1000, "full": done / 1000,
+                "tracebacks": tab.tracebacks}
+    finally:
+        tab.close()
+
+
+TRAINING = re.compile(r"epoch \d+ of 15 · step")
+
+
+def start_two_runs(trainers: list[Tab], base: str, seed: int) -> None:
+    """Each trainer session presses Train on a 15-epoch run (a new seed: never a twin) and
+    waits until its run trains; the tabs stay open, so their panels keep polling."""
+    for number, tab in enumerate(trainers):
+        tab.page.goto(f"{base}/mnist-project?epochs=15&seed={seed + number}",
+                      wait_until="commit")
+        tab.page.evaluate("window.__bench.wanted = 'Project: MNIST'")
+        tab.wait_until_rendered("Project: MNIST")
+        tab.page.get_by_role("button", name="Train").click()
+    for tab in trainers:
+        tab.page.get_by_text(TRAINING).first.wait_for(timeout=LOAD_TIMEOUT_MS)
+
+
+def stop_runs(trainers: list[Tab]) -> None:
+    """Stop every run the trainers started, so the next idle measurement is idle."""
+    for tab in trainers:  # the panel's "⏹️ Stop", not Streamlit's own "Stop" in its header
+        stop = tab.page.get_by_role("button", name="⏹️ Stop", exact=True)
+        if stop.count():
+            stop.first.click()
+        tab.page.get_by_text(re.compile("stopped after|finished after")).first.wait_for(
+            timeout=60_000)
+
+
+def while_training(browser, serve, pages: list[dict], repeats: int) -> dict[str, dict]:
+    """Each page opened by a new session on a warm server: idle, then while two runs train."""
+    measured = {page["slug"]: {"idle": [], "busy": [], "tracebacks": []} for page in pages}
+    with serve() as base:
+        for page in pages:  # every first visit (imports, data, the fork server) before timing
+            page_load(browser, base, page)
+        trainers = [Tab(browser), Tab(browser)]
+        seeds = itertools.count(100, 2)  # a new pair each time: a twin of a run would not start
+        try:
+            for _ in range(repeats):
+                for page in pages:
+                    idle = page_load(browser, base, page)
+                    start_two_runs(trainers, base, seed=next(seeds))
+                    busy = page_load(browser, base, page)
+                    still = sum(tab.page.get_by_text(TRAINING).count() > 0 for tab in trainers)
+                    stop_runs(trainers)
+                    row = measured[page["slug"]]
+                    row["idle"].append(idle)
+                    row["busy"].append(busy)
+                    row["tracebacks"] += idle["tracebacks"] + busy["tracebacks"]
+                    print(f"  while training, {page['slug']}: idle title {idle['title']:.1f} s, "
+                          f"whole {idle['full']:.1f} s; two runs training ({still} still at the "
+                          f"end) title {busy['title']:.1f} s, whole {busy['full']:.1f} s; load "
+                          f"{os.getloadavg()[0]:.1f}", flush=True)
+        finally:
+            for tab in trainers:
+                tab.close()
+    return measured
+
+
 # ----------------------------------------------------------------------------- report
 
 
@@ -413,10 +491,13 @@ def print_table(rows: list[list[str]]) -> None:
             print("  ".join("-" * width for width in widths))
 
 
-def report(results: dict[str, dict], cold: dict[str, list[dict]], minimal_cold: list[dict]) -> None:
+def report(results: dict[str, dict], cold: dict[str, list[dict]], minimal_cold: list[dict],
+           training: dict[str, dict] | None = None) -> None:
     rows = [["page", "n", "median ms (minimal)", "worst ms", "largest payload",
              "cold: title s (minimal)", "cold: whole page s", "raw names"]]
-    for slug, result in results.items():
+    nothing = {"times": [], "floor": [], "payloads": []}  # --interactions 0: cold starts only
+    for slug in dict.fromkeys([*results, *cold]):
+        result = results.get(slug, nothing)
         times, floor = result["times"], result["floor"]
         colds = cold.get(slug, [])
         rows.append([
@@ -431,6 +512,15 @@ def report(results: dict[str, dict], cold: dict[str, list[dict]], minimal_cold: 
         ])
     print()
     print_table(rows)
+    if training:
+        print()
+        print_table([["page opened", "n", "idle: title s", "idle: whole s",
+                      "two runs training: title s", "whole s"]] + [
+            [slug, str(len(row["busy"])), f"{median([m['title'] for m in row['idle']]):.1f}",
+             f"{median([m['full'] for m in row['idle']]):.1f}",
+             f"{median([m['title'] for m in row['busy']]):.1f}",
+             f"{median([m['full'] for m in row['busy']]):.1f}"]
+            for slug, row in training.items()])
     print(f"\ntargets: median <= {RERUN_MS} ms and <= {PAYLOAD_BYTES / 1e6:g} MB per interaction; "
           f"cold start: title <= {COLD_TITLE_S:g} s, whole page <= {COLD_FULL_S:g} s, no raw names."
           " The minimal page's figures were measured in the same run, interleaved.")
@@ -445,6 +535,8 @@ def parse_arguments(argv=None) -> argparse.Namespace:
                         help="interactions per page (default 8, 2 with --short)")
     parser.add_argument("--cold-repeats", type=int, default=None,
                         help="cold starts per page (default 3; --short: 1, first lesson page only)")
+    parser.add_argument("--while-training", type=int, default=0, metavar="N",
+                        help="each page opened N times idle and N times while two runs train")
     parser.add_argument("--ports", type=int, nargs=2, default=PORTS, help="app, minimal page")
     return parser.parse_args(argv)
 
@@ -454,7 +546,8 @@ def main(argv=None) -> int:
     if not os.environ.get("COURSE_DATA_DIR"):
         print("warning: COURSE_DATA_DIR is not set; pages without their dataset say so instead",
               file=sys.stderr)
-    cap = arguments.interactions or (2 if arguments.short else 8)
+    cap = arguments.interactions if arguments.interactions is not None else (
+        2 if arguments.short else 8)
     repeats = arguments.cold_repeats if arguments.cold_repeats is not None else (
         1 if arguments.short else 3)
     pages = pages_to_measure(arguments.pages)
@@ -484,22 +577,29 @@ def main(argv=None) -> int:
                       f"{measured['full']:.1f} s (minimal {minimal_cold[-1]['full']:.1f} s)"
                       f"{'; raw names ' + ', '.join(measured['raw']) if measured['raw'] else ''}",
                       flush=True)
+        training = {}
+        if arguments.while_training:
+            lesson_pages = [page for page in pages if page["slug"] != "home"]
+            training = while_training(browser, apps.app, lesson_pages, arguments.while_training)
+            failures += [f"{slug} while training: {text}" for slug, row in training.items()
+                         for text in row["tracebacks"]]
         results = {}
-        with apps.app() as app_url, apps.minimal() as minimal_url:
-            for page in pages:
-                try:
-                    results[page["slug"]] = result = interactions(browser, app_url, minimal_url,
-                                                                  page, cap)
-                except Exception as error:  # noqa: BLE001 - reported, and the run fails
-                    failures.append(f"{page['slug']}: {type(error).__name__}: {error}")
-                    continue
-                failures += [f"{page['slug']}: traceback {text}" for text in result["tracebacks"]]
-                shown = ", ".join(f"{label} {t:,.0f}" for label, t in
-                                  zip(result["labels"], result["times"])) or "no widgets"
-                floor = ", ".join(f"{t:,.0f}" for t in result["floor"]) or "-"
-                print(f"  {page['slug']}: {shown} ms (minimal {floor})", flush=True)
+        if cap:  # --interactions 0: cold starts and --while-training only
+            with apps.app() as app_url, apps.minimal() as minimal_url:
+                for page in pages:
+                    try:
+                        results[page["slug"]] = result = interactions(browser, app_url, minimal_url,
+                                                                      page, cap)
+                    except Exception as error:  # noqa: BLE001 - reported, and the run fails
+                        failures.append(f"{page['slug']}: {type(error).__name__}: {error}")
+                        continue
+                    failures += [f"{page['slug']}: traceback {text}" for text in result["tracebacks"]]
+                    shown = ", ".join(f"{label} {t:,.0f}" for label, t in
+                                      zip(result["labels"], result["times"])) or "no widgets"
+                    floor = ", ".join(f"{t:,.0f}" for t in result["floor"]) or "-"
+                    print(f"  {page['slug']}: {shown} ms (minimal {floor})", flush=True)
         browser.close()
-    report(results, cold, minimal_cold)
+    report(results, cold, minimal_cold, training)
     if failures:
         print(f"\n{len(failures)} failure(s):")
         for failure in failures:
