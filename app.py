@@ -1,8 +1,11 @@
 """PyTorch Course Lab: page configuration and navigation, nothing else."""
 
+import time
+
 import streamlit as st
 
 from course import lessons
+from course.ui import navigation
 
 st.set_page_config(page_title="PyTorch Course Lab", page_icon="🔥", layout="wide")
 
@@ -20,30 +23,29 @@ for module in lessons.MODULES:
         headings |= {lesson.slug: lesson.title for lesson in available}
 
 
-@st.cache_resource
-def pages_shown() -> set:
-    """Pages this server has rendered at least once (shared by every session, only grows)."""
-    return set()
-
-
 # On top, not in the sidebar: until a fresh server's first st.navigation call (a deep link runs
 # the page file directly), Streamlit lists pages/ in the sidebar by raw file name, so
 # .streamlit/config.toml hides the sidebar list.
 page = st.navigation(pages, position="top")
 slug = page.url_path or "home"  # the default page answers at "/" too
-first_visit = slug not in pages_shown()
-# Both placeholders on every run, filled on a first visit only: the page's elements then keep
-# their places from the first run to the next, so none is rebuilt (a focused slider keeps focus).
+entered = st.session_state.get("app.page") != slug  # a widget's rerun is not entering the page
+st.session_state["app.page"] = slug
+seconds = navigation.page_seconds()
+notice_text = navigation.loading_notice(slug, seconds) if entered else None
+# Both placeholders on every run, filled only while a slow page loads: the page's elements then
+# keep their places from one run to the next, so none is rebuilt (a focused slider keeps focus).
 heading, notice = st.empty(), st.empty()
-if first_visit:  # it imports PyTorch and loads data first: its title and a notice at once
-    st.session_state["app.heading"] = heading  # the page's header replaces it
-    heading.title(headings.get(slug, page.title))
-    notice.info("Loading PyTorch and the data for this page's first visit since the server "
-                "started: a few seconds…", icon="⏳")
+if notice_text:
+    if slug not in seconds:  # a first visit imports PyTorch and loads data: its title at once
+        st.session_state["app.heading"] = heading  # the page's header replaces it
+        heading.title(headings.get(slug, page.title))
+    notice.info(notice_text, icon="⏳")
+started = time.monotonic()
 try:
     page.run()
 finally:
-    if first_visit:
+    if entered:
+        seconds[slug] = time.monotonic() - started
+    if notice_text:
         notice.empty()
         st.session_state.pop("app.heading", heading).empty()
-        pages_shown().add(slug)

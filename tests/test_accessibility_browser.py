@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.conftest import ARTIFACTS, free_port, start_app, stop_server
+from tests.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -48,12 +48,9 @@ KNOWN = [
 
 
 @pytest.fixture(scope="module")
-def a11y_url(data_dir, tmp_path_factory):
-    """`streamlit run app.py` with its own runs folder (the keyboard test trains)."""
-    runs = tmp_path_factory.mktemp("a11y-runs")
-    process = start_app(port := free_port(), env={"COURSE_RUNS_DIR": str(runs)})
-    yield f"http://127.0.0.1:{port}"
-    stop_server(process)
+def a11y_url(app_url):
+    """The shared server (its runs under a temporary root: the keyboard test trains)."""
+    return app_url
 
 
 @pytest.fixture(scope="module")

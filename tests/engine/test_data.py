@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -307,3 +309,31 @@ def test_data_root_falls_back_to_home_cache_without_any_setting(tmp_path, monkey
     monkeypatch.setenv("HOME", str(tmp_path))
     assert data.data_root() == tmp_path / ".cache" / "pytorch-course-lab" / "data"
     assert data.dataset_status("mnist")["configured"] is False
+
+
+@pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
+@pytest.mark.parametrize("train", [True, False])
+def test_the_in_memory_split_is_exactly_what_torchvision_reads(real_root, name, train):
+    data._cached_split.cache_clear()
+    split = data.split_tensors(name, train, real_root)
+    reference = data.load_dataset(name, train=train, root=Path(real_root))
+    assert split.images.dtype == torch.uint8 and split.labels.dtype == torch.int64
+    assert torch.equal(split.images, reference.data)
+    assert torch.equal(split.labels, reference.targets)
+    assert data.CLASS_NAMES[name] == list(reference.classes) or name == "mnist"
+
+
+def test_reading_the_data_does_not_import_torchvision(real_root):
+    """torchvision loads torch._dynamo with it: 1.7 s a page that trains from memory never needs."""
+    code = ("import sys; from course.engine import data; "
+            f"data.split_tensors('mnist', False, {real_root!r}); "
+            "print('torchvision' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=Path(__file__).resolve().parents[2])
+    assert result.stdout.strip() == "False"
+
+
+def test_a_file_that_is_not_idx_is_refused(tmp_path):
+    (tmp_path / "bad").write_bytes(b"PK\x03\x04not an idx file")
+    with pytest.raises(ValueError, match="not an IDX file"):
+        data.read_idx(tmp_path / "bad")
