@@ -121,7 +121,20 @@ st.markdown(f"Confident-wrong costs **≈ {ratio:.0f}×** what confident-right c
             f"({metrics.loss_for_probability(0.01):.3f} / {metrics.loss_for_probability(0.95):.3f}): "
             "the ~90× difference that drives learning.")
 st.subheader("Why not MSE?")
-st.dataframe(pd.DataFrame(metrics.mse_versus_cross_entropy_rows()).round(4), hide_index=True)
+# Short headers (the full name in each header's tooltip): all seven columns fit at 900 px, so
+# the two the paragraph below compares, the losses and their pushes, are always in view.
+number = st.column_config.NumberColumn
+st.dataframe(pd.DataFrame(metrics.mse_versus_cross_entropy_rows()).round(4), hide_index=True,
+             width="stretch", column_config={
+                 "model output": st.column_config.TextColumn("output"),
+                 "p(true class 0)": number("p(true)", help="probability of the true class, 0"),
+                 "p(class 3)": number("p(3)", help="probability of the rival class, 3"),
+                 "MSE vs one-hot": number("MSE", help="MSE against the one-hot label"),
+                 "cross-entropy": number("CE", help="cross-entropy, −ln p(true)"),
+                 "MSE's push on the true logit": number(
+                     "MSE push", help="MSE's push on the true logit, |∂loss/∂z|"),
+                 "CE's push on the true logit": number(
+                     "CE push", help="cross-entropy's push on the true logit, 1 − p(true)")})
 st.markdown("Two problems, both visible in the table. MSE is **bounded**: as the wrong answer "
             "goes from confident to certain it grows only from 0.16 to 0.20, while cross-"
             "entropy climbs from 3.91 (−ln 0.02) to 6.91 and has no ceiling. And MSE's "
