@@ -27,7 +27,7 @@ from course.engine import data, models
 from course.runs import workspace
 from course.ui import canvas, datasets, panel
 from tests.pages.conftest import metric, open_lesson
-from tests.test_digits import png_claiming_size
+from tests.concepts.test_digits import png_claiming_size
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("runs_root")
