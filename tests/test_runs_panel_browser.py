@@ -137,3 +137,31 @@ def test_the_runs_panel_survives_real_clicks(browser, server):
         button(page, "⏹️ Stop").first.click()
     finally:
         page.close()
+
+
+def test_a_second_tab_on_the_same_link_sees_new_runs_without_a_reload(browser, server):
+    """An idle panel watches the workspace: a run made elsewhere on the link appears by itself."""
+    from course.engine.train import RunConfig
+    from course.runs import run_files, workspace
+
+    url, runs, log = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{url}/mnist-project", timeout=120_000)
+        page.get_by_role("button", name=re.compile("Train")).wait_for(timeout=120_000)
+        wait_for(lambda: "ws=" in page.url, 30, "the page's workspace link")
+        token = page.url.split("ws=")[1].split("&")[0]
+        space = workspace.Workspace(token, root=runs)
+        before = len(space.run_ids())
+        # what the other tab's Train leaves on disk: a new run folder, here already finished
+        folder = space.new_run_dir()
+        run_files.create_run(folder, RunConfig(epochs=1, seed=42), "made in another tab")
+        run_files.write_json(folder / run_files.STATUS_FILE, {
+            "state": "done", "updated": time.time(),
+            "history": [{"epoch": 1, "train_loss": 0.5, "train_accuracy": 0.9,
+                         "test_loss": 0.3, "test_accuracy": 0.91}]})
+        page.get_by_text("made in another tab").first.wait_for(timeout=30_000)
+        page.get_by_text(re.compile(f"used by {before + 1} run")).wait_for(timeout=30_000)
+        no_traceback(page, log)
+    finally:
+        page.close()
