@@ -136,6 +136,16 @@ def draw_a_one(page, canvas) -> None:
     page.mouse.up()
 
 
+# A page at rest: no script running and no element left stale, for a whole second.
+IDLE_FOR_A_SECOND = """() => {
+    const busy = document.querySelector('[data-testid="stStatusWidget"]')
+        || document.querySelector('[data-stale="true"]');
+    if (busy) { window.__idleSince = null; return false; }
+    window.__idleSince = window.__idleSince || Date.now();
+    return Date.now() - window.__idleSince > 1000;
+}"""
+
+
 def wait_for_script_to_finish(page, timeout_ms: int = 180_000) -> None:
     """Streamlit shows its status widget while a script run is in progress."""
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, IDLE_FOR_A_SECOND
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -60,13 +60,6 @@ def context(browser):
     context.close()
 
 
-IDLE_FOR_A_SECOND = """() => {
-    const busy = document.querySelector('[data-testid="stStatusWidget"]')
-        || document.querySelector('[data-stale="true"]');
-    if (busy) { window.__idleSince = null; return false; }
-    window.__idleSince = window.__idleSince || Date.now();
-    return Date.now() - window.__idleSince > 1000;
-}"""
 
 
 def open_page(context, url: str):

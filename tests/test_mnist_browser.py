@@ -14,7 +14,7 @@ import time
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.conftest import ARTIFACTS, draw_a_one
+from tests.conftest import ARTIFACTS, IDLE_FOR_A_SECOND, draw_a_one
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,13 +28,6 @@ def mnist_app_url(app_url):
     return app_url
 
 
-IDLE_FOR_A_SECOND = """() => {
-    const busy = document.querySelector('[data-testid="stStatusWidget"]')
-        || document.querySelector('[data-stale="true"]');
-    if (busy) { window.__idleSince = null; return false; }
-    window.__idleSince = window.__idleSince || Date.now();
-    return Date.now() - window.__idleSince > 1000;
-}"""
 
 
 def wait_until_idle(page) -> None:

@@ -13,6 +13,7 @@ from course import lessons
 from course.engine.train import RunConfig
 from course.runs import progress, run_files, workspace
 from course.ui import lesson as lesson_ui
+from tests.pages.conftest import open_lesson
 
 
 def test_next_lesson_follows_the_syllabus_and_ends_after_the_last():
@@ -117,16 +118,6 @@ def test_total_counts_declared_checks_and_any_answered_one_no_longer_declared():
 # ----------------------------------------------------------------------------- the pages
 
 
-def open_page(page: str, ws: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=180)
-    if ws is not None:
-        at.query_params["ws"] = ws
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
 def answer_two_checks(at: AppTest) -> str:
     """A right choice and a number wrong twice; returns the workspace the answers started."""
     at.radio(key="dl.q_shape.choice").set_value(SHAPE_RIGHT)
@@ -145,29 +136,29 @@ def verdicts(at: AppTest) -> list[str]:
 def test_answers_come_back_with_the_link_after_a_restart_and_stay_out_of_other_workspaces(
         data_dir, runs_root, monkeypatch):
     monkeypatch.chdir(PROJECT_ROOT)
-    token = answer_two_checks(open_page(f"pages/{DATASETS}.py"))
+    token = answer_two_checks(open_lesson(f"pages/{DATASETS}.py"))
     assert workspace.exists(token, runs_root)
     st.cache_data.clear()
     st.cache_resource.clear()  # what a server restart forgets; the record is on disk
-    back = open_page(f"pages/{DATASETS}.py", ws=token)
+    back = open_lesson(f"pages/{DATASETS}.py", ws=token)
     assert back.radio(key="dl.q_shape.choice").value == SHAPE_RIGHT
     assert back.number_input(key="dl.q_iterations.guess").value == 12
     shown = verdicts(back)
     assert any(v.startswith("Right. ") for v in shown)  # the shape check's verdict
     assert any(v.startswith("Not quite: the answer is 13.") for v in shown)
     assert back.session_state["dl.q_iterations.result"] == 12
-    other = open_page(f"pages/{DATASETS}.py")  # a new learner: no link, nothing answered
+    other = open_lesson(f"pages/{DATASETS}.py")  # a new learner: no link, nothing answered
     assert other.radio(key="dl.q_shape.choice").value is None
     assert not [v for v in verdicts(other) if v.startswith(("Right", "Not quite"))]
     stranger = new_space(runs_root)  # someone else's link: their (empty) record only
-    theirs = open_page(f"pages/{DATASETS}.py", ws=stranger.token)
+    theirs = open_lesson(f"pages/{DATASETS}.py", ws=stranger.token)
     assert theirs.number_input(key="dl.q_iterations.guess").value is None
     assert progress.answers(stranger.path, DATASETS) == {}
 
 
 def test_reset_forgets_this_lessons_answers_only(data_dir, runs_root, monkeypatch):
     monkeypatch.chdir(PROJECT_ROOT)
-    at = open_page(f"pages/{DATASETS}.py")
+    at = open_lesson(f"pages/{DATASETS}.py")
     token = answer_two_checks(at)
     space = workspace.Workspace(token, runs_root)
     progress.record_answer(space.path, "mnist-project", "mnist.q_logits", "Class 0", True)
@@ -180,7 +171,7 @@ def test_reset_forgets_this_lessons_answers_only(data_dir, runs_root, monkeypatc
     assert at.number_input(key="dl.q_iterations.guess").value is None
     assert not [v for v in verdicts(at) if v.startswith(("Right", "Not quite"))]
     assert "every check asks again" in at.toast[0].value
-    back = open_page(f"pages/{DATASETS}.py", ws=token)  # and the link brings nothing back
+    back = open_lesson(f"pages/{DATASETS}.py", ws=token)  # and the link brings nothing back
     assert back.radio(key="dl.q_shape.choice").value is None
 
 
@@ -219,7 +210,7 @@ def rendered_checks(at: AppTest) -> set[str]:
 def test_every_check_a_page_shows_is_declared_for_its_lesson(slug, data_dir, runs_root,
                                                              monkeypatch):
     monkeypatch.chdir(PROJECT_ROOT)
-    at = open_page(f"pages/{slug}.py")
+    at = open_lesson(f"pages/{slug}.py")
     shown = rendered_checks(at)
     if slug == "debugging-and-visualization":  # the bug lab asks one check per bug it offers
         offered = at.radio(key="debug.lab_bug").options  # shown with spaces for hyphens
