@@ -64,13 +64,17 @@ def warm_up() -> int:
     return os.getpid()
 
 
-def execute(run_dir: str, on_event=None) -> str:
+def execute(run_dir: str, on_event=None, data_root: str | None = None) -> str:
     """Train the run in run_dir to the end or until STOP appears; returns the final state.
 
     A run folder that already holds an epoch checkpoint continues from it (resume). Besides
     status.json the worker keeps per-step curves, a TensorBoard log with the network's health
-    readings (course.engine.telemetry) and the weights after every epoch.
+    readings (course.engine.telemetry) and the weights after every epoch. `data_root`: the data
+    folder the server uses now (a worker process started earlier may have another in its
+    environment, e.g. started while a page had no data).
     """
+    if data_root is not None:
+        os.environ["COURSE_DATA_DIR"] = data_root
     from course.concepts.bugs import bug_run
     from course.engine.data import DatasetUnavailable
     from course.engine.telemetry import Telemetry, initial_loss
@@ -246,13 +250,15 @@ class JobRunner:
             pass
 
     def submit(self, run_dir: Path) -> None:
+        from course.engine.data import data_root
+
         key = str(Path(run_dir).resolve())
         (Path(run_dir) / STOP_FILE).unlink(missing_ok=True)
         record = read_json(Path(run_dir) / STATUS_FILE)
         record.update(state="queued", submitted=time.time(), updated=time.time())
         write_json(Path(run_dir) / STATUS_FILE, record)
         with self.lock:
-            self.futures[key] = self.executor.submit(execute, key)
+            self.futures[key] = self.executor.submit(execute, key, None, str(data_root()))
 
     def is_tracked(self, run_dir: Path) -> bool:
         future = self.futures.get(str(Path(run_dir).resolve()))

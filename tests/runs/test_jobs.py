@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
 
@@ -372,3 +373,21 @@ def test_workers_never_run_the_apps_main_script(tmp_path, data_dir, monkeypatch)
         assert run_files.status(folder)["state"] == "done"
     finally:
         pool.shutdown()
+
+
+def test_a_run_trains_on_the_data_folder_the_server_uses_now(tmp_path, data_dir, monkeypatch):
+    """A worker process started while a page had no data keeps that in its environment: the run
+    is told the server's data folder at submit, and trains on it."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("COURSE_DATA_DIR", str(empty))  # the worker's stale environment
+    folder = new_run(tmp_path, "run", SMALL)
+    assert jobs.execute(str(folder), data_root=str(data_dir)) == "done"
+
+    monkeypatch.setenv("COURSE_DATA_DIR", str(data_dir))  # what the server sees at the click
+    pool = jobs.JobRunner(slots=1)
+    sent = []
+    monkeypatch.setattr(pool.executor, "submit", lambda *args: sent.append(args) or Future())
+    pool.submit(new_run(tmp_path, "queued", SMALL))
+    assert sent[0][0] is jobs.execute and sent[0][-1] == str(data_dir)
+    pool.shutdown()
