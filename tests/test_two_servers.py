@@ -79,7 +79,7 @@ def test_two_servers_share_one_runs_root(browser, data_dir, tmp_path):
             page.get_by_role("button", name="Train").click()
         deadline = time.monotonic() + RUN_SECONDS
         for page in pages:
-            page.get_by_text("finished after 1 epoch(s)").wait_for(
+            page.get_by_text("finished after 1 epoch").wait_for(
                 timeout=max(1, deadline - time.monotonic()) * 1000)
         for page in pages:
             exceptions = page.locator('[data-testid="stException"]')
@@ -108,7 +108,7 @@ def test_two_servers_share_one_runs_root(browser, data_dir, tmp_path):
         # Server B with server A's link: the run is found through the folder.
         page_b = pages[1]
         page_b.goto(f"{url_b}/mnist-project?ws={token_a}", wait_until="domcontentloaded")
-        page_b.get_by_text("finished after 1 epoch(s)").wait_for(timeout=PAGE_SECONDS * 1000)
+        page_b.get_by_text("finished after 1 epoch").wait_for(timeout=PAGE_SECONDS * 1000)
         wait_for_script_to_finish(page_b)
         assert token_of(page_b) == token_a
         picker = page_b.locator('[data-testid="stSelectbox"]').filter(has_text="Model to evaluate")
