@@ -35,20 +35,16 @@ def test_short_benchmark_measures_every_page_and_finds_no_traceback(data_dir, tm
     assert "cold " in completed.stdout
 
 
-def test_a_page_that_raises_is_counted_as_a_traceback(tmp_path):
+def test_a_page_that_raises_is_counted_as_a_traceback(tmp_path, browser):
+    """With the session's Chromium (a second sync Playwright in one process cannot start)."""
     (tmp_path / "broken.py").write_text(
         'import streamlit as st\nst.title("Broken page")\nraise ValueError("on purpose")\n')
     port = free_port()
     server = bench_pages.start_server("broken.py", tmp_path, port, {})
-    from playwright.sync_api import sync_playwright
-
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=bench_pages.CHROMIUM,
-                                                 args=bench_pages.CHROMIUM_ARGS)
-            tab = bench_pages.Tab(browser)
-            tab.open(f"http://127.0.0.1:{port}", "Broken page")
-            browser.close()
+        tab = bench_pages.Tab(browser)
+        tab.open(f"http://127.0.0.1:{port}", "Broken page")
+        tab.context.close()
     finally:
         bench_pages.stop_server(server)
 
