@@ -26,8 +26,8 @@ from course.concepts import digits
 from course.engine import data, models
 from course.runs import workspace
 from course.ui import canvas, datasets, panel
-from tests.pages.conftest import metric, open_lesson
 from tests.concepts.test_digits import png_claiming_size
+from tests.pages.conftest import metric, open_lesson
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("runs_root")
