@@ -17,11 +17,12 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from course import lessons
 from tests.conftest import ARTIFACTS, IDLE_FOR_A_SECOND
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PAGES = ["/", "/datasets-and-dataloaders", "/mnist-project", "/debugging-and-visualization"]
+PAGES = ["/", *(f"/{lesson.slug}" for lesson in lessons.all_lessons() if lesson.available)]
 SERIOUS = {"serious", "critical"}
 
 
@@ -209,3 +210,15 @@ def test_mnist_train_and_stop_by_keyboard_alone(context, a11y_url):
         print(f"Train reached after {presses} presses of Tab ({focused!r})")
     finally:
         page.close()
+
+
+def test_datasets_run_both_loops_by_keyboard_alone(context, a11y_url):
+    """Tab to the datasets page's "Run both" button and press Enter: the two loops' table shows."""
+    page = open_page(context, a11y_url + "/datasets-and-dataloaders")
+    try:
+        tab_to(page, BUTTON_NAMED.replace("{name}", "Run both on y = 2x \\+ 1"))
+        page.keyboard.press("Enter")
+        page.get_by_text("Both are measured the same way after training").wait_for(timeout=60_000)
+    finally:
+        page.close()
+
