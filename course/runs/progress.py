@@ -24,6 +24,7 @@ LESSON_CHECKS: dict[str, tuple[str, ...]] = {
     "datasets-and-dataloaders": ("dl.q_iterations", "dl.q_last_batch", "dl.q_shape",
                                  "dl.q_shuffle"),
     "mnist-project": ("mnist.q_logits",),
+    "autograd": ("autograd.q_grad_a", "autograd.q_accum", "autograd.q_nograd"),
     # the bug lab asks one prediction per bug it can inject
     "debugging-and-visualization": ("debug.q_params",
                                     *(f"debug.lab_check.{bug}" for bug in bugs.LAB_BUGS)),
