@@ -25,6 +25,7 @@ LESSON_CHECKS: dict[str, tuple[str, ...]] = {
                                  "dl.q_shuffle"),
     "mnist-project": ("mnist.q_logits",),
     "autograd": ("autograd.q_grad_a", "autograd.q_accum", "autograd.q_nograd"),
+    "nn-module": ("nnm.q_weight_shape_rows", "nnm.q_params", "nnm.q_plain_list"),
     # the bug lab asks one prediction per bug it can inject
     "debugging-and-visualization": ("debug.q_params",
                                     *(f"debug.lab_check.{bug}" for bug in bugs.LAB_BUGS)),
