@@ -9,7 +9,9 @@ use_app_navigation()
 
 import pandas as pd
 import streamlit as st
+import torch
 
+from course.charts import figures
 from course.concepts import autograd_errors, autograd_graph, backprop_example, gradient_accumulation
 from course.ui import callouts, checks, lesson
 
@@ -77,9 +79,9 @@ def accumulation_section() -> None:
     k = st.slider("backward() calls", 1, 10, 5, key="autograd.k")
     without = gradient_accumulation.grad_timeline(k, zero_each_time=False)
     with_zero = gradient_accumulation.grad_timeline(k, zero_each_time=True)
-    st.line_chart(pd.DataFrame({"without zero_grad": without, "with zero_grad": with_zero},
-                               index=range(1, k + 1)), x_label="backward() call", y_label="w.grad")
-    import torch
+    st.plotly_chart(figures.curves({"without zero_grad": without, "with zero_grad": with_zero},
+                                   x_title="backward() call", y_title="w.grad"),
+                    key="autograd.timeline")
     x = torch.linspace(-1, 1, 12)
     y = 2 * x + 1
     parts = st.select_slider("micro-batches", [1, 2, 3, 4, 6, 12], 4, key="autograd.micro")
