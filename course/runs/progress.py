@@ -24,8 +24,10 @@ LESSON_CHECKS: dict[str, tuple[str, ...]] = {
     "datasets-and-dataloaders": ("dl.q_iterations", "dl.q_last_batch", "dl.q_shape",
                                  "dl.q_shuffle"),
     "mnist-project": ("mnist.q_logits",),
+    "tensors": ("tensors.q_result_type", "tensors.q_broadcast", "tensors.q_view"),
     "autograd": ("autograd.q_grad_a", "autograd.q_accum", "autograd.q_nograd"),
     "nn-module": ("nnm.q_weight_shape_rows", "nnm.q_params", "nnm.q_plain_list"),
+    "training-loop": ("loop.q_zero_grad", "loop.q_lr", "loop.q_eval"),
     # the bug lab asks one prediction per bug it can inject
     "debugging-and-visualization": ("debug.q_params",
                                     *(f"debug.lab_check.{bug}" for bug in bugs.LAB_BUGS)),
