@@ -114,19 +114,67 @@ checks.check_choice("autograd.q_nograd", "Inside `with torch.no_grad():`, what i
                     "no_grad records no node, so y has no grad_fn and requires_grad=False.")
 
 # --- 4. Backprop worked example ---------------------------------------------------------------
-st.header("4. The backprop worked example, by hand and by autograd")
+st.header("4. The backprop worked example: your derivation, checked by a strict cmp()")
 st.markdown("A two-layer net x[1,2] → W1[2,3] → relu → W2[3,1] → squared error, with fixed numbers "
-            "chosen for this page. Each intermediate gradient by the chain rule, beside autograd's.")
-callouts.show_source(backprop_example.by_hand)
+            "chosen for this page. Derive each intermediate gradient with the chain rule, output "
+            "first, and type it as a nested list (`[[0.5, -1.0]]`): the shape you type is the shape "
+            "that is checked.")
 tensors = backprop_example.inputs()
-hand = backprop_example.by_hand(tensors)
-auto = backprop_example.by_autograd(tensors)
-st.dataframe(pd.DataFrame([{"gradient of": k, "shape": str(list(hand[k].shape)),
-                            "by hand": str(hand[k].tolist()), "autograd": str(auto[k].tolist()),
-                            "max difference": (hand[k] - auto[k]).abs().max().item()}
-                           for k in hand]), hide_index=True)
+z1, h, out, loss = backprop_example.forward(tensors["x"], tensors["W1"], tensors["W2"], tensors["y"])
+st.code("\n".join([f"x  = {backprop_example.readable(tensors['x'])}",
+                    f"W1 = {backprop_example.readable(tensors['W1'])}",
+                    f"W2 = {backprop_example.readable(tensors['W2'])}",
+                    f"y  = {backprop_example.readable(tensors['y'])}",
+                    f"z1 = x @ W1        = {backprop_example.readable(z1)}",
+                    f"h  = relu(z1)      = {backprop_example.readable(h)}",
+                    f"out = h @ W2       = {backprop_example.readable(out)}",
+                    f"loss = ((out - y)**2).sum() = {loss.item():g}"]), language="text")
+DERIVATION_HINTS = {"out": "dloss/dout = 2·(out − y)", "W2": "dloss/dW2 = h.T @ dout",
+                    "h": "dloss/dh = dout @ W2.T", "z1": "dloss/dz1 = dh · (z1 > 0)",
+                    "W1": "dloss/dW1 = x.T @ dz1"}
+
+
+@st.fragment
+def derivation_section() -> None:
+    auto = backprop_example.by_autograd(tensors)
+    typed, problems = {}, []
+    for name in backprop_example.INTERMEDIATES:
+        text = st.text_input(f"d loss / d {name}   ({DERIVATION_HINTS[name]}, shape "
+                             f"{list(auto[name].shape)})", key=f"autograd.hand.{name}",
+                             placeholder="[[...]]")
+        if not text.strip():
+            continue
+        try:
+            typed[name] = backprop_example.parse_derivation(text)
+        except backprop_example.DerivationError as error:
+            problems.append(f"d loss / d {name}: {error}")
+    for problem in problems:
+        st.error(problem)
+    rows = backprop_example.cmp_table(typed, auto)
+    st.markdown("**cmp(): your derivation against autograd's `.grad`**")
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    if all(r["verdict"] in ("exact", "close") for r in rows):
+        st.success("Every intermediate matches autograd: you just did what `loss.backward()` does.")
+
+
+derivation_section()
+st.caption("Why strict: Karpathy's `cmp()` compares with broadcasting, so a gradient of shape "
+           "`[3]` passes for one of shape `[1, 3]` (karpathy/nn-zero-to-hero#59). Here the shape "
+           "is its own verdict.")
+with st.expander("The chain rule in code, beside autograd (open after you tried)"):
+    callouts.show_source(backprop_example.by_hand)
+    hand = backprop_example.by_hand(tensors)
+    auto = backprop_example.by_autograd(tensors)
+    st.dataframe(pd.DataFrame([{"gradient of": k, "shape": str(list(hand[k].shape)),
+                                "by hand": backprop_example.readable(hand[k]),
+                                "autograd": backprop_example.readable(auto[k]),
+                                "max difference": (hand[k] - auto[k]).abs().max().item()}
+                               for k in backprop_example.INTERMEDIATES]), hide_index=True)
+    st.caption("relu's mask times a negative gradient gives −0.0, which equals 0.0: the table "
+               "shows it as 0.0.")
+gradcheck_passes = st.cache_data(backprop_example.gradcheck_passes)
 st.markdown(f"`torch.autograd.gradcheck` on the analytic gradient (float64): "
-            f"**{backprop_example.gradcheck_passes()}**")
+            f"**{gradcheck_passes()}**")
 callouts.takeaway("All the manual work of the backprop worked example happens in one line, "
                   "`loss.backward()`, and gives the same numbers.")
 
