@@ -180,7 +180,8 @@ callouts.takeaway("All the manual work of the backprop worked example happens in
 
 # --- 5. Error lab -----------------------------------------------------------------------------
 st.header("5. Autograd error lab")
-st.markdown("One click each: the real message PyTorch gives, and the code that caused it.")
+st.markdown("One click each: the real message PyTorch gives, the graph node it points at, and "
+            "the code that caused it.")
 
 
 @st.fragment
@@ -190,8 +191,10 @@ def error_lab() -> None:
         {"autograd.err_shown": st.session_state["autograd.err"]}))
     shown = st.session_state.get("autograd.err_shown")
     if shown:
-        kind, message = autograd_errors.trigger(shown)
-        (st.error if kind == "error" else st.warning)(f"**{shown}** → {kind}: {message}")
+        result = autograd_errors.trigger(shown)
+        (st.error if result.kind == "error" else st.warning)(
+            f"**{shown}** → {result.kind}: {result.message}")
+        st.info(f"The node it points at: **{result.node}**")
         callouts.show_source(autograd_errors.ERRORS[shown])
         if shown == ".grad of a non-leaf":
             st.markdown(f"Fix: `y.retain_grad()` before backward() → y.grad = "

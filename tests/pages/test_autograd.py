@@ -17,9 +17,18 @@ def test_autograd_page():
     assert not at.exception
     at.selectbox(key="autograd.expr").set_value("y = tanh(w·x + b)").run()
     assert not at.exception
-    at.radio(key="autograd.err").set_value("requires_grad on an integer tensor").run()
-    at.button(key="autograd.err_run").click().run()
-    assert any("floating point" in e.value for e in at.error)
+
+
+def test_error_lab_shows_each_message_and_node():
+    at = open_lesson("pages/autograd.py")
+    for name in autograd_errors.ERRORS:
+        at.radio(key="autograd.err").set_value(name).run()
+        at.button(key="autograd.err_run").click().run()
+        assert not at.exception
+        result = autograd_errors.trigger(name)
+        shown = at.error if result.kind == "error" else at.warning
+        assert any(result.message in e.value and name in e.value for e in shown)
+        assert any(result.node in i.value for i in at.info)
 
 
 def test_typed_derivation_is_judged_per_intermediate():
