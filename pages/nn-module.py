@@ -169,6 +169,28 @@ def registration_section() -> None:
 
 
 registration_section()
+st.markdown(
+    "**What `.to()` does.** `model.to(device)` or `model.to(dtype)` moves or casts every "
+    "*registered* parameter. Here (it works the same on any machine) `.to(torch.float64)` "
+    "casts: each Linear's weight and bias dtype before and after."
+)
+
+
+@st.fragment
+def to_section() -> None:
+    cols = st.columns(2)
+    for col, (label, net) in zip(cols, (("plain list", registration.PlainListNet),
+                                        ("nn.ModuleList", registration.ModuleListNet))):
+        rows = registration.dtypes_before_and_after_to(net(2))
+        col.markdown(f"**{label}: `model.to(torch.float64)`**")
+        col.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.caption("The plain list's layers stay float32: a float64 input then fails inside them "
+               "(“mat1 and mat2 must have the same dtype, but got Double and Float”), and with "
+               "`.to('cuda')` they would stay behind on the CPU.")
+    callouts.show_source(registration.dtypes_before_and_after_to)
+
+
+to_section()
 
 # --- state_dict keys ----------------------------------------------------------------------
 st.header("5. state_dict keys")

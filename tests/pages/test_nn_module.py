@@ -1,4 +1,9 @@
-from tests.pages.conftest import open_lesson
+"""Lesson 2.1.3 through AppTest: build by clicking, linear by hand, shape flow, registration, .to()."""
+
+import torch
+
+from course.concepts import linear_by_hand
+from tests.pages.conftest import metric, open_lesson
 
 PAGE = "pages/nn-module.py"
 
@@ -16,3 +21,44 @@ def test_page_builds_and_controls_work():
     assert any("cannot be multiplied" in e.value for e in at.error)
     at.slider(key="nnm.n_layers").set_value(5).run()
     assert not at.exception
+
+
+def test_weight_slider_changes_both_outputs_alike():
+    at = open_lesson(PAGE)
+    manual_before = metric(at, "x @ W.T + b  (output 0)")
+    assert manual_before == metric(at, "layer(x)  (output 0)")
+    at.slider(key="nnm.w00").set_value(1.5).run()
+    manual_after = metric(at, "x @ W.T + b  (output 0)")
+    assert manual_after != manual_before
+    assert manual_after == metric(at, "layer(x)  (output 0)")
+    layer = linear_by_hand.make_layer()
+    x = torch.tensor([[1.0, 2.0, 3.0]])
+    expected = (x @ layer.weight.T + layer.bias)[0, 0] + (1.5 - layer.weight[0, 0]) * x[0, 0]
+    assert float(manual_after) == round(expected.item(), 4)
+
+
+def test_three_checks_answer():
+    at = open_lesson(PAGE)
+    at.number_input(key="nnm.q_weight_shape_rows.guess").set_value(2)
+    at.button(key="nnm.q_weight_shape_rows.check").click().run()
+    at.number_input(key="nnm.q_params.guess").set_value(50)  # wrong: one retry
+    at.button(key="nnm.q_params.check").click().run()
+    assert at.session_state["nnm.q_params.retry"]
+    at.number_input(key="nnm.q_params.guess").set_value(55)
+    at.button(key="nnm.q_params.check").click().run()
+    at.radio(key="nnm.q_plain_list.choice").set_value("0")
+    at.button(key="nnm.q_plain_list.check").click().run()
+    assert not at.exception
+    assert at.session_state["nnm.q_weight_shape_rows.result"] == 2
+    assert at.session_state["nnm.q_params.result"] == 55
+    assert at.session_state["nnm.q_plain_list.result"] == "0"
+    assert sum("Right" in s.value for s in at.success) == 3
+
+
+def test_to_casts_only_registered_layers():
+    at = open_lesson(PAGE)
+    frames = [d.value for d in at.dataframe if "after .to()" in d.value.columns]
+    plain, listed = frames
+    assert set(plain["after .to()"]) == {"torch.float32"}
+    assert set(listed["after .to()"]) == {"torch.float64"}
+    assert set(plain["before .to()"]) == set(listed["before .to()"]) == {"torch.float32"}
