@@ -63,3 +63,27 @@ def reveal(question: str, answer: str) -> None:
         st.markdown(f"**Think it through:** {question}")
         with st.expander("Show the answer"):
             st.markdown(answer)
+
+
+HEARTBEAT_MARKS = ("①", "②", "③", "④")
+
+
+def heartbeat_lines(source: str) -> list[tuple[str, bool]]:
+    """Each line of the source, and whether it is one of the four heartbeat lines (marked ①-④)."""
+    return [(line, any(mark in line for mark in HEARTBEAT_MARKS)) for line in source.splitlines()]
+
+
+def show_heartbeat(obj, caption: str | None = None) -> None:
+    """The code that runs, read from the object, with its forward/loss/backward/step lines
+    highlighted (st.code cannot highlight lines, so the panel is plain escaped HTML)."""
+    import html
+
+    rows = []
+    for line, beat in heartbeat_lines(inspect.getsource(obj)):
+        text = html.escape(line) or " "
+        rows.append(f'<mark style="background:#fde8b0;color:#0b131b">{text}</mark>' if beat else text)
+    st.html('<pre style="background:#f6f7f9;color:#0b131b;padding:0.8em 1em;border-radius:0.5em;'
+            'overflow-x:auto;font-size:0.85em;line-height:1.45" aria-label="code, the four '
+            'heartbeat lines highlighted"><code>' + "\n".join(rows) + "</code></pre>")
+    if caption:
+        st.caption(caption)
