@@ -266,9 +266,9 @@ E4 = exercise(
         y_pred = model(x)
         loss = loss_fn(y_pred, y)
         loss.backward()
-        optimizer.step()
-        if step % 40 == 0 or step == 199:
+        if step % 40 == 0 or step == 199:  # what backward has just left in .grad
             print(f"step {step:3d}: loss {loss.item():8.4f}, weight.grad {model.weight.grad.item():8.3f}")
+        optimizer.step()
     # TODO: run it, read the printout, then fix the loop (one missing line, in the right place)
     """,
     solution="""
@@ -282,9 +282,9 @@ E4 = exercise(
         loss = loss_fn(y_pred, y)
         optimizer.zero_grad()  # the fix: empty .grad before backward adds this step's gradient
         loss.backward()
-        optimizer.step()
-        if step % 40 == 0 or step == 199:
+        if step % 40 == 0 or step == 199:  # what backward has just left in .grad
             print(f"step {step:3d}: loss {loss.item():8.4f}, weight.grad {model.weight.grad.item():8.3f}")
+        optimizer.step()
     """,
     check="""
     slope, intercept = model.weight.item(), model.bias.item()
