@@ -170,3 +170,26 @@ def run_fixed(fix: Fix) -> tuple[int, ...]:
     tensors = [_stand_in(shape) for shape in fix.before]
     tensors[fix.input_index] = tensors[fix.input_index].unsqueeze(fix.axis)
     return tuple(torch.broadcast_tensors(*tensors)[0].shape)
+
+
+def sample_inputs(shapes: tuple[tuple[int, ...], ...]) -> list[torch.Tensor]:
+    """Small real tensors of these shapes with distinct values (0, 1, 2, ... times 10^i)."""
+    return [torch.arange(math.prod(shape), dtype=torch.float32).reshape(shape) * 10 ** i
+            for i, shape in enumerate(shapes)]
+
+
+def explicit_then_implicit(shapes: tuple[tuple[int, ...], ...],
+                           limit: int = 10_000) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The explicit operation, each input `.expand`ed to the result shape, then the sum with
+    implicit broadcasting: the same tensor. None when they don't broadcast or are too big to show."""
+    result = broadcast_result(shapes)
+    if result is None or math.prod(result) > limit:
+        return None
+    inputs = sample_inputs(shapes)
+    explicit = inputs[0].expand(result)
+    for tensor in inputs[1:]:
+        explicit = explicit + tensor.expand(result)  # same shapes now: nothing left to broadcast
+    implicit = inputs[0]
+    for tensor in inputs[1:]:
+        implicit = implicit + tensor
+    return explicit, implicit

@@ -114,3 +114,22 @@ def test_a_huge_middle_result_is_never_allocated():
     ray = broadcasting.xray((100_000, 1, 100_000), (100_000, 1), (7,))
     assert ray.error == ("The size of tensor a (100000) must match the size of tensor b (7) "
                          "at non-singleton dimension 2")
+
+
+@pytest.mark.parametrize("a, b", [p for p in PAIRS if torch_answer(*p)[0] is not None])
+def test_explicit_expand_equals_implicit_broadcasting(a, b):
+    explicit, implicit = broadcasting.explicit_then_implicit((a, b))
+    assert torch.equal(explicit, implicit)
+    assert tuple(implicit.shape) == tuple(torch.broadcast_shapes(a, b))
+
+
+def test_expand_is_a_view_with_stride_zero():
+    a = broadcasting.sample_inputs(((3, 1),))[0]
+    stretched = a.expand(3, 4)
+    assert stretched.stride() == (1, 0)
+    assert stretched.untyped_storage().data_ptr() == a.untyped_storage().data_ptr()
+
+
+def test_explicit_is_none_when_nothing_to_show():
+    assert broadcasting.explicit_then_implicit(((2, 3), (4,))) is None
+    assert broadcasting.explicit_then_implicit(((1000, 1), (1, 1000))) is None
