@@ -93,12 +93,13 @@ def remove_layer() -> None:
 @st.fragment
 def builder_section() -> None:
     layers = st.session_state[LAYERS_KEY]
-    cols = st.columns([2, 2, 1, 1])
+    cols = st.columns([2, 2, 1.5, 1.7], vertical_alignment="bottom")
     cols[0].number_input("New hidden layer width", 1, 64, 8, key="nnm.new_width")
     cols[1].selectbox("Its activation", ["ReLU", "Tanh", "Sigmoid", "none"], key="nnm.new_act")
-    cols[2].button("＋ layer", key="nnm.add", on_click=add_layer,
+    cols[2].button("Add layer", icon=":material/add:", key="nnm.add", on_click=add_layer,
                    disabled=len(layers) >= network_builder.MAX_LAYERS)
-    cols[3].button("− layer", key="nnm.remove", on_click=remove_layer,
+    cols[3].button("Remove layer", icon=":material/remove:", key="nnm.remove",
+                   on_click=remove_layer,
                    disabled=len(layers) <= network_builder.MIN_LAYERS)
     model = network_builder.build_sequential(IN_FEATURES, layers)
     formula = network_builder.formula_count(IN_FEATURES, layers)
@@ -106,7 +107,7 @@ def builder_section() -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("**print(model)**")
-        st.code(str(model), language="text")
+        st.code(str(model), language="text", wrap_lines=True)
         st.markdown("**named_parameters**")
         st.dataframe(pd.DataFrame(network_builder.parameter_table(model)), hide_index=True)
     with right:

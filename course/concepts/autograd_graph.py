@@ -97,13 +97,14 @@ def run_backward(expression: str, inputs: dict[str, float]) -> list[Node]:
 def to_dot(nodes: list[Node], steps_shown: int | None = None) -> str:
     """DOT text: a box per tensor with value and (once `steps_shown` reaches it) its gradient."""
     shown = len(nodes) if steps_shown is None else steps_shown
-    lines = ["digraph G {", "rankdir=LR;", 'node [shape=record, fontname="Helvetica"];']
+    lines = ["digraph G {", "rankdir=LR; pad=0.3; nodesep=0.2;", 'node [shape=record, fontname="Helvetica"];']
     for i, n in enumerate(nodes):
         grad = f"{n.grad:.4g}" if (i < shown and n.grad is not None) else "?"
         colour = "#fde68a" if i == shown - 1 else ("#bbf7d0" if i < shown else "#f3f4f6")
         shape = "×".join(map(str, n.shape)) or "scalar"
-        lines.append(f'"{n.name}" [label="{{{n.name} | {n.op} | data {n.value:.4g} | '
-                     f'grad {grad} | shape {shape}}}", style=filled, fillcolor="{colour}"];')
+        # rankdir=LR stacks a record's fields top to bottom: compact boxes, readable text
+        lines.append(f'"{n.name}" [label="{n.name} | {n.op} | data {n.value:.4g} | '
+                     f'grad {grad} | shape {shape}", style=filled, fillcolor="{colour}"];')
         for p in n.parents:
             lines.append(f'"{p}" -> "{n.name}";')
     lines.append("}")
