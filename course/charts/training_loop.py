@@ -31,11 +31,10 @@ def fit_animation(x, y, frames: list[tuple[float, float, float]], ghost=None,
         figure.add_scatter(x=list(range(1, len(ghost) + 1)), y=[f[2] for f in ghost], mode="lines",
                            name="ghost loss", line=dict(color=GREEN, width=4, dash="dot"),
                            opacity=0.35, showlegend=False, row=1, col=2)
-    first = frames[0]
-    figure.add_scatter(x=ENDS, y=_line_y(*first[:2]), mode="lines", name="fit",
+    figure.add_scatter(x=ENDS, y=_line_y(*frames[-1][:2]), mode="lines", name="fit",
                        line=dict(color=BLUE, width=3), row=1, col=1)
-    figure.add_scatter(x=[1], y=[first[2]], mode="lines+markers", name="loss",
-                       line=dict(color=ORANGE, width=2), marker=dict(size=4), showlegend=False,
+    figure.add_scatter(x=list(range(1, len(losses) + 1)), y=losses, mode="lines", name="loss",
+                       line=dict(color=ORANGE, width=2), showlegend=False,
                        row=1, col=2)
     moving = [len(figure.data) - 2, len(figure.data) - 1]
     shown = sorted({*range(0, len(frames), every), len(frames) - 1})
@@ -109,8 +108,8 @@ def boundary(axis, probabilities, x_train, y_train, x_test, y_test, title: str) 
                                marker=dict(symbol=symbol, size=6 if name == "train" else 8,
                                            color=colour, line=dict(color=INK, width=1)))
     extent = float(axis[-1])
-    figure.update_layout(title=title, xaxis_range=[-extent, extent], yaxis_range=[-extent, extent],
-                         yaxis=dict(scaleanchor="x"), legend=dict(orientation="h", y=-0.12, x=0))
+    figure.update_layout(title=title, xaxis=dict(range=[-extent, extent], constrain="domain"),
+                         yaxis=dict(range=[-extent, extent], scaleanchor="x", constrain="domain"), legend=dict(orientation="h", y=-0.12, x=0))
     figure = _tidy(figure, 470)
     figure.update_layout(margin=dict(b=70))
     return figure
@@ -162,5 +161,23 @@ def curve_fit(xs, ys, grid, fitted, hidden: int) -> go.Figure:
     figure.update_layout(title="the fitted curve", xaxis_title="x", yaxis_title="y",
                          legend=dict(orientation="h", y=-0.2, x=0))
     figure = _tidy(figure, 340)
+    figure.update_layout(margin=dict(b=70))
+    return figure
+
+
+def playground_losses(history: list[tuple[int, float, float, float]]) -> go.Figure:
+    """Train and test loss against the optimizer step they were measured at."""
+    figure = go.Figure()
+    steps = [h[0] for h in history]
+    for index, (name, column) in enumerate((("train loss", 1), ("test loss", 2))):
+        style = look(index)
+        figure.add_scatter(x=steps, y=[h[column] for h in history], name=name, mode="lines+markers",
+                           line=dict(color=style["color"], dash=style["dash"]),
+                           marker=dict(symbol=style["symbol"], size=5, maxdisplayed=12))
+    values = [h[c] for h in history for c in (1, 2)]
+    figure.update_layout(title="loss", xaxis_title="optimizer step", yaxis_title="BCE loss",
+                         legend=dict(orientation="h", y=-0.25, x=0))
+    figure.update_yaxes(**log_axis(values))
+    figure = _tidy(figure, 320)
     figure.update_layout(margin=dict(b=70))
     return figure

@@ -30,7 +30,7 @@ def train(model: nn.Module, optimizer, x, y, steps: int, loss_fn=None,
     model.train()  # no dropout or batch norm here, but the habit belongs before every loop
     losses = []
     for _ in range(steps):
-        optimizer.zero_grad()          # ⓪ clear last step's gradients
+        optimizer.zero_grad()          # first, clear last step's gradients
         output = model(x)              # ① forward
         loss = loss_fn(output, y)      # ② loss
         loss.backward()                # ③ backward

@@ -20,7 +20,7 @@ DATASETS = ("moons", "circles", "spiral", "xor")
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}
 OPTIMIZERS = ("adam", "momentum", "sgd")
 DEFAULT_BUDGET = 300  # optimizer steps: enough for > 95% test accuracy on two moons
-EXTENT = 1.6  # the input plane drawn: [-EXTENT, EXTENT] on both axes
+EXTENT = 2.0  # the input plane drawn: [-EXTENT, EXTENT] on both axes
 
 
 def make_dataset(name: str = "moons", n: int = 400, noise: float = 0.1, seed: int = 0):

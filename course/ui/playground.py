@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from course.charts import figures, training_loop
+from course.charts import training_loop
 from course.concepts import playground
 from course.ui import widgets
 
@@ -154,10 +154,7 @@ def _draw(pg: playground.Playground) -> None:
                                              pg.y_test, f"decision boundary after {step:,} steps"),
                       key="loop.pg.boundary_chart")
     with right:
-        st.plotly_chart(figures.curves({"train loss": [h[1] for h in pg.history],
-                                        "test loss": [h[2] for h in pg.history]},
-                                       x_title="recorded point", y_title="BCE loss", log_y=True),
-                        key="loop.pg.loss_chart")
+        st.plotly_chart(training_loop.playground_losses(pg.history), key="loop.pg.loss_chart")
         picked = _picked_neuron(pg)
     st.plotly_chart(training_loop.network(pg.widths, playground.network_links(pg.model), picked),
                     key="loop.pg.net_chart")
