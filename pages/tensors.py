@@ -108,13 +108,21 @@ def bridge_section() -> None:
 bridge_section()
 st.markdown("The way back is `.numpy()`, which also shares memory. It refuses a tensor that "
             "autograd is tracking:")
-if st.button("Run `torch.ones(3, requires_grad=True).numpy()`", key="tensors.numpy_error"):
+
+
+@st.fragment
+def numpy_error_section() -> None:
+    if not st.button("Run `torch.ones(3, requires_grad=True).numpy()`", key="tensors.numpy_error"):
+        return
     st.error(f"RuntimeError: {numpy_bridge.numpy_of_tracked_tensor()}")
     gpu_message = numpy_bridge.numpy_of_gpu_tensor()
     if gpu_message:
         st.error(f"And on a GPU tensor: {gpu_message}")
     st.markdown("The fix for both: leave the graph, come back to the CPU, then convert.")
     callouts.show_source(numpy_bridge.safe_numpy)
+
+
+numpy_error_section()
 
 # --- 2. dtypes ----------------------------------------------------------------------------
 st.header("2. dtype: what each number costs")
@@ -353,7 +361,9 @@ def timing_section() -> None:
         st.caption("Press the button: the CPU sweep takes a fraction of a second.")
         return
     st.plotly_chart(tensor_charts.matmul_timing(timings), key="tensors.timing_chart")
-    st.dataframe(pd.DataFrame(device_timing.as_rows(timings)), hide_index=True)
+    # without a GPU nothing is transferred: no empty transfer column
+    st.dataframe(pd.DataFrame(device_timing.as_rows(timings)).dropna(axis=1, how="all"),
+                 hide_index=True)
     cpu = [t for t in timings if t.device == "cpu"]
     gpu = [t for t in timings if t.device != "cpu"]
     if not gpu:
