@@ -27,6 +27,12 @@ callouts.foundations_link(
     "micrograd's picture, drawn from PyTorch's own `grad_fn.next_functions` chain."
 )
 callouts.misconception(
+    "PyTorch is doing something different from what I learned",
+    "It is the same chain rule on the same graph: the table under the graph puts autograd's "
+    "`.grad` beside the gradient derived by hand, and section 4 checks your own derivation "
+    "against it number by number.",
+)
+callouts.misconception(
     "loss.backward() replaces understanding backprop",
     "Autograd automates the manual work; it does not replace understanding it. When a gradient "
     "is None, zero or wrong, you debug it with the chain rule you already know.",
@@ -152,7 +158,9 @@ def derivation_section() -> None:
         st.error(problem)
     rows = backprop_example.cmp_table(typed, auto)
     st.markdown("**cmp(): your derivation against autograd's `.grad`**")
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
+        "message": st.column_config.TextColumn(width="large"),
+        "max difference": st.column_config.NumberColumn(format="%.3g")})
     if all(r["verdict"] in ("exact", "close") for r in rows):
         st.success("Every intermediate matches autograd: you just did what `loss.backward()` does.")
 
