@@ -2,7 +2,7 @@
 
 import torch
 
-from course.concepts import linear_by_hand
+from course.concepts import linear_by_hand, network_builder
 from tests.pages.conftest import metric, open_lesson
 
 PAGE = "pages/nn-module.py"
@@ -62,3 +62,14 @@ def test_to_casts_only_registered_layers():
     assert set(plain["after .to()"]) == {"torch.float32"}
     assert set(listed["after .to()"]) == {"torch.float64"}
     assert set(plain["before .to()"]) == set(listed["before .to()"]) == {"torch.float32"}
+
+
+def test_shown_subclass_code_runs_with_the_shapes_in_the_table():
+    at = open_lesson(PAGE)
+    at.button(key="nnm.add").click().run()  # three Linears: 2→8→8→1
+    code = next(c.value for c in at.code if "class Net(nn.Module)" in c.value)
+    net = network_builder.run_subclass_code(code)
+    table = next(d.value for d in at.dataframe if list(d.value.columns) == ["name", "shape", "count"])
+    assert [str(tuple(p.shape)) for p in net.parameters()] == list(table["shape"])
+    assert sum(p.numel() for p in net.parameters()) == int(
+        metric(at, "Parameters (in × out + out per Linear)").replace(",", ""))
