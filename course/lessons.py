@@ -60,6 +60,9 @@ class Module:
     goal: str
     arc: tuple[str, ...]
     lessons: tuple[Lesson, ...]
+    gap: str = ""  # where the learner stands when the module starts
+    # (the belief, what is true instead): every page of the module answers them
+    misconceptions: tuple[tuple[str, str], ...] = ()
 
     @property
     def label(self) -> str:
@@ -86,6 +89,19 @@ MODULES: tuple[Module, ...] = (
                    "Parameters, layers, forward(), building a network"),
             Lesson("2.1", 4, "training-loop", "Training Loop in PyTorch",
                    "Reimplement Foundations linear regression + a neural net with optim.Adam"),
+        ),
+        gap="I understand how this works, but I've never actually trained a real model "
+            "(Foundations was NumPy and widgets). Every lesson here should feel like "
+            "recognition: the concepts are review, the new part is the API.",
+        misconceptions=(
+            ("PyTorch is doing something different from what I learned.",
+             "Each lesson maps PyTorch to its Foundations equivalent: the same maths, automated."),
+            ("loss.backward() replaces understanding backprop.",
+             "Autograd automates the manual work; debugging a gradient still needs the chain rule."),
+            ("More PyTorch API means better code.",
+             "The explicit operations come first, then the convenience that does the same thing."),
+            ("optimizer.zero_grad() is just boilerplate.",
+             "Gradients accumulate by default: every backward() adds to .grad."),
         ),
     ),
     Module(
@@ -127,6 +143,16 @@ MODULES: tuple[Module, ...] = (
                    ".to(device), mixed precision basics, when it matters"),
             Lesson("2.3", 3, "fashion-mnist-project", "Project: Fashion-MNIST",
                    "Pull it all together, beat a baseline, experiment", needs_data=True),
+        ),
+        misconceptions=(
+            ("A GPU is always faster.",
+             "Small models and small batches can run slower on a GPU: launches and copies cost time."),
+            ("Moving to a GPU is one line.",
+             "The model and every batch of inputs and targets must move, inside the loop."),
+            ("Saving the model saves everything needed to resume.",
+             "Resuming also needs the optimizer's state, the epoch, any scheduler and the RNG state."),
+            ("Mixed precision is risky.",
+             "autocast keeps sensitive operations in float32 and GradScaler guards fp16 gradients."),
         ),
     ),
 )

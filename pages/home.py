@@ -37,6 +37,12 @@ for module in lessons.MODULES:
         st.subheader(f"Module {module.label}")
         st.markdown(module.goal)
         st.caption("The feeling this module is after: " + " → ".join(f"“{s}”" for s in module.arc))
+        if module.gap:
+            st.markdown(f"**Where you start:** “{module.gap}”")
+        if module.misconceptions:
+            with st.expander(f"Misconceptions this module fixes ({len(module.misconceptions)})"):
+                st.markdown("\n".join(f"- **“{belief}”** {truth}"
+                                       for belief, truth in module.misconceptions))
         for lesson in module.lessons:
             left, right = st.columns([3, 1])
             if lesson.available:

@@ -98,3 +98,13 @@ def test_home_promises_colab_only_when_the_link_exists(data_dir, monkeypatch):
     monkeypatch.setenv("COURSE_REPOSITORY", "alice/torch-course")
     text = shown_text(run_home(monkeypatch))
     assert "download or open in Colab." in text and "as an **Open in Colab** link." in text
+
+
+def test_home_shows_each_modules_gap_and_misconceptions(data_dir, monkeypatch):
+    at = run_home(monkeypatch)
+    text = shown_text(at)
+    core = lessons.MODULES[0]
+    assert "I understand how this works, but I've never actually trained a real model" in text
+    for belief, truth in core.misconceptions + lessons.MODULES[2].misconceptions:
+        assert belief in text and truth in text
+    assert [e.label for e in at.expander].count("Misconceptions this module fixes (4)") == 2
