@@ -208,6 +208,35 @@ def load_checkpoint(source: Any, *, max_bytes: int = MAX_CHECKPOINT_BYTES) -> Ch
                               f"read ({type(exc).__name__}).") from exc
 
 
+# The weights' key in the PyTorch tutorial's checkpoint dict (epoch, model, optimizer, loss).
+TUTORIAL_MODEL_KEY = "model_state_dict"
+
+
+def load_model_state(source: Any, *, max_bytes: int = MAX_CHECKPOINT_BYTES) -> dict[str, torch.Tensor]:
+    """The weights of any checkpoint a learner may bring, through the same safe loader.
+
+    Accepts this app's checkpoints, a bare ``model.state_dict()`` file and the tutorial's
+    ``{"epoch", "model_state_dict", "optimizer_state_dict", "loss"}`` dict; every value is
+    checked (types, finite tensors) before the weights come back.
+    """
+    try:
+        obj = read_checked(source, max_bytes)
+    except CheckpointError:
+        raise
+    except Exception as exc:
+        raise CheckpointError("The checkpoint file is damaged or incomplete and could not be "
+                              f"read ({type(exc).__name__}).") from exc
+    if isinstance(obj, dict) and "model_state" in obj:
+        return validate_checkpoint(obj).model_state
+    _walk_values(obj)
+    if isinstance(obj, dict) and TUTORIAL_MODEL_KEY in obj:
+        obj = obj[TUTORIAL_MODEL_KEY]
+    _check_model_state(obj)
+    if not obj:
+        raise CheckpointError("The checkpoint holds no weights at all.")
+    return obj
+
+
 # ---------------------------------------------------------------- validation
 
 
