@@ -30,6 +30,7 @@ page = st.navigation(pages, position="top")
 slug = page.url_path or "home"  # the default page answers at "/" too
 entered = st.session_state.get("app.page") != slug  # a widget's rerun is not entering the page
 st.session_state["app.page"] = slug
+navigation.warm_server()  # torch's one-time optimizer import, on a side thread
 seconds = navigation.page_seconds()
 notice_text = navigation.loading_notice(slug, seconds) if entered else None
 # Both placeholders on every run, filled only while a slow page loads: the page's elements then

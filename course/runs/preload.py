@@ -14,6 +14,7 @@ run_in_the_background()  # before the imports: a first page visit renders while 
 import torch  # noqa: E402
 
 from course.runs import jobs  # noqa: E402
+from course.runs.server import first_optimizer_step  # noqa: E402
 
 # A worker is told to re-run the parent's __main__ before its task, and inside Streamlit that is
 # whichever page script was running when the pool started a process (Streamlit swaps __main__ per
@@ -29,16 +30,6 @@ try:
     jobs.warm_up()
 except Exception:  # noqa: BLE001 - a worker reports a missing or broken dataset when it trains
     pass
-
-
-def first_optimizer_step() -> None:
-    """One fused-Adam step on a toy model, here once: an optimizer's first step imports
-    torch._dynamo (about 1.4 s of CPU), which every forked worker would otherwise repeat before
-    its run's first batch (today torchvision happens to import it first)."""
-    model = torch.nn.Linear(2, 1)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)  # as train.adam
-    model(torch.zeros(1, 2)).sum().backward()
-    optimizer.step()
 
 
 first_optimizer_step()

@@ -104,3 +104,27 @@ def run_in_the_background(niceness: int = BACKGROUND_NICENESS) -> None:
         current = os.getpriority(os.PRIO_PROCESS, 0)
         if current < niceness:
             os.setpriority(os.PRIO_PROCESS, 0, niceness)
+
+
+def first_optimizer_step() -> None:
+    """One fused-Adam step on a toy model, once per process: an optimizer's first step imports
+    torch._dynamo (about 1.4 s of CPU, more on a busy machine), which the fork server's workers
+    and the page that first trains in the app's own process would otherwise each pay."""
+    import torch
+
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)  # as train.adam
+    model(torch.zeros(1, 2)).sum().backward()
+    optimizer.step()
+
+
+def warm_in_the_background() -> None:
+    """The app's own process pays the first optimizer step on a side thread at start-up, while
+    the first page renders, not inside a page's first fit (the training-loop page fits in-page)."""
+    import threading
+
+    def warm() -> None:
+        configure_threads(1)  # what every lesson page sets in this process (course.ui.lesson)
+        first_optimizer_step()
+
+    threading.Thread(target=warm, name="warm-optimizer", daemon=True).start()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from course.runs import server
+
 
 def use_app_navigation() -> None:
     """Make a deep link on a fresh server go through app.py's navigation.
@@ -41,6 +43,13 @@ def replace_app_heading() -> None:
 SLOW_PAGE_SECONDS = 1.0  # longer than this without a word, and a page looks broken
 FIRST_VISIT_NOTICE = ("Loading PyTorch and the data for this page's first visit since the server "
                       "started: a few seconds…")
+
+
+@st.cache_resource
+def warm_server() -> bool:
+    """Once per server: start the side thread that pays torch's one-time optimizer import."""
+    server.warm_in_the_background()
+    return True
 
 
 @st.cache_resource
