@@ -337,9 +337,19 @@ here = device_timing.best_device()
 st.code(f"device = \"cuda\" if torch.cuda.is_available() else \"cpu\"   # → {here!r}\n"
         f"x = torch.randn(3, 3).to(device)                           # x.device → "
         f"{device_timing.move(torch.randn(3, 3), here).device}", language="python")
-mixed = device_timing.mixed_device_error()
-if mixed:
-    st.error(f"A CPU tensor plus a GPU tensor: RuntimeError: {mixed}")
+expressions = "\n".join(f"- `{code}`" for code in device_timing.MIXED_EXPRESSIONS)
+if torch.cuda.is_available():
+    answers = device_timing.mixed_expression_devices("cuda")
+    answer = "\n".join(f"- `{code}` → {result}" for code, result in answers.items())
+    answer += ("\n\nRun here on the GPU: a Python number and a 0-dimensional CPU tensor may join "
+               "a GPU tensor, and the result stays on the GPU; a CPU tensor with dimensions may not.")
+else:
+    answer = ("No GPU on this machine, so these can't run here (run them in the notebook on Colab "
+              "with a GPU). PyTorch's rule: a Python number and a 0-dimensional CPU tensor may "
+              "join a GPU tensor, and the result stays on the GPU (the first two); a CPU tensor "
+              "with dimensions may not: the third raises `RuntimeError: Expected all tensors to be "
+              "on the same device`.")
+callouts.reveal(f"With `device = \"cuda\"`, where does each result live?\n\n{expressions}", answer)
 st.markdown(
     "**Timing it honestly.** A matrix product of growing size, timed with "
     "`torch.utils.benchmark.Timer`: a warm-up run first, the GPU synchronised before each reading "

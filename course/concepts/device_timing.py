@@ -53,15 +53,26 @@ def move(tensor: torch.Tensor, device: str) -> torch.Tensor:
     return tensor.to(device)
 
 
-def mixed_device_error() -> str | None:
-    """PyTorch's message for adding a CPU and a GPU tensor; None without a GPU."""
-    if not torch.cuda.is_available():
-        return None
-    try:
-        torch.ones(3) + torch.ones(3, device="cuda")
-    except RuntimeError as error:
-        return str(error)
-    return None
+# Expressions mixing a tensor on `device` with CPU values: which device does the result land on?
+MIXED_EXPRESSIONS = {
+    "torch.ones(3, device=device) * 2": lambda device: torch.ones(3, device=device) * 2,
+    "torch.ones(3, device=device) * torch.tensor(2.0)":
+        lambda device: torch.ones(3, device=device) * torch.tensor(2.0),
+    "torch.ones(3, device=device) + torch.ones(3)":
+        lambda device: torch.ones(3, device=device) + torch.ones(3),
+}
+
+
+def mixed_expression_devices(device: str) -> dict[str, str]:
+    """Run each mixed expression: the result's device, or PyTorch's error (a Python number and a
+    0-dimensional CPU tensor may join a GPU tensor; a CPU tensor with dimensions may not)."""
+    results = {}
+    for code, run in MIXED_EXPRESSIONS.items():
+        try:
+            results[code] = str(run(device).device)
+        except RuntimeError as error:
+            results[code] = f"RuntimeError: {error}"
+    return results
 
 
 def _median_block(timer: Timer) -> float:

@@ -59,14 +59,18 @@ def test_rows_for_the_table():
                      "transfer (µs)": None}]
 
 
-def test_mixed_device_error_only_with_a_gpu():
-    message = device_timing.mixed_device_error()
-    assert (message is not None) == GPU
-    if GPU:
-        assert "same device" in message
-
-
 @pytest.mark.skipif(not GPU, reason="needs a CUDA GPU")
 def test_gpu_sweep_has_transfer_costs():
     timings = device_timing.sweep("cuda", (64, 1024))
     assert all(t.transfer_seconds > 0 for t in timings)
+
+
+def test_mixed_expressions_on_the_cpu_all_stay_there():
+    assert set(device_timing.mixed_expression_devices("cpu").values()) == {"cpu"}
+
+
+@pytest.mark.skipif(not GPU, reason="needs a CUDA GPU")
+def test_mixed_expressions_on_a_gpu():
+    results = list(device_timing.mixed_expression_devices("cuda").values())
+    assert results[0].startswith("cuda") and results[1].startswith("cuda")
+    assert results[2].startswith("RuntimeError") and "same device" in results[2]

@@ -16,6 +16,7 @@ def test_page_opens_like_the_lesson():
     assert any("PyTorch is doing something different" in w.value for w in at.warning)
     assert any("Foundations link" in i.value for i in at.info)
     assert any("GPU wins at scale" in s.value for s in at.success)
+    assert any("where does each result live" in m.value for m in at.markdown)
     assert any(dtypes.float64_into_linear()[0] in e.value for e in at.error)
 
 
