@@ -43,8 +43,10 @@ st.markdown(
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def hand_fit(noise: float, lr: float, steps: int):
+    """The fit and its animated figure (cached: building the figure's frames is the slow part)."""
     x, y = linear_regression.regression_data(noise=noise)
-    return x, y, linear_regression.fit_by_hand(x, y, lr=lr, steps=steps)
+    frames = linear_regression.fit_by_hand(x, y, lr=lr, steps=steps)
+    return frames, training_loop.fit_animation(x, y, frames, title="by hand, ")
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -59,8 +61,8 @@ def by_hand_section() -> None:
     noise = cols[0].select_slider("Noise on the points", [0.0, 0.1, 0.3, 0.5], 0.3, key="loop.noise")
     lr = cols[1].select_slider("Learning rate", [0.01, 0.03, 0.1, 0.3], 0.1, key="loop.lr")
     steps = cols[2].select_slider("Steps", [25, 50, 100, 200], 100, key="loop.steps")
-    x, y, frames = hand_fit(noise, lr, steps)
-    st.plotly_chart(training_loop.fit_animation(x, y, frames, title="by hand, "), key="loop.hand_chart")
+    frames, figure = hand_fit(noise, lr, steps)
+    st.plotly_chart(figure, key="loop.hand_chart")
     w, b, loss = frames[-1]
     st.write(f"After {steps} steps: **w = {w:.3f}** (true 2), **b = {b:.3f}** (true 1), MSE {loss:.4f} "
              "(the noise keeps it above 0). Press **▶ Replay the training** to watch the line move.")
@@ -215,7 +217,7 @@ def buggy_fit(bug: str):
     x, y = linear_regression.regression_data()
     frames, warning = linear_regression.fit_with_bug(x, y, bug)
     ghost, _ = linear_regression.fit_with_bug(x, y, "none")
-    return x, y, frames, ghost, warning
+    return training_loop.fit_animation(x, y, frames, ghost=ghost, title="buggy loop, "), warning
 
 
 BUG_STORIES = {
@@ -233,9 +235,8 @@ BUG_STORIES = {
 def bugs_section() -> None:
     bug = st.radio("Inject a bug", [b for b in linear_regression.BUGS if b != "none"],
                    format_func=linear_regression.BUGS.get, key="loop.bug")
-    x, y, frames, ghost, warning = buggy_fit(bug)
-    st.plotly_chart(training_loop.fit_animation(x, y, frames, ghost=ghost, title="buggy loop, "),
-                    key="loop.bug_chart")
+    figure, warning = buggy_fit(bug)
+    st.plotly_chart(figure, key="loop.bug_chart")
     st.markdown(BUG_STORIES[bug])
     if warning:
         st.warning(f"PyTorch only warns:\n\n`{warning}`")

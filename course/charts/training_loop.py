@@ -16,7 +16,7 @@ def _line_y(w: float, b: float) -> list[float]:
 
 
 def fit_animation(x, y, frames: list[tuple[float, float, float]], ghost=None,
-                  every: int = 2, title: str = "") -> go.Figure:
+                  every: int | None = None, title: str = "") -> go.Figure:
     """The points with the fitted line, beside the loss curve, animated step by step in the
     browser (plotly frames: playing it costs the server nothing). `ghost` is a faint same-seed
     correct run drawn under a buggy one."""
@@ -37,6 +37,7 @@ def fit_animation(x, y, frames: list[tuple[float, float, float]], ghost=None,
                        line=dict(color=ORANGE, width=2), showlegend=False,
                        row=1, col=2)
     moving = [len(figure.data) - 2, len(figure.data) - 1]
+    every = every or max(1, len(frames) // 20)  # ~20 frames: each one costs the server to build
     shown = sorted({*range(0, len(frames), every), len(frames) - 1})
     figure.frames = [go.Frame(name=str(i + 1), traces=moving, data=[
         go.Scatter(x=ENDS, y=_line_y(*frames[i][:2])),
@@ -48,7 +49,7 @@ def fit_animation(x, y, frames: list[tuple[float, float, float]], ghost=None,
         title=f"{title}step {len(frames)}: y = {last[0]:.2f}x + {last[1]:.2f}",
         updatemenus=[dict(type="buttons", x=0, y=-0.18, xanchor="left", showactive=False, buttons=[
             dict(label="▶ Replay the training", method="animate",
-                 args=[None, dict(frame=dict(duration=40, redraw=False), fromcurrent=False,
+                 args=[None, dict(frame=dict(duration=100, redraw=False), fromcurrent=False,
                                   transition=dict(duration=0))])])],
         legend=dict(orientation="h", y=-0.3, x=0.35))
     every_loss = losses + ([f[2] for f in ghost] if ghost else [])
