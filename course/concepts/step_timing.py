@@ -57,6 +57,13 @@ def mlp(width: int) -> nn.Module:
                          nn.Linear(width, CLASSES))
 
 
+def step_flops(width: int, batch: int) -> float:
+    """Floating-point operations in one step: forward 2 per multiply-add, backward about twice
+    the forward. The x axis that puts every width and batch on one line."""
+    weights = INPUTS * width + width * width + width * CLASSES
+    return 3 * 2 * batch * weights
+
+
 def make_step(width: int, batch: int, device: str = "cpu", precision: str = "fp32",
               data_on_device: bool = True, seed: int = 0):
     """One full training step as a function of no arguments (returns the loss tensor)."""

@@ -78,3 +78,9 @@ def test_bf16_ratio_compares_like_with_like():
 def test_records_round_trip():
     timings = [timing("cpu", 32, 16, 1.0)]
     assert step_timing.from_records(step_timing.to_records(timings)) == timings
+
+
+def test_step_flops_count_the_three_matmuls_forward_and_backward():
+    model = step_timing.mlp(32)
+    weights = sum(layer.weight.numel() for layer in model if hasattr(layer, "weight"))
+    assert step_timing.step_flops(32, 16) == 6 * 16 * weights
