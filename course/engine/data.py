@@ -178,3 +178,44 @@ def normalize_batch(images: torch.Tensor, name: str = "mnist") -> torch.Tensor:
     """uint8 [B, 28, 28] → float [B, 1, 28, 28], exactly what ToTensor + Normalize give."""
     mean, std = NORMALIZATION[_dataset_key(name)]
     return images.unsqueeze(1).to(torch.float32, copy=True).div_(255.0).sub_(mean).div_(std)
+
+
+# The validation images are the same for every run (this seed, not the run's): runs compared on
+# a leaderboard are then judged on the same held-out images.
+VALIDATION_SEED = 0
+
+
+def validation_split(split: SplitTensors, count: int,
+                     seed: int = VALIDATION_SEED) -> tuple[SplitTensors, SplitTensors]:
+    """(training part, validation part): `count` images held out of a training split.
+
+    The best epoch is chosen on the held-out part, so the test set stays unseen until the one
+    number reported at the end.
+    """
+    if not 0 < count < len(split):
+        raise ValueError(f"the validation split must hold between 1 and {len(split) - 1} images, "
+                         f"not {count}")
+    order = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))
+    held_out, kept = order[:count].sort().values, order[count:].sort().values
+    return (SplitTensors(split.name, split.train, split.images[kept], split.labels[kept]),
+            SplitTensors(split.name, split.train, split.images[held_out], split.labels[held_out]))
+
+
+def random_flips_and_shifts(images: torch.Tensor, generator: torch.Generator | None = None,
+                            max_shift: int = 2) -> torch.Tensor:
+    """uint8 [B, H, W] → the same images, each flipped left-right with p = 0.5 and moved by up
+    to `max_shift` pixels each way (the uncovered border is black, the background's colour).
+
+    Augmentation: every epoch the model sees slightly different versions of the same
+    garments, with their labels unchanged and in the same order.
+    """
+    count, height, width = images.shape
+    flip = torch.rand(count, generator=generator) < 0.5
+    images = torch.where(flip[:, None, None], images.flip(-1), images)
+    if max_shift <= 0:
+        return images
+    padded = torch.nn.functional.pad(images, (max_shift,) * 4)
+    dy, dx = torch.randint(0, 2 * max_shift + 1, (2, count), generator=generator)
+    rows = dy[:, None] + torch.arange(height)
+    columns = dx[:, None] + torch.arange(width)
+    return padded[torch.arange(count)[:, None, None], rows[:, :, None], columns[:, None, :]]

@@ -21,6 +21,7 @@ from course.engine.models import MODEL_KINDS, RECIPE_WEIGHT_DECAY, ModelConfig, 
 
 # What one run may ask of a shared CPU server; pages bound their widgets with these too.
 SCHEDULES = ("constant", "one-cycle")
+OPTIMIZERS = ("adam", "adamw", "sgd")  # sgd: with momentum 0.9, the classic recipe
 LIMITS = {
     "epochs": (1, 30),
     "batch_size": (1, 4096),
@@ -29,7 +30,10 @@ LIMITS = {
     "weight_decay": (0.0, 0.1),
     "train_subset": (100, 60_000),
     "seed": (0, 2**31 - 1),
+    "validation": (0, 20_000),
 }
+WIDTH_LIMITS = (1, 2048)  # one hidden layer's units, or one conv block's channels
+MAX_HIDDEN_LAYERS = 4
 
 
 @dataclass(frozen=True)
@@ -48,18 +52,39 @@ class RunConfig:
     train_subset: int | None = None
     schedule: str = "constant"  # or "one-cycle": lr warms up to `lr`, then anneals to ~0
     bug: str = ""  # a classic mistake injected on purpose (course.concepts.bugs), for the bug lab
+    # The capstone's experiment designer (every default keeps older runs exactly as they were):
+    hidden: tuple[int, ...] | None = None  # the MLPs' hidden widths; None: the model's own
+    channels: tuple[int, ...] | None = None  # the small CNN's two conv blocks; None: (32, 48)
+    batch_norm: bool = True  # the improved MLP's and CNN's BatchNorm layers
+    optimizer: str = "adam"
+    augment: bool = False  # random flips and small shifts of the training images
+    validation: int = 0  # training images held out to choose the best epoch on (0: none)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        values = asdict(self)
+        for name in ("hidden", "channels"):
+            if values[name] is not None:
+                values[name] = list(values[name])
+        return values
 
     @classmethod
     def from_dict(cls, values: dict) -> RunConfig:
         known = {key: values[key] for key in cls.__dataclass_fields__ if key in values}
+        for name in ("hidden", "channels"):
+            if known.get(name) is not None:
+                try:
+                    known[name] = tuple(int(width) for width in known[name])
+                except (TypeError, ValueError):
+                    raise ValueError(f"{name} must be a list of whole numbers, not "
+                                     f"{known[name]!r}") from None
         return validated(cls(**known))
 
     @property
     def model_config(self) -> ModelConfig:
-        return ModelConfig(kind=self.model, dropout=self.dropout)
+        defaults = ModelConfig()
+        return ModelConfig(kind=self.model, hidden=self.hidden or defaults.hidden,
+                           dropout=self.dropout, batch_norm=self.batch_norm,
+                           channels=self.channels or defaults.channels)
 
 
 def validated(config: RunConfig) -> RunConfig:
@@ -78,6 +103,18 @@ def validated(config: RunConfig) -> RunConfig:
         raise ValueError(f"device must be 'cpu' or 'cuda', not {config.device!r}")
     if not isinstance(config.bug, str):
         raise ValueError(f"bug must be a bug's name, not {config.bug!r}")
+    if config.optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {config.optimizer!r}")
+    low, high = WIDTH_LIMITS
+    if config.hidden is not None and not (
+            1 <= len(config.hidden) <= MAX_HIDDEN_LAYERS
+            and all(low <= width <= high for width in config.hidden)):
+        raise ValueError(f"hidden must be 1 to {MAX_HIDDEN_LAYERS} widths between {low} and "
+                         f"{high}, not {config.hidden}")
+    if config.channels is not None and not (
+            len(config.channels) == 2 and all(low <= width <= high for width in config.channels)):
+        raise ValueError(f"channels must be two widths between {low} and {high}, not "
+                         f"{config.channels}")
     return config
 
 
@@ -93,20 +130,28 @@ def differences(config: RunConfig, other: RunConfig | None = None) -> dict:
 
 
 class InMemoryBatches(Dataset):
-    """A Dataset whose items are whole batches: indices in, normalised [B, 1, 28, 28] out."""
+    """A Dataset whose items are whole batches: indices in, normalised [B, 1, 28, 28] out.
 
-    def __init__(self, split: data.SplitTensors, limit: int | None = None):
+    With `augment` (a generator), each batch's images are randomly flipped and shifted first
+    (data.random_flips_and_shifts); the labels are untouched.
+    """
+
+    def __init__(self, split: data.SplitTensors, limit: int | None = None,
+                 augment: torch.Generator | None = None):
         self.images = split.images[:limit] if limit else split.images
         self.labels = split.labels[:limit] if limit else split.labels
         self.name = split.name
+        self.augment = augment
 
     def __len__(self):
         return len(self.labels)
 
     def __getitem__(self, indices):
         indices = torch.as_tensor(indices)
-        return (data.normalize_batch(self.images.index_select(0, indices), self.name),
-                self.labels.index_select(0, indices))
+        images = self.images.index_select(0, indices)
+        if self.augment is not None:
+            images = data.random_flips_and_shifts(images, self.augment)
+        return (data.normalize_batch(images, self.name), self.labels.index_select(0, indices))
 
 
 class BatchOrder(Sampler):
@@ -138,9 +183,10 @@ class BatchOrder(Sampler):
 
 
 def fast_loader(split: data.SplitTensors, batch_size: int, shuffle: bool,
-                generator: torch.Generator | None = None, limit: int | None = None) -> DataLoader:
+                generator: torch.Generator | None = None, limit: int | None = None,
+                augment: torch.Generator | None = None) -> DataLoader:
     """Means what DataLoader(batch_size, shuffle) means: new order each epoch, last batch kept."""
-    dataset = InMemoryBatches(split, limit)
+    dataset = InMemoryBatches(split, limit, augment)
     # The loader draws its worker seed from the same generator, exactly as DataLoader(shuffle=True)
     # does, so both pipelines consume the generator alike and yield the same order.
     return DataLoader(dataset, sampler=BatchOrder(len(dataset), batch_size, shuffle, generator),
@@ -171,6 +217,8 @@ class Progress:
     test_accuracy: float | None = None
     epoch_seconds: float | None = None  # training time of this epoch, evaluation excluded
     samples: int = 0  # images seen so far in this epoch (train_loss and accuracy average them)
+    val_loss: float | None = None  # on the held-out validation images, when the run has them
+    val_accuracy: float | None = None
 
     @property
     def fraction(self) -> float:
@@ -203,11 +251,31 @@ class History:
                             "train_accuracy": event.train_accuracy,
                             "test_loss": event.test_loss, "test_accuracy": event.test_accuracy,
                             "seconds": event.epoch_seconds})
+        if event.val_accuracy is not None:  # only runs with a validation split: older ones stay
+            self.epochs[-1].update(val_loss=event.val_loss, val_accuracy=event.val_accuracy)
+
+    @property
+    def best_epoch(self) -> int | None:
+        """The first epoch with the highest validation accuracy; None without a validation split."""
+        scored = [(row["val_accuracy"], -row["epoch"]) for row in self.epochs
+                  if row.get("val_accuracy") is not None]
+        return -max(scored)[1] if scored else None
 
 
 def adam(parameters, lr: float, weight_decay: float = 0.0) -> torch.optim.Adam:
     """The lesson's Adam as one fused kernel per step: same maths, about a fifth less time per epoch."""
     return torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay, fused=True)
+
+
+def make_optimizer(name: str, parameters, lr: float, weight_decay: float = 0.0):
+    """The run's optimizer by name: Adam (the course's), AdamW (decoupled decay) or SGD + momentum."""
+    if name == "adam":
+        return adam(parameters, lr, weight_decay)
+    if name == "adamw":
+        return torch.optim.AdamW(parameters, lr=lr, weight_decay=weight_decay)
+    if name == "sgd":
+        return torch.optim.SGD(parameters, lr=lr, momentum=0.9, weight_decay=weight_decay)
+    raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {name!r}")
 
 
 def one_cycle(optimizer: torch.optim.Optimizer, peak_lr: float, total_steps: int):
@@ -330,20 +398,31 @@ class Run:
         self.generator = torch.Generator().manual_seed(config.seed)
         train_split = split_loader(config.dataset, True)
         test_split = split_loader(config.dataset, False)
+        self.val_loader = None
+        if config.validation:
+            train_split, val_split = data.validation_split(train_split, config.validation)
+            self.val_loader = fast_loader(val_split, 1000, shuffle=False)
+        self.augment_generator = (torch.Generator().manual_seed(config.seed) if config.augment
+                                  else None)
         self.train_loader = fast_loader(train_split, config.batch_size, shuffle=True,
-                                        generator=self.generator, limit=config.train_subset)
+                                        generator=self.generator, limit=config.train_subset,
+                                        augment=self.augment_generator)
         self.test_loader = fast_loader(test_split, 1000, shuffle=False)
         self.model = build_model(config.model_config).to(config.device)
-        self.optimizer = adam(self.model.parameters(), config.lr, config.weight_decay)
+        self.optimizer = make_optimizer(config.optimizer, self.model.parameters(), config.lr,
+                                        config.weight_decay)
         self.scheduler = None
         if config.schedule == "one-cycle":
             self.scheduler = one_cycle(self.optimizer, config.lr, config.epochs * len(self.train_loader))
         self.history = History()
         self.completed_epochs = 0
+        self.best_state: dict | None = None  # the best epoch's weights (trained in this process)
 
     def _reseed_loader(self, epoch: int) -> None:
         """Each epoch's order depends on (seed, epoch) alone, so a resumed run replays it exactly."""
         self.generator.manual_seed(self.config.seed * 1_000 + epoch)
+        if self.augment_generator is not None:  # and so do its flips and shifts
+            self.augment_generator.manual_seed(self.config.seed * 1_000 + epoch + 500)
 
     def events(self, should_stop: Callable[[], bool] = lambda: False,
                report_every: int = 50) -> Iterator[Progress]:
@@ -353,8 +432,14 @@ class Run:
                          before_epoch=self._reseed_loader, scheduler=self.scheduler,
                          **self.loop_pieces):
             if event.kind == "epoch":
+                if self.val_loader is not None:
+                    event.val_loss, event.val_accuracy = evaluate(self.model, self.val_loader,
+                                                                  self.config.device)
                 self.history.add(event)
                 self.completed_epochs = event.epoch
+                if self.val_loader is not None and self.history.best_epoch == event.epoch:
+                    self.best_state = {name: tensor.detach().to("cpu", copy=True)
+                                       for name, tensor in self.model.state_dict().items()}
             yield event
 
 
