@@ -50,7 +50,7 @@ def _setup(width: int, batch: int, device: str, whole_dataset_on_device: bool, s
     return model, optimizer, images, labels
 
 
-def _step(model, optimizer, images, labels, start: int, batch: int, device: str) -> float:
+def profiled_step(model, optimizer, images, labels, start: int, batch: int, device: str) -> float:
     """One step, cut into the named phases."""
     with record_function(PHASES[0]):
         x = images[start:start + batch].to(device)  # a no-op when the dataset is already there
@@ -71,14 +71,14 @@ def profile_step(width: int = 128, batch: int = 64, device: str = "cpu",
     """Profile one training step, after two warm-up steps."""
     model, optimizer, images, labels = _setup(width, batch, device, whole_dataset_on_device)
     for start in (0, batch):
-        _step(model, optimizer, images, labels, start, batch, device)
+        profiled_step(model, optimizer, images, labels, start, batch, device)
     activities = [ProfilerActivity.CPU]
     if device.startswith("cuda"):
         activities.append(ProfilerActivity.CUDA)
     with profile(activities=activities) as prof:
         began = time.perf_counter()
         with record_function("step"):
-            _step(model, optimizer, images, labels, 2 * batch, batch, device)
+            profiled_step(model, optimizer, images, labels, 2 * batch, batch, device)
         wall = time.perf_counter() - began
     return summarise(prof.events(), device, whole_dataset_on_device, wall)
 

@@ -183,3 +183,15 @@ def to_records(timings: list[StepTiming]) -> list[dict]:
 
 def from_records(records: list[dict]) -> list[StepTiming]:
     return [StepTiming(**record) for record in records]
+
+
+def load_reference(path) -> dict | None:
+    """A sweep measured elsewhere (benchmarks/gpu_figures.py writes it): None when absent."""
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.exists():
+        return None
+    saved = json.loads(path.read_text())
+    return {**saved, "timings": from_records(saved["timings"])}
