@@ -193,7 +193,7 @@ def sweep_section() -> None:
         st.caption("Press the button: the CPU part takes a few seconds on 2 cores.")
         return
     others = reference["timings"] if reference else []
-    device_name = reference["device"] if reference else ""
+    device_name = f"the {reference['device']} machine" if reference else ""
     local_gpu = timings and any(t.device != "cpu" for t in timings)
     crossing = step_timing.crossover(timings) if local_gpu else (
         reference["crossover"] if reference else [])

@@ -84,3 +84,17 @@ def test_step_flops_count_the_three_matmuls_forward_and_backward():
     model = step_timing.mlp(32)
     weights = sum(layer.weight.numel() for layer in model if hasattr(layer, "weight"))
     assert step_timing.step_flops(32, 16) == 6 * 16 * weights
+
+
+def test_gpu_figures_script_records_this_machine_and_the_page_can_read_it(tmp_path):
+    from benchmarks import gpu_figures
+
+    out = tmp_path / "gpu_figures.json"
+    assert gpu_figures.main(["--out", str(out)]) == 0
+    saved = step_timing.load_reference(out)
+    assert saved["cuda"] == torch.cuda.is_available()
+    devices = {t.device for t in saved["timings"]}
+    assert devices == ({"cpu", "cuda"} if torch.cuda.is_available() else {"cpu"})
+    assert bool(saved["crossover"]) == torch.cuda.is_available()
+    assert set(saved["profile"]) == {"copy each batch", "dataset on device"}
+    assert step_timing.load_reference(tmp_path / "absent.json") is None
