@@ -371,6 +371,8 @@ def timing_section() -> None:
         st.caption("Press the button: the CPU sweep takes a fraction of a second.")
         return
     st.plotly_chart(tensor_charts.matmul_timing(timings), key="tensors.timing_chart")
+    st.caption("Measured just now, on one CPU thread of this machine. A server other learners "
+               "share makes the curve wobble: press again to measure again.")
     # without a GPU nothing is transferred: no empty transfer column
     st.dataframe(pd.DataFrame(device_timing.as_rows(timings)).dropna(axis=1, how="all"),
                  hide_index=True)
@@ -418,8 +420,8 @@ def puzzle_section() -> None:
         st.error(f"`{attempt}` raises RuntimeError: {result.error}")
         return
     marks = {True: "✓", False: "✗", None: "-"}
-    st.dataframe(pd.DataFrame([{"check": name, "result": marks[ok]}
-                               for name, ok in result.checks().items()]), hide_index=True)
+    st.dataframe(pd.DataFrame([{name: marks[ok] for name, ok in result.checks().items()}]),
+                 hide_index=True)
     st.code(f"got      = {result.got!r}\nexpected = {result.expected!r}", language="text")
     if result.accepted:
         st.success(f"Accepted: {result.comparison.message}")
