@@ -66,23 +66,32 @@ def by_hand_section() -> None:
     w, b, loss = frames[-1]
     st.write(f"After {steps} steps: **w = {w:.3f}** (true 2), **b = {b:.3f}** (true 1), MSE {loss:.4f} "
              "(the noise keeps it above 0). Press **▶ Replay the training** to watch the line move.")
-    callouts.show_heartbeat(linear_regression.fit_by_hand,
-                            "The code that ran, heartbeat highlighted.")
 
-    st.subheader("The same fit with nn.Linear, nn.MSELoss and torch.optim")
-    st.markdown("`optimizer.step()` does the two update lines, `optimizer.zero_grad()` the two "
-                "clearing lines. The loop body is the heartbeat every later lesson uses:")
-    callouts.show_heartbeat(heartbeat.train)
+
+by_hand_section()
+callouts.show_heartbeat(linear_regression.fit_by_hand, "The code that ran, heartbeat highlighted.")
+
+st.subheader("The same fit with nn.Linear, nn.MSELoss and torch.optim")
+st.markdown("`nn.Linear(1, 1)` holds w and b, `nn.MSELoss()` is the loss as an object you call, "
+            "`optimizer.step()` does the two update lines and `optimizer.zero_grad()` the two "
+            "clearing lines. The loop body is the heartbeat every later lesson uses:")
+callouts.show_heartbeat(heartbeat.train)
+
+
+@st.fragment
+def optimizer_section() -> None:
     name = st.radio("Optimizer", ["sgd", "adam"], horizontal=True, key="loop.opt",
                     format_func={"sgd": "optim.SGD (same as by hand)", "adam": "optim.Adam"}.get)
-    fitted = optimizer_fit(name, noise, lr, steps)
-    ow, ob, oloss = fitted[-1]
-    same = abs(ow - w) < 1e-5 and abs(ob - b) < 1e-5
+    frames, _ = hand_fit(0.3, 0.1, 100)
+    fitted = optimizer_fit(name, 0.3, 0.1, 100)
+    (w, b, _), (ow, ob, oloss) = frames[-1], fitted[-1]
+    st.caption("The default data and settings of section 1: noise 0.3, learning rate 0.1, 100 steps.")
     cols = st.columns(3)
-    cols[0].metric("w", f"{ow:.3f}", f"{ow - w:+.5f} vs by hand")
-    cols[1].metric("b", f"{ob:.3f}", f"{ob - b:+.5f} vs by hand")
+    cols[0].metric("w", f"{ow:.3f}", f"{ow - w:+.5f} vs by hand", delta_color="off")
+    cols[1].metric("b", f"{ob:.3f}", f"{ob - b:+.5f} vs by hand", delta_color="off")
     cols[2].metric("MSE", f"{oloss:.4f}")
     if name == "sgd":
+        same = abs(ow - w) < 1e-5 and abs(ob - b) < 1e-5
         st.success("Identical to the hand-written loop, step for step." if same else
                    "Close to the hand-written loop (float rounding).")
     else:
@@ -93,7 +102,7 @@ def by_hand_section() -> None:
                                    y_title="MSE", log_y=True), key="loop.compare_chart")
 
 
-by_hand_section()
+optimizer_section()
 callouts.takeaway("Same heartbeat, new instruments: forward, loss, backward, step. The optimizer, "
                   "the loss object and the model are instruments; the heartbeat never changes.")
 
