@@ -238,8 +238,9 @@ E3 = exercise(
 
     It then resumes the crashed run **with the weights only** (a fresh Adam) and prints how far
     that ends from the uninterrupted run: Adam restarts its averages and its step count, so its
-    first steps are the large, uncorrected ones of a brand-new optimizer, and the run goes
-    somewhere else (the loss jumps). Saving the model is not saving everything needed to resume.
+    first steps are the full-size steps of a brand-new optimizer, its losses run above the
+    uninterrupted run's, and the weights end somewhere else. Saving the model is not saving
+    everything needed to resume.
 
     Your turn, the full resume:
 
@@ -355,8 +356,8 @@ E4 = exercise(
     Write `load_checkpoint(path)`, which loads any checkpoint onto **the device this code runs on**,
     whatever device it was saved on: `device` is `"cuda"` when a GPU is available and `"cpu"`
     otherwise, and `torch.load(path, map_location=device, weights_only=True)` moves every tensor
-    there as it loads. Then load `gpu_path` with it into `cpu_model`, a fresh `make_model()` moved
-    `.to(device)`. The same code now runs on either machine.
+    there as it loads. Then load `gpu_path` with it into `local_model`, a fresh `make_model()`
+    moved `.to(device)`. The same code now runs on a laptop and on a GPU machine.
     """,
     setup="""
     def pretend_saved_on_gpu(source, target):
@@ -390,7 +391,7 @@ E4 = exercise(
         raise NotImplementedError("load with torch.load(path, map_location=device, weights_only=True)")
 
 
-    cpu_model = None  # TODO: make_model().to(device), then load_state_dict(load_checkpoint(gpu_path))
+    local_model = None  # TODO: make_model().to(device), then load_state_dict(load_checkpoint(gpu_path))
     """,
     solution="""
     def load_checkpoint(path):
@@ -398,10 +399,10 @@ E4 = exercise(
         return torch.load(path, map_location=device, weights_only=True)
 
 
-    cpu_model = make_model().to(device)
-    cpu_model.load_state_dict(load_checkpoint(gpu_path))
+    local_model = make_model().to(device)
+    local_model.load_state_dict(load_checkpoint(gpu_path))
     """,
-    needs=("cpu_model",),
+    needs=("local_model",),
     check="""
     loaded = load_checkpoint(gpu_path)
     assert isinstance(loaded, dict), f"load_checkpoint should return the loaded state_dict, got {type(loaded).__name__}"
@@ -409,16 +410,20 @@ E4 = exercise(
     assert places == {torch.device(device).type}, (
         f"load_checkpoint put tensors on {places}, not {device}: pass map_location=device to torch.load"
     )
-    assert isinstance(cpu_model, nn.Module), "cpu_model should be a make_model() with the file loaded"
-    assert {p.device.type for p in cpu_model.parameters()} == {torch.device(device).type}, (
-        f"move cpu_model to {device}: make_model().to(device)"
+    assert isinstance(local_model, nn.Module), "local_model should be a make_model() with the file loaded"
+    assert {p.device.type for p in local_model.parameters()} == {torch.device(device).type}, (
+        f"move local_model to {device}: make_model().to(device)"
     )
     gpu_trained.eval()
-    cpu_model.eval()
-    with torch.no_grad():
-        same = torch.equal(cpu_model(X_val.to(device)).cpu(), gpu_trained(X_val))
-    assert same, "cpu_model should give the saved model's outputs: load_state_dict(load_checkpoint(gpu_path))"
-    print(f"OK: a checkpoint tagged cuda:0 loaded onto {device}, with identical outputs")
+    local_model.eval()
+    for name, tensor in gpu_trained.state_dict().items():
+        assert torch.equal(local_model.state_dict()[name].cpu(), tensor), (
+            f"local_model's {name} is not the saved one: local_model.load_state_dict(load_checkpoint(gpu_path))"
+        )
+    with torch.no_grad():  # a GPU's kernels round differently from a CPU's: close, not bit-equal
+        close = torch.allclose(local_model(X_val.to(device)).cpu(), gpu_trained(X_val), atol=1e-5)
+    assert close, "local_model should give the saved model's outputs"
+    print(f"OK: a checkpoint tagged cuda:0 loaded onto {device}: the same weights, the same outputs")
     """,
 )
 
@@ -433,10 +438,16 @@ E5 = exercise(
     test set: a test set that helped choose the model no longer gives an unbiased final score.
     Choose on validation, report the test set once, at the very end.
 
-    Train a fresh model for 20 epochs (seed 0, `make_model()`, Adam with `lr=0.01`). After each
-    epoch compute `validation_loss(model)` and append it to `val_losses`; whenever it is the lowest
-    so far, save a checkpoint (`"epoch"`, `"model_state_dict"`, `"val_loss"`) to `best_path`.
-    After the loop load the file into `best_checkpoint`.
+    To see it turn within a few seconds, train on a small slice of the training split,
+    `X_small, y_small` (96 rows, set up below): a 64-unit net memorises 96 noisy rows quickly.
+    Train a fresh model for 30 epochs (seed 0, `make_model()`, Adam with `lr=0.01`,
+    `train_one_epoch(model, optimizer, X_small, y_small)`). After each epoch compute
+    `validation_loss(model)` and append it to `val_losses`; whenever it is the lowest so far, save
+    a checkpoint (`"epoch"`, `"model_state_dict"`, `"val_loss"`) to `best_path`. After the loop
+    load the file into `best_checkpoint`.
+    """,
+    setup="""
+    X_small, y_small = X_train[:96], y_train[:96]  # a small slice of the training split: it overfits fast
     """,
     scaffold="""
     torch.manual_seed(0)
@@ -444,7 +455,8 @@ E5 = exercise(
     optimizer = optim.Adam(model.parameters(), lr=0.01)
     best_path = workdir / "best.pt"
     val_losses = []
-    # TODO: for epoch in range(1, 21): train_one_epoch, then val_loss = validation_loss(model);
+    # TODO: for epoch in range(1, 31): train_one_epoch on X_small, y_small, then
+    #       val_loss = validation_loss(model);
     #       append it; if it is the lowest so far, torch.save the checkpoint to best_path
     best_checkpoint = None  # TODO: torch.load(best_path, weights_only=True)
     """,
@@ -454,8 +466,8 @@ E5 = exercise(
     optimizer = optim.Adam(model.parameters(), lr=0.01)
     best_path = workdir / "best.pt"
     val_losses = []
-    for epoch in range(1, 21):
-        train_one_epoch(model, optimizer)
+    for epoch in range(1, 31):
+        train_one_epoch(model, optimizer, X_small, y_small)
         val_loss = validation_loss(model)  # held-out data, eval mode, no graph
         val_losses.append(val_loss)
         if val_loss == min(val_losses):  # the best so far: keep these weights
@@ -465,8 +477,8 @@ E5 = exercise(
     """,
     needs=("val_losses", "best_checkpoint"),
     check="""
-    assert len(val_losses) == 20, f"one validation loss per epoch (20), got {len(val_losses)}"
-    best_epoch = min(range(20), key=lambda i: val_losses[i]) + 1
+    assert len(val_losses) == 30, f"one validation loss per epoch (30), got {len(val_losses)}"
+    best_epoch = min(range(30), key=lambda i: val_losses[i]) + 1
     assert best_checkpoint["epoch"] == best_epoch, (
         f"the lowest validation loss came after epoch {best_epoch} ({val_losses[best_epoch - 1]:.4f}), "
         f"but the file holds epoch {best_checkpoint['epoch']}: save only when the loss is a new minimum"
@@ -479,7 +491,7 @@ E5 = exercise(
         f"{val_losses[best_epoch - 1]:.4f}: record validation_loss(model) on X_val, after each epoch"
     )
     final = validation_loss(model)
-    print(f"OK: best epoch {best_epoch} of 20, validation loss {measured:.4f} "
+    print(f"OK: best epoch {best_epoch} of 30, validation loss {measured:.4f} "
           f"(the last epoch's weights: {final:.4f})")
     print("validation loss by epoch: " + " ".join(f"{loss:.3f}" for loss in val_losses))
     """,
