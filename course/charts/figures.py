@@ -114,18 +114,19 @@ def log_axis(values: list[float], steps: tuple[int, ...] | None = None) -> dict:
 
 def curves(series: dict[str, list[float]], x_title: str = "training step",
            y_title: str = "loss", log_y: bool = False, title: str | None = None) -> go.Figure:
-    """Several named curves overlaid on one plot; the legend sits below it, clear of the title."""
-    figure = go.Figure()
-    for index, (name, values) in enumerate(series.items()):
-        figure.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, name=name,
-                                    **_series_line(index, points=len(values))))
-    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title,
-                         legend=dict(orientation="h", y=-0.22, yanchor="top", x=0))
+    """Several named curves overlaid on one plot; the legend sits below it, clear of the title.
+    Built as one dict, validated once: trace by trace cost several times more per rerun."""
+    data = [dict(type="scatter", x=list(range(1, len(values) + 1)), y=values, name=name,
+                 **_series_line(index, points=len(values)))
+            for index, (name, values) in enumerate(series.items())]
+    y_axis = dict(title=dict(text=y_title))
     if log_y:
-        figure.update_yaxes(**log_axis([v for values in series.values() for v in values]))
-    figure = _tidy(figure, 380)
-    figure.update_layout(margin=dict(b=70))
-    return figure
+        y_axis |= log_axis([v for values in series.values() for v in values])
+    layout = dict(title=dict(text=title), xaxis=dict(title=dict(text=x_title)), yaxis=y_axis,
+                  legend=dict(orientation="h", y=-0.22, yanchor="top", x=0), height=380,
+                  margin=dict(l=10, r=10, t=40, b=70),
+                  paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+    return go.Figure(dict(data=data, layout=layout))
 
 
 def pixel_histograms(before: torch.Tensor, after: torch.Tensor, bins: int = 50) -> go.Figure:
