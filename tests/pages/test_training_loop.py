@@ -69,6 +69,15 @@ def test_playground_step_rewind_and_controls(at):
     assert at.query_params["pg_widths"] == ["4-4"] or at.query_params["pg_widths"] == "4-4"
     at.button(key="loop.pg.rewind").click().run()
     assert at.session_state["loop.pg"].steps == 0
+    seed = at.session_state["loop.pg"].seed
+    at.button(key="loop.pg.reset").click().run()
+    assert at.session_state["loop.pg"].seed == seed + 1
+    at.select_slider(key="loop.pg.noise").set_value(0.2).run()
+    at.slider(key="loop.pg.layers").set_value(3).run()
+    at.selectbox(key="loop.pg.opt").set_value("momentum").run()
+    pg = at.session_state["loop.pg"]
+    assert (pg.noise, pg.widths, pg.optimizer_name) == (0.2, (4, 4, 4), "momentum")
+    assert not at.exception
 
 
 def test_playground_play_then_pause(at):
