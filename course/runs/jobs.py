@@ -210,9 +210,15 @@ def pool_context() -> multiprocessing.context.BaseContext:
 
 
 def default_slots() -> int:
-    from course.runs.server import usable_cores
+    """COURSE_TRAINING_SLOTS, else the usable cores; with COURSE_REPLICAS_PER_HOST set, never
+    more than this replica's core budget divided by each worker's torch threads."""
+    from course.runs.server import chosen_threads, core_budget, usable_cores
 
-    return max(1, int(os.environ.get("COURSE_TRAINING_SLOTS", "0") or 0) or usable_cores())
+    budget = core_budget()
+    asked = int(os.environ.get("COURSE_TRAINING_SLOTS", "0") or 0)
+    if budget is None:
+        return max(1, asked or usable_cores())
+    return max(1, min(asked or budget, budget // chosen_threads()))
 
 
 class JobRunner:

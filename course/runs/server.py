@@ -32,12 +32,46 @@ def usable_cores() -> int:
     return max(1, min(counts))
 
 
+REPLICAS_SETTING = "COURSE_REPLICAS_PER_HOST"
+
+
+def replicas_per_host(environ=os.environ) -> int | None:
+    """How many app replicas share this host's cores (COURSE_REPLICAS_PER_HOST), None unset.
+
+    Replicas cannot see each other: each one sized for the whole host, so two of them on two
+    cores trained four runs at once and every run took 50x its solo time (issue #24).
+    """
+    raw = environ.get(REPLICAS_SETTING, "").strip()
+    if not raw:
+        return None
+    try:
+        replicas = int(raw)
+    except ValueError:
+        raise ValueError(f"{REPLICAS_SETTING} must be a whole number, not {raw!r}") from None
+    if replicas < 1:
+        raise ValueError(f"{REPLICAS_SETTING} must be at least 1, not {replicas}")
+    return replicas
+
+
+def core_budget(environ=os.environ) -> int | None:
+    """This replica's share of the usable cores (at least one), None without the setting.
+
+    Its training slots times its torch threads stay within this share, so all replicas together
+    stay within the host's cores (more replicas than cores still get one core's worth each).
+    """
+    replicas = replicas_per_host(environ)
+    if replicas is None:
+        return None
+    return max(1, usable_cores() // replicas)
+
+
 DEFAULT_THREADS = 1
 _configured: int | None = None  # the count this process chose for its runs (configure_threads)
 
 
 def chosen_threads(threads: int | None = None) -> int:
-    """The thread count asked for: `threads`, else COURSE_TORCH_THREADS, else one thread.
+    """The thread count asked for: `threads`, else COURSE_TORCH_THREADS, else one thread;
+    the last two never above this replica's core budget (COURSE_REPLICAS_PER_HOST).
 
     One thread by default, fixed for the whole run: a run's numbers then depend on its settings
     and seed alone, whatever else the machine runs (a count that followed the load rounded
@@ -47,6 +81,9 @@ def chosen_threads(threads: int | None = None) -> int:
     wanted = threads
     if wanted is None:
         wanted = int(os.environ.get("COURSE_TORCH_THREADS", "0") or 0) or DEFAULT_THREADS
+        budget = core_budget()
+        if budget is not None:  # a replica's neighbours have the other cores
+            wanted = min(wanted, budget)
     if wanted < 1:
         raise ValueError(f"threads must be at least 1, not {wanted}")
     return wanted
