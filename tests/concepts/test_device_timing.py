@@ -23,9 +23,10 @@ def test_move_to_the_same_device_is_the_same_tensor():
 
 
 def test_cpu_sweep_is_well_under_a_second_and_positive():
-    started = time.perf_counter()
+    # CPU time this process spends, so other work on a shared machine doesn't count against it
+    started = time.process_time()
     timings = device_timing.sweep("cpu")
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert elapsed < 1.0, elapsed
     assert [t.size for t in timings] == list(device_timing.SIZES)
     assert all(t.median_seconds > 0 and t.transfer_seconds is None for t in timings)
