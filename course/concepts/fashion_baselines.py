@@ -76,8 +76,12 @@ def examples_per_class(labels: torch.Tensor, per_class: int = 8, seed: int = 0) 
 
 def class_mean_images(split: data.SplitTensors) -> torch.Tensor:
     """[10, 28, 28]: each class's average image, pixels in 0…1."""
-    images = split.images.float().div(255)
-    return torch.stack([images[split.labels == label].mean(0) for label in range(10)])
+    sums = torch.zeros(10, split.images[0].numel(), dtype=torch.float64)
+    for start in range(0, len(split), 10_000):  # in chunks: all 60,000 as floats is 190 MB
+        chunk = split.images[start:start + 10_000].flatten(1).double()
+        sums.index_add_(0, split.labels[start:start + 10_000], chunk)
+    counts = torch.bincount(split.labels, minlength=10).double()
+    return (sums / counts[:, None] / 255).float().view(10, *split.images.shape[1:])
 
 
 def class_similarity(split: data.SplitTensors) -> torch.Tensor:
