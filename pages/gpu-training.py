@@ -56,8 +56,9 @@ def machine_line() -> str:
         return f"a CUDA GPU ({torch.cuda.get_device_name(0)}) and {os.cpu_count()} CPU cores"
     if torch.backends.mps.is_available():
         return f"an Apple GPU (mps) and {os.cpu_count()} CPU cores"
-    return (f"{os.cpu_count()} CPU cores and no GPU (torch uses {torch.get_num_threads()} "
-            "thread(s))")
+    threads = torch.get_num_threads()
+    return (f"{os.cpu_count()} CPU cores and no GPU; torch runs on {threads} "
+            f"thread{'s' if threads != 1 else ''} here")
 
 
 lesson.lesson_header("gpu-training")
@@ -211,9 +212,13 @@ def sweep_section() -> None:
         st.dataframe(pd.DataFrame(step_timing.as_rows(timings)), hide_index=True)
         ratio = pd.DataFrame(step_timing.bf16_vs_fp32(timings))
         slower = int((ratio["bf16 / fp32"] > 1).sum())
+        load = os.getloadavg()[0]
+        st.caption(f"Load average when the page drew this: {load:.1f} on {os.cpu_count()} cores. "
+                   "Other work on a busy machine inflates and scatters these times: run it again "
+                   "and compare.")
         st.markdown(f"**bf16 autocast on this CPU**: slower than fp32 in {slower} of {len(ratio)} "
                     "settings (above 1 = slower). Whether it helps depends on the CPU: only chips "
-                    "with bf16 matrix units (recent Xeons, Apple M2+) gain from it.")
+                    "with bfloat16 matrix instructions (such as Intel's AMX) can gain from it.")
         st.dataframe(ratio, hide_index=True)
     if reference:
         st.info(f"GPU figures **measured on {reference['device']}** ({reference.get('measured', '')}, "
@@ -355,7 +360,7 @@ def checkpoint_section() -> None:
         last = history[-1]
         model = grad_scaling.deep_sigmoid_net(width=8, depth=2, inputs=4)
         optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-        scaler = torch.amp.GradScaler("cpu", init_scale=last["scale"])
+        scaler = torch.amp.GradScaler("cpu", init_scale=last["scale"], growth_interval=8)
         saved = grad_scaling.saved_bytes(grad_scaling.checkpoint(model, optimizer, scaler, 3))
         resumed, state = grad_scaling.resume_scaler(saved)
         st.session_state["gpu.ckpt_result"] = (sorted(state), state["scaler"], resumed.get_scale())

@@ -35,7 +35,9 @@ def step_times(timings: list[StepTiming], reference: list[StepTiming] | None = N
         figure.add_vline(x=wins_at, line=dict(color=figures.INK, dash="dot"),
                          annotation_text="the GPU starts to win", annotation_position="top left")
     values = [p[1] for points in series.values() for p in points]
-    figure.update_xaxes(type="log", title="work per training step (GFLOP, forward + backward)")
+    work = [p[0] for points in series.values() for p in points]
+    figure.update_xaxes(title="work per training step (GFLOP, forward + backward)",
+                        **figures.log_axis(work))
     figure.update_yaxes(title="time per step (ms, median)", **figures.log_axis(values))
     figure.update_layout(legend=dict(orientation="h", y=-0.25, yanchor="top", x=0))
     return figures._tidy(figure, 420)
@@ -83,7 +85,7 @@ def fp16_histogram(gradients, scale: float) -> go.Figure:
     figure.update_xaxes(title="log2 |gradient| (the leftmost bar counts exact zeros)",
                         tickvals=[-42.5, -40, -30, -24, -14, -10, 0],
                         ticktext=["0", "2⁻⁴⁰", "2⁻³⁰", "2⁻²⁴", "2⁻¹⁴", "2⁻¹⁰", "1"])
-    figure.update_yaxes(title="gradients")
+    figure.update_yaxes(type="log", title="gradients (log scale: a handful of zeros shows)")
     figure.update_layout(barmode="group", legend=dict(orientation="h", y=-0.3, yanchor="top", x=0))
     return figures._tidy(figure, 380)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import os
 from dataclasses import dataclass
 
 import torch
@@ -35,6 +36,9 @@ class MismatchDemo:
 def device_rows() -> list[dict]:
     """device_timing's rows (cuda, mps, cpu), plus each CUDA GPU's memory when there is one."""
     rows = device_timing.available_devices()
+    threads = torch.get_num_threads()
+    rows[0] = {**rows[0], "about": f"always there; torch uses {threads} thread"
+                                   f"{'s' if threads != 1 else ''} of {os.cpu_count()} cores"}
     if torch.cuda.is_available():
         for index in range(torch.cuda.device_count()):
             free, total = torch.cuda.mem_get_info(index)
