@@ -226,13 +226,13 @@ def xray_report(blob: bytes) -> None:
         return
     held = race_data()
     accuracy = checkpoint_xray.evaluate(model, held.test_x, held.test_y)
-    st.success(f"**Loaded into the {name}.** Accuracy on {len(held.test_y):,} test images: "
+    st.success(f"**Loaded into: {name}.** Accuracy on {len(held.test_y):,} test images: "
                f"**{accuracy:.1%}**")
 
 
 @st.fragment
 def xray_section() -> None:
-    upload = st.file_uploader("Upload a checkpoint (.pt, .pth)", type=["pt", "pth", "bin"],
+    upload = st.file_uploader("Upload a checkpoint (.pt, .pth; up to 5 MB)", type=["pt", "pth", "bin"],
                               key="save.upload")
     if upload is not None:
         st.markdown(f"**Your file: `{upload.name}`**")

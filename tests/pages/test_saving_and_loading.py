@@ -66,7 +66,7 @@ def test_lab_files_each_give_a_clear_error(at):
         assert at.error, name
     at.selectbox(key="save.lab").select_index(0).run()
     assert not at.error
-    assert any("Loaded into the this page's 784-32-10 MLP" in s.value for s in at.success)
+    assert any("Loaded into: this page's 784-32-10 MLP" in s.value for s in at.success)
 
 
 @pytest.mark.parametrize("name, expected", [
