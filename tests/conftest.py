@@ -116,6 +116,15 @@ def browser():
 
 
 @pytest.fixture(scope="module")
+def page(browser, app_url):
+    """A tab of its own for one test module on the shared server (a new session: a new
+    workspace), 1400 px wide; a module that needs another server or size defines its own."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="module")
 def one_torch_thread():
     """On a shared 2-core box torch's second thread spins against other work (one MNIST epoch
     went from ~1.6 s to ~24 s); one thread keeps tests fast and every number deterministic."""

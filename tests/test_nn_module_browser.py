@@ -10,13 +10,6 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def page(browser, app_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    yield context.new_page()
-    context.close()
-
-
 def parameter_metric(page):
     return page.locator('[data-testid="stMetric"]').filter(has_text="Parameters (in × out")
 

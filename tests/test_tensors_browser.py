@@ -12,13 +12,6 @@ from tests.conftest import ARTIFACTS
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def page(browser, app_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    yield context.new_page()
-    context.close()
-
-
 def type_shape(page, label: str, text: str) -> None:
     box = page.get_by_label(label, exact=True)
     box.fill(text)
