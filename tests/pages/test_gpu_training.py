@@ -90,3 +90,16 @@ def test_checks_are_the_declared_ones(at):
     keys = {r.key for r in at.radio if r.key} | {b.key for b in at.button if b.key}
     for check in progress.LESSON_CHECKS["gpu-training"]:
         assert any(key.startswith(check) for key in keys), check
+
+
+def test_recorded_figures_are_shown_as_measured_elsewhere(tmp_path, monkeypatch):
+    from benchmarks import gpu_figures
+
+    figures = tmp_path / "gpu_figures.json"
+    assert gpu_figures.main(["--out", str(figures)]) == 0
+    monkeypatch.setenv("COURSE_GPU_FIGURES", str(figures))
+    at = open_lesson(PAGE)
+    recorded = gpu_figures.device_name()
+    assert any(f"measured on {recorded}" in i.value for i in at.info)
+    if not torch.cuda.is_available():
+        assert any("No CUDA GPU here" in w.value for w in at.warning)
