@@ -319,19 +319,20 @@ board = leaderboard.ranked([dict(e) for e in entries if e["epochs"]], baselines.
 st.markdown("Your runs are ranked by the **validation accuracy of their best epoch**, never by "
             "test; the test accuracy beside it is that same epoch's, the number you report. The "
             "published results (📚) have only a test accuracy and stand among your runs by it.")
-st.dataframe(pd.DataFrame([{
-    "#": "📚" if row["published"] else str(row["rank"] or "–"),
-    "run": row["label"], "parameters": row["parameters"],
-    "best epoch": None if row["published"] else row.get("best_epoch"),
-    "validation accuracy": row["val_accuracy"], "test accuracy": row["test_accuracy"],
-    "training time (s)": None if row["published"] else row.get("seconds"),
-    "augmentation": "yes" if row.get("augmentation") else "no"} for row in board]),
-    hide_index=True, key="fashion.board", column_config={
-        "#": st.column_config.TextColumn(width="small"),
-        "parameters": st.column_config.NumberColumn(format="localized"),
-        "validation accuracy": st.column_config.NumberColumn(format="%.4f"),
-        "test accuracy": st.column_config.NumberColumn(format="%.4f"),
-        "training time (s)": st.column_config.NumberColumn(format="%.1f")})
+def shown(value, pattern: str) -> str:
+    """A leaderboard cell: the value formatted, or a dash where there is none."""
+    return "–" if value is None else pattern.format(value)
+
+
+# A plain table, not a data grid: every run and result is readable text (and a screen reader's).
+st.table(pd.DataFrame([{
+    "#": "📚" if row["published"] else shown(row["rank"], "{}"),
+    "run": row["label"], "parameters": shown(row["parameters"], "{:,}"),
+    "best epoch": "–" if row["published"] else shown(row.get("best_epoch"), "{}"),
+    "validation accuracy": shown(row["val_accuracy"], "{:.4f}"),
+    "test accuracy": shown(row["test_accuracy"], "{:.4f}"),
+    "training time": "–" if row["published"] else shown(row.get("seconds"), "{:.1f} s"),
+    "augmentation": "yes" if row.get("augmentation") else "no"} for row in board]).set_index("#"))
 ranked_runs = [row for row in board if not row["published"] and row["rank"]]
 if ranked_runs:
     best = ranked_runs[0]

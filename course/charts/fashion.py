@@ -48,9 +48,12 @@ def pareto_chart(runs: list[dict], published: list[dict], budget: int = 100_000)
     others = [p for p in published if not p.get("parameters")]
     for index, row in enumerate(sorted(others, key=lambda p: p["test_accuracy"])):
         figure.add_hline(y=row["test_accuracy"], line=dict(color=GREY, width=1, dash="dot"))
-        figure.add_annotation(x=1, xref="paper", y=row["test_accuracy"], showarrow=False,
-                              text=f"{row['name']} {row['test_accuracy']:.3f}", xanchor="right",
-                              yanchor="bottom", font=dict(color=INK, size=10))
+        # alternately at the right and the left edge: close accuracies' labels do not overlap
+        side = index % 2
+        figure.add_annotation(x=1 - side, xref="paper", y=row["test_accuracy"], showarrow=False,
+                              text=f"{row['name']} {row['test_accuracy']:.3f}",
+                              xanchor="left" if side else "right", yanchor="bottom",
+                              font=dict(color=INK, size=10))
     sizes = [x for x, _ in points] + [budget]
     figure.update_xaxes(type="log", title_text="trainable parameters (log scale)",
                         range=[math.log10(min(sizes)) - 0.4, math.log10(max(sizes)) + 0.4])

@@ -87,7 +87,8 @@ def trained_page(trained, monkeypatch) -> AppTest:
 
 
 def board(at: AppTest):
-    return next(frame.value for frame in at.dataframe if "validation accuracy" in frame.value)
+    table = next(t.value for t in at.table if "validation accuracy" in t.value.columns)
+    return table.reset_index()
 
 
 def caption_with(at: AppTest, text: str) -> str:
@@ -170,13 +171,16 @@ def test_the_quick_baseline_is_ranked_on_the_leaderboard_beside_the_published_re
     mine = table[table["#"] == "1"]
     assert len(mine) == 1
     assert mine.iloc[0]["run"].startswith("quick baseline")
-    assert 0.5 < mine.iloc[0]["validation accuracy"] < 1
+    assert 0.5 < float(mine.iloc[0]["validation accuracy"]) < 1
     assert "MLP 256-128-100" in list(table["run"])
     run = next((runs_root / trained / "runs").glob("run-*"))
     history = json.loads((run / "status.json").read_text())["history"]
     best = max(history, key=lambda row: row["val_accuracy"])
-    assert mine.iloc[0]["validation accuracy"] == pytest.approx(best["val_accuracy"])
-    assert mine.iloc[0]["test accuracy"] == pytest.approx(best["test_accuracy"])
+    assert mine.iloc[0]["validation accuracy"] == f"{best['val_accuracy']:.4f}"
+    assert mine.iloc[0]["test accuracy"] == f"{best['test_accuracy']:.4f}"
+    published = table[table["#"] == "📚"]
+    assert list(published["run"]) == [row["name"] for row in sorted(
+        baselines.PUBLISHED, key=lambda row: -row["test_accuracy"])]
 
 
 def test_error_analysis_evaluates_the_best_epoch_and_counts_the_cluster(trained_page, trained,
