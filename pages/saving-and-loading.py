@@ -158,7 +158,8 @@ st.markdown(
 )
 st.code(portability.MODEL_SOURCE.strip(), language="python")
 portability_table = st.cache_data(portability.portability_table, show_spinner=False)
-st.dataframe(pd.DataFrame(portability_table()), hide_index=True)
+# one column per way of saving, one row per situation: narrow enough to read at 900 px, wrapped
+st.table(pd.DataFrame(portability_table()).set_index("saved with").T)
 if not portability.safetensors_available():
     st.caption("`safetensors` (tensors only, no pickle at all) is not installed here, so its row "
                "is left out; with it, it loads in every column like the state_dict.")
@@ -283,16 +284,16 @@ rows = []
 for key, (label, restore) in resume_race.RESUMES.items():
     run = result.resumed[key]
     rows.append({"resume": f"({key}) {label}",
+                 "weights equal (torch.equal)": resume_race.same_weights(
+                     run.final_state, result.uninterrupted.final_state),
                  "mean loss, epochs 48-50": round(resume_race.mean_loss_after_resume(result, key), 5),
                  "worst step above uninterrupted": round(resume_race.loss_spike(result, key), 5),
-                 "test accuracy at 50": f"{run.test_accuracy[50]:.1%}",
-                 "weights equal (torch.equal)": resume_race.same_weights(
-                     run.final_state, result.uninterrupted.final_state)})
-rows.append({"resume": "uninterrupted", "mean loss, epochs 48-50": round(sum(
-    result.uninterrupted.step_losses[resume_race.CRASH_AFTER * result.steps_per_epoch:])
-    / (3 * result.steps_per_epoch), 5), "worst step above uninterrupted": 0.0,
-    "test accuracy at 50": f"{result.uninterrupted.test_accuracy[50]:.1%}",
-    "weights equal (torch.equal)": True})
+                 "test accuracy at 50": f"{run.test_accuracy[50]:.1%}"})
+rows.append({"resume": "uninterrupted", "weights equal (torch.equal)": True,
+             "mean loss, epochs 48-50": round(sum(
+                 result.uninterrupted.step_losses[resume_race.CRASH_AFTER * result.steps_per_epoch:])
+                 / (3 * result.steps_per_epoch), 5), "worst step above uninterrupted": 0.0,
+             "test accuracy at 50": f"{result.uninterrupted.test_accuracy[50]:.1%}"})
 st.dataframe(pd.DataFrame(rows), hide_index=True)
 st.markdown(
     "(a) jumps: a fresh Adam has no averages yet, so its first steps are full-size steps in "
@@ -331,7 +332,8 @@ stop_at = best_checkpoint.early_stopping_epoch(uninterrupted.val_accuracy, patie
 cols = st.columns(3)
 cols[0].metric("best.pt holds epoch", uninterrupted.best_epoch)
 cols[1].metric("its validation accuracy", f"{uninterrupted.val_accuracy[uninterrupted.best_epoch]:.1%}")
-cols[2].metric(f"early stopping (patience {patience}) stops after epoch", stop_at)
+cols[2].metric("early stopping stops at epoch", stop_at,
+               help=f"Patience {patience}: {patience} epochs in a row without a new best.")
 
 
 def show_digits(images: torch.Tensor, rows: list[dict]) -> None:

@@ -31,9 +31,10 @@ def test_page_draws_every_section_without_errors(at):
     assert metric(at, "Reloaded weights identical") == "yes"
     headers = [h.value for h in at.header]
     assert len(headers) == 6 and headers[4].startswith("5. Crash at epoch 47 of 50")
-    portability = frame_with(at, "after renaming the class")
-    assert portability["after renaming the class"][0].startswith("AttributeError")
-    assert portability["after renaming the class"][1] == "loads"
+    portability = at.table[0].value
+    assert portability.loc["after renaming the class", "torch.save(model)"].startswith(
+        "AttributeError")
+    assert portability.loc["after renaming the class", "torch.save(model.state_dict())"] == "loads"
 
 
 def test_race_table_shows_only_the_full_resume_equal(at):
