@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from course.charts.figures import GREY, INK, _tidy, look
+from course.charts.figures import GREY, INK, _tidy, log_axis, look
 
 
 def race_curves(uninterrupted: list[float], resumed: dict[str, list[float]], steps_per_epoch: int,
@@ -29,9 +29,11 @@ def race_curves(uninterrupted: list[float], resumed: dict[str, list[float]], ste
     figure.add_vline(x=crash_after, line_dash="dot", line_color=GREY,
                      annotation_text=f"crash (last checkpoint: epoch {crash_after})",
                      annotation_position="top left")
+    shown = uninterrupted[start:] + [loss for losses in resumed.values() for loss in losses]
     figure.update_layout(title="Training loss per step, resumed three ways",
-                         xaxis_title="epoch", yaxis_title="loss (log scale)", yaxis_type="log",
+                         xaxis_title="epoch", yaxis_title="loss (log scale)",
                          legend=dict(orientation="h", y=-0.25))
+    figure.update_yaxes(**log_axis(shown))
     return _tidy(figure, height=420)
 
 
