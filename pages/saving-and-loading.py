@@ -206,9 +206,8 @@ def xray_report(blob: bytes) -> None:
         found = None
     if found is not None:
         st.markdown("**Globals in the pickle** (what `torch.load` would have to import):")
-        st.dataframe(pd.DataFrame([{"global": g.name, "weights_only=True": "allowed" if g.allowed
-                                    else "REFUSED", "why": g.why} for g in found]),
-                     hide_index=True)
+        st.table(pd.DataFrame([{"global": g.name, "weights_only=True": "allowed" if g.allowed
+                                else "REFUSED", "why": g.why} for g in found]), hide_index=True)
         blocking = [g.name for g in found if not g.allowed]
         if blocking:
             st.warning("These force `weights_only=False`: " + ", ".join(f"`{n}`" for n in blocking))
