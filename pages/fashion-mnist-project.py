@@ -58,7 +58,7 @@ def sample_grid(per_class: int, seed: int):
     picked = baselines.examples_per_class(split.labels, per_class, seed)
     titles = [NAMES[int(split.labels[i])] if n % per_class == 0 else ""
               for n, i in enumerate(picked)]
-    return image_grid.compose(split.images[picked], titles, columns=per_class, scale=2)
+    return image_grid.compose(split.images[picked], titles, columns=per_class, scale=3)
 
 
 @st.cache_data(show_spinner=False)
@@ -80,7 +80,7 @@ def dataset_preview():
     """A new draw of samples reruns only this picture."""
     seed = st.number_input("Sample draw", 0, 99, 0, key="fashion.sample_seed",
                            help="Another draw of 8 training images per class.")
-    st.image(sample_grid(8, int(seed)), width=480,
+    st.image(sample_grid(8, int(seed)), width=714,
              alt="Eight training images of each of the ten Fashion-MNIST classes, one class "
                  "per row, its name above the first image")
 
@@ -246,10 +246,10 @@ def designer() -> None:
         st.toggle("Batch normalization", key="fashion.bn")
         st.select_slider("Weight decay", CHOICES["wd"], key="fashion.wd",
                          format_func=lambda value: f"{value:g}")
-        st.toggle("Augmentation: random flips and small shifts (beyond this course)",
-                  key="fashion.augment",
-                  help="Each epoch every training image is flipped left-right with p = 0.5 and "
-                       "moved up to 2 pixels: the course only mentions it.")
+        st.toggle("Augmentation (beyond this course)", key="fashion.augment",
+                  help="Random flips and small shifts: each epoch every training image is "
+                       "flipped left-right with p = 0.5 and moved up to 2 pixels. The course "
+                       "only mentions augmentation; the next series teaches it.")
     with columns[2]:
         st.markdown("**Training**")
         st.selectbox("Optimizer", list(OPTIMIZER_LABELS), format_func=OPTIMIZER_LABELS.get,
