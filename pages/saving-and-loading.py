@@ -23,10 +23,11 @@ from course.concepts import (
     resume_race,
     state_dict_inspector,
 )
-from course.engine import data
+from course.engine import data, train
 from course.runs import checkpoints
 from course.runs.archive import CheckpointError, read_checked
-from course.ui import callouts, checks, lesson
+from course.runs.workspace import WorkspaceError
+from course.ui import callouts, checks, lesson, panel, widgets
 
 UPLOAD_LIMIT = 5 * 1024 * 1024  # a learner's upload: the page's models are far smaller
 
@@ -230,6 +231,36 @@ def xray_report(blob: bytes) -> None:
                f"**{accuracy:.1%}**")
 
 
+def continue_training(blob: bytes, file_name: str) -> None:
+    """A run checkpoint (from any runs panel) can go on training as a new run of this workspace."""
+    try:
+        first = checkpoints.continued_config(blob, 1)
+    except CheckpointError as error:
+        st.caption(f"Continue training: {error}")
+        return
+    done = first.epochs - 1
+    room = train.LIMITS["epochs"][1] - done
+    if room < 1:
+        st.caption(f"Continue training: the run already has {done} epochs, the most a run may have.")
+        return
+    st.markdown(f"**This is a run checkpoint** ({first.model}, {done} epochs done, optimizer state "
+                "included): it can continue exactly where it stopped.")
+    more = st.number_input("More epochs", 1, room, min(2, room), key="save.more")
+    if st.button("▶️ Continue training it as a new run", key="save.continue"):
+        config = checkpoints.continued_config(blob, int(more))
+        space = panel.current_workspace()
+        try:
+            run_dir = space.new_run_dir()
+        except WorkspaceError as error:
+            st.error(str(error))
+            return
+        checkpoints.write_continued_run(run_dir, blob, config, f"continued from {file_name}",
+                                        st.session_state.get("lesson.slug") or "")
+        panel.job_runner().submit(run_dir)
+        st.session_state["save.continued"] = run_dir.name
+        widgets.refresh_page()  # the runs panel below appears
+
+
 @st.fragment
 def xray_section() -> None:
     upload = st.file_uploader("Upload a checkpoint (.pt, .pth; up to 5 MB)", type=["pt", "pth", "bin"],
@@ -241,6 +272,7 @@ def xray_section() -> None:
                      f"{UPLOAD_LIMIT / 1e6:.0f} MB.")
         else:
             xray_report(upload.getvalue())
+            continue_training(upload.getvalue(), upload.name)
         return
     name = st.selectbox("Or X-ray a file from the lab", LAB_NAMES, key="save.lab")
     xray_report(lab_file(name))
@@ -249,6 +281,8 @@ def xray_section() -> None:
 
 
 xray_section()
+if st.session_state.get("save.continued"):
+    panel.runs_panel(panel.current_workspace(), "save.runs")
 st.download_button("⬇️ Export the race's final model (state_dict, the file to share)",
                    lab_file(LAB_NAMES[0]), file_name="mnist-784-32-10.pt", key="save.export")
 

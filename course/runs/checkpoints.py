@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from course.engine.models import build_model
-from course.engine.train import History, Run, RunConfig
+from course.engine.train import History, Run, RunConfig, validated
 from course.runs import run_files
 from course.runs.archive import (
     FLOAT_DTYPES,
@@ -483,3 +483,29 @@ def restore_run(run: Run, checkpoint: Checkpoint) -> None:
     run.history = History(list(checkpoint.history))
     run.completed_epochs = checkpoint.epoch
     restore_rng_state(checkpoint.rng_state)
+
+
+def continued_config(source: Any, extra_epochs: int) -> RunConfig:
+    """The settings that train an uploaded run checkpoint `extra_epochs` further, once the file,
+    its settings and its weights have all been checked; nothing is written."""
+    checkpoint = load_checkpoint(source)
+    if not checkpoint.config or not checkpoint.optimizer_state.get("state"):
+        raise CheckpointError("This checkpoint holds weights only (no optimizer state or run "
+                              "settings), so it can be evaluated but not continued exactly.")
+    try:
+        config = RunConfig.from_dict(checkpoint.config)
+        if config.bug:
+            raise ValueError("a bug lab's run is not continued from an upload")
+        config = validated(dataclasses.replace(config, epochs=checkpoint.epoch + extra_epochs))
+    except (ValueError, TypeError) as exc:
+        raise CheckpointError(f"The checkpoint's run settings cannot be continued: {exc}.") from exc
+    apply_checkpoint(build_model(config.model_config), checkpoint)  # the weights fit the model
+    return config
+
+
+def write_continued_run(run_dir: Path, source_bytes: bytes, config: RunConfig, label: str,
+                        lesson: str = "") -> Path:
+    """A new run folder whose worker resumes from the uploaded checkpoint (its last_epoch.pt)."""
+    run_files.create_run(run_dir, config, label, lesson)
+    (Path(run_dir) / run_files.EPOCH_CHECKPOINT).write_bytes(source_bytes)
+    return Path(run_dir)

@@ -111,3 +111,54 @@ def test_three_checks_answer(data_dir):
     assert not at.exception
     assert at.session_state["save.q_state_dict.result"] == 470_292
     assert sum("Right" in s.value for s in at.success) == 3
+
+
+@pytest.fixture(scope="module")
+def run_checkpoint(data_dir, tmp_path_factory):
+    """A real run checkpoint as the runs panel's download gives it: 1 epoch of 500 images."""
+    import torch
+
+    from course.engine.train import Run, RunConfig
+    from course.runs import checkpoints
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        run = Run(RunConfig(epochs=1, train_subset=500, seed=3))
+        for _ in run.events():
+            pass
+    finally:
+        torch.set_num_threads(previous)
+    path = tmp_path_factory.mktemp("upload") / "run.pt"
+    checkpoints.save_run(run, path)
+    return path.read_bytes()
+
+
+def test_uploaded_run_checkpoint_continues_as_a_new_run(run_checkpoint, runs_root):
+    import time
+
+    from course.runs import run_files
+
+    at = upload(open_lesson(PAGE), "run.pt", run_checkpoint)
+    assert any("Loaded into: Simple MLP" in s.value for s in at.success)
+    at.number_input(key="save.more").set_value(2)
+    at.button(key="save.continue").click().run()
+    assert not at.exception, at.exception
+    run_id = at.session_state["save.continued"]
+    folder = next(runs_root.glob(f"*/runs/{run_id}"))
+    assert run_files.read_json(folder / run_files.CONFIG_FILE)["epochs"] == 3
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        status = run_files.read_json(folder / run_files.STATUS_FILE)
+        if status.get("state") in ("done", "failed"):
+            break
+        time.sleep(1)
+    assert status.get("state") == "done", status
+    assert status["resumed_from_epoch"] == 1
+    assert [entry["epoch"] for entry in status["history"]] == [1, 2, 3]
+
+
+def test_weights_only_file_cannot_be_continued(data_dir):
+    race = resume_race.run_race()
+    at = upload(open_lesson(PAGE), "weights.pt", race.uninterrupted.snapshots[50])
+    assert not [b for b in at.button if b.key == "save.continue"]
