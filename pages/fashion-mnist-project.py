@@ -12,11 +12,12 @@ import torch
 
 from course.charts import fashion as fashion_charts
 from course.charts import figures
-from course.concepts import evaluation, human_quiz, image_grid, leaderboard, lr_finder, metrics
+from course.concepts import (evaluation, export_script, human_quiz, image_grid, leaderboard,
+                             lr_finder, metrics)
 from course.concepts import fashion_baselines as baselines
 from course.engine import data, devices, models, train
 from course.runs import checkpoints, recorder, run_files
-from course.ui import callouts, checks, datasets, lesson, memo, panel
+from course.ui import callouts, checks, datasets, lesson, memo, panel, widgets
 
 lesson.lesson_header("fashion-mnist-project")
 panel.job_runner()  # start the worker processes now, so they are warm by the first click
@@ -172,8 +173,75 @@ def use_preset(name: str) -> None:
                              for key, value in {**COMMON, **PRESETS[name]}.items()})
 
 
+DEFAULTS = {**COMMON, **PRESETS[next(iter(PRESETS))]}
+# The designer's settings in the page address, so a link sets up the same experiment elsewhere.
+URL_SETTINGS = {"arch": str, "hidden": str, "channels": str, "dropout": float, "bn": bool,
+                "wd": float, "augment": bool, "optimizer": str, "lr": float, "epochs": int,
+                "images": int, "batch": int, "seed": int}
+
+
+def settings_from_url() -> dict:
+    """The link's settings as widget values, each snapped to what its widget offers; a value
+    that cannot be read is left out (and said)."""
+    found, unreadable = {}, []
+    for name, kind in URL_SETTINGS.items():
+        raw = st.query_params.get(name)
+        if raw is None:
+            continue
+        try:
+            if kind is bool:
+                value = {"1": True, "0": False, "true": True, "false": False}[raw.lower()]
+            elif name == "channels":
+                first, second = (int(part) for part in raw.split(","))
+                found.update(channels_1=min(128, max(4, first)), channels_2=min(128, max(4, second)))
+                continue
+            else:
+                value = kind(raw)
+        except (ValueError, KeyError):
+            unreadable.append(name)
+            continue
+        if name in CHOICES:
+            value = widgets.nearest(CHOICES[name], value)
+        elif name == "arch" and value not in ARCHITECTURES or (
+                name == "optimizer" and value not in OPTIMIZER_LABELS):
+            unreadable.append(name)
+            continue
+        elif name == "epochs":
+            value = min(30, max(1, value))
+        elif name == "dropout":
+            value = min(0.7, max(0.0, round(value * 20) / 20))
+        elif name == "seed":
+            value = min(10_000, max(0, value))
+        found[name] = value
+    if unreadable:
+        st.warning("This link's " + ", ".join(unreadable) + " could not be read: the defaults are "
+                   "used for them.")
+    return found
+
+
+def settings_to_url() -> None:
+    """Every designer setting that differs from the default recipe into the address."""
+    for name in URL_SETTINGS:
+        if name == "channels":
+            value = (st.session_state.get("fashion.channels_1", 32),
+                     st.session_state.get("fashion.channels_2", 48))
+            changed = st.session_state.get("fashion.arch") == "cnn" and value != (32, 48)
+            text = f"{value[0]},{value[1]}"
+        else:
+            value = st.session_state.get(f"fashion.{name}", DEFAULTS[name])
+            changed = value != DEFAULTS[name] and not (
+                name == "hidden" and st.session_state.get("fashion.arch") == "cnn")
+            text = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        if changed:
+            st.query_params[name] = text
+        elif name in st.query_params:
+            del st.query_params[name]
+
+
 if "fashion.arch" not in st.session_state:
     use_preset(next(iter(PRESETS)))
+    st.session_state.update({f"fashion.{name}": value
+                             for name, value in settings_from_url().items()})
 
 
 def parse_widths(text: str) -> tuple[int, ...]:
@@ -200,9 +268,8 @@ def run_label(config: train.RunConfig) -> str:
 
 def design_config() -> train.RunConfig:
     """The designer's widgets → one RunConfig (a ValueError says what is out of range)."""
-    defaults = {**COMMON, **PRESETS[next(iter(PRESETS))]}
     state = {name: st.session_state.get(f"fashion.{name}", value)
-             for name, value in defaults.items()}
+             for name, value in DEFAULTS.items()}
     cnn = state["arch"] == "cnn"
     hidden = None if cnn else parse_widths(state["hidden"])
     plain = not cnn and not state["bn"] and state["dropout"] == 0
@@ -270,11 +337,13 @@ def designer() -> None:
         st.session_state["fashion.config"] = None
         return
     st.session_state["fashion.config"] = config
+    settings_to_url()
     size = models.parameter_count(models.build_model(config.model_config))
     st.caption(f"This run: `{run_label(config)}` · **{size:,} parameters** "
                f"({'under' if size < baselines.PARAMETER_BUDGET else 'over'} the 100K budget) · "
                f"trains on **{DEVICE.upper()}**"
-               + (" (a GPU was found)." if DEVICE != "cpu" else " (no GPU here)."))
+               + (" (a GPU was found)." if DEVICE != "cpu" else " (no GPU here).")
+               + " The address bar holds these settings: a link sets up the same experiment.")
 
 
 designer()
@@ -285,6 +354,12 @@ if panel.train_button(space, config or QUICK, "fashion.train", text="🚀 Train 
                       disabled=train_split is None or config is None,
                       label=run_label(config) if config else None):
     st.session_state["fashion.current"] = True
+if config is not None:
+    st.download_button("⬇️ Export as a script", export_script.standalone_script(config),
+                       file_name="fashion_experiment.py", mime="text/x-python",
+                       key="fashion.export",
+                       help="A standalone torch + torchvision file that trains this experiment "
+                            "outside the app: the same model, validation split and best epoch.")
 panel.run_view(space, "fashion.view")
 panel.runs_panel(space, "fashion.runs")
 panel.workspace_link(space, "fashion-mnist-project")

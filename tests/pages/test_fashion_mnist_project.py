@@ -163,6 +163,44 @@ def test_augmentation_is_offered_as_beyond_this_course(lesson):
     assert "augment=True" in caption_with(lesson, "This run:")
 
 
+def test_a_shared_link_restores_the_same_configuration(lesson, monkeypatch):
+    lesson.text_input(key="fashion.hidden").set_value("300, 100").run()
+    lesson.toggle(key="fashion.augment").set_value(True).run()
+    lesson.select_slider(key="fashion.lr").set_value(3e-3).run()
+    lesson.selectbox(key="fashion.optimizer").set_value("sgd").run()
+    lesson.number_input(key="fashion.seed").set_value(7).run()
+    link = {name: value for name, value in lesson.query_params.items() if name != "ws"}
+    assert link == {"hidden": "300, 100", "augment": "1", "lr": "0.003", "optimizer": "sgd",
+                    "seed": "7"}
+    shared = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    for name, values in link.items():  # a new learner opens the link
+        shared.query_params[name] = values
+    shared.switch_page(PAGE)
+    shared.run()
+    assert not shared.exception
+    assert shared.session_state["fashion.config"] == lesson.session_state["fashion.config"]
+    assert shared.session_state["fashion.config"].hidden == (300, 100)
+
+
+def test_a_link_with_unreadable_settings_says_so_and_uses_the_defaults(data_dir, monkeypatch):
+    monkeypatch.chdir(PROJECT_ROOT)
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    at.query_params.update({"epochs": "many", "lr": "0.025", "arch": "transformer"})
+    at.switch_page(PAGE)
+    at.run()
+    assert any("arch, epochs could not be read" in w.value for w in at.warning)
+    config = at.session_state["fashion.config"]
+    assert (config.epochs, config.lr, config.model) == (10, 0.03, "mlp-bn")  # lr: nearest stop
+
+
+def test_export_as_a_script_is_offered_for_the_designed_experiment(lesson):
+    labels = [button.proto.label for button in lesson.get("download_button")]
+    assert "⬇️ Export as a script" in labels
+    lesson.text_input(key="fashion.hidden").set_value("oops").run()
+    labels = [button.proto.label for button in lesson.get("download_button")]
+    assert "⬇️ Export as a script" not in labels  # nothing to export from a broken design
+
+
 # --- 3-6. A real run on the leaderboard, error analysis, the quiz -------------------------------
 
 def test_the_quick_baseline_is_ranked_on_the_leaderboard_beside_the_published_results(
