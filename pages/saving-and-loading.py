@@ -378,6 +378,13 @@ def show_digits(images: torch.Tensor, rows: list[dict]) -> None:
                      caption=f"{row['predicted']} {'✓' if row['right'] else '✗'}")
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def timeline_figure(epoch: int):
+    """Read-only once built (st.plotly_chart copies it): one figure per loaded epoch, shared."""
+    return saving_charts.timeline(uninterrupted.val_accuracy, uninterrupted.test_accuracy,
+                                  uninterrupted.best_epoch, epoch)
+
+
 @st.fragment
 def timeline_section() -> None:
     epoch = st.slider("Reload the checkpoint of epoch", 1, resume_race.EPOCHS,
@@ -388,8 +395,7 @@ def timeline_section() -> None:
     cols = st.columns(2)
     cols[0].metric(f"Test accuracy of epoch {epoch}'s weights", f"{accuracy:.1%}")
     cols[1].metric("Validation accuracy", f"{uninterrupted.val_accuracy[epoch]:.1%}")
-    st.plotly_chart(saving_charts.timeline(uninterrupted.val_accuracy, uninterrupted.test_accuracy,
-                                           uninterrupted.best_epoch, epoch), key="save.timeline")
+    st.plotly_chart(timeline_figure(epoch), key="save.timeline")
     predictions = best_checkpoint.predictions(model, held.test_x, held.test_y)
     if result.source == "MNIST":
         show_digits(held.test_x, predictions)
