@@ -140,3 +140,27 @@ def test_fast_loader_with_augment_still_visits_every_image_once(fashion_train):
                          limit=1_000, augment=torch.Generator().manual_seed(0))
     labels = torch.cat([batch_labels for _, batch_labels in loader])
     assert torch.equal(labels.sort().values, fashion_train.labels[:1_000].sort().values)
+
+
+def test_a_run_with_validation_and_augmentation_resumes_exactly_from_its_epoch_checkpoint(
+        data_dir, tmp_path):
+    from course.runs.checkpoints import load_checkpoint, restore_run, save_run
+
+    config = RunConfig(dataset="fashion-mnist", model="mlp-bn", epochs=2, train_subset=640,
+                       validation=1_000, augment=True, hidden=(32,))
+    whole = Run(config)
+    list(whole.events())
+    first = Run(config)
+    for event in first.events():
+        if event.kind == "epoch":
+            save_run(first, tmp_path / "epoch.pt")
+            break
+    resumed = Run(config)
+    restore_run(resumed, load_checkpoint(tmp_path / "epoch.pt"))
+    list(resumed.events())
+
+    def without_seconds(history):
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
+
+    assert without_seconds(resumed.history.epochs) == without_seconds(whole.history.epochs)
+    assert resumed.history.best_epoch == whole.history.best_epoch
