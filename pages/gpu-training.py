@@ -48,6 +48,24 @@ def scale_history(device: str) -> list[dict]:
 
 
 @st.cache_data(show_spinner=False)
+def scale_figure(device: str):
+    return gpu_charts.scale_over_steps(scale_history(device))
+
+
+@st.cache_data(show_spinner=False)
+def fp16_view(exponent: int):
+    """The histogram and the damage table for one loss scale (plotly figures are slow to build)."""
+    real, scale = gradients(), float(2 ** exponent)
+    rows = [grad_scaling.fp16_damage(real, 1.0), grad_scaling.fp16_damage(real, scale)]
+    return gpu_charts.fp16_histogram(real, scale), rows, real.numel()
+
+
+@st.cache_data(show_spinner=False)
+def phase_figure(rows: list[dict], title: str):
+    return gpu_charts.phase_bars(rows, title)
+
+
+@st.cache_data(show_spinner=False)
 def placement_rows(target: str) -> list[dict]:
     return optimizer_placement.as_rows(optimizer_placement.experiment())
 
@@ -267,7 +285,7 @@ def profile_section() -> None:
         return
     result = profiles[resident]
     rows = step_profile.as_rows(result)
-    st.plotly_chart(gpu_charts.phase_bars(rows, f"one step on {result.device}, {result.step_ms:.2f} ms"),
+    st.plotly_chart(phase_figure(rows, f"one step on {result.device}, {result.step_ms:.2f} ms"),
                     key="gpu.phase_chart")
     cols = st.columns(4)
     cols[0].metric("operator calls", result.operator_calls)
@@ -319,12 +337,10 @@ st.subheader("Real gradients through float16")
 def histogram_section() -> None:
     exponent = st.select_slider("Loss scale (2^k)", options=list(range(0, 29, 4)), value=16,
                                 key="gpu.scale_exp", format_func=lambda k: f"2^{k} = {2 ** k:,}")
-    real = gradients()
-    scale = float(2 ** exponent)
-    st.plotly_chart(gpu_charts.fp16_histogram(real, scale), key="gpu.fp16_hist")
-    rows = [grad_scaling.fp16_damage(real, 1.0), grad_scaling.fp16_damage(real, scale)]
+    figure, rows, count = fp16_view(exponent)
+    st.plotly_chart(figure, key="gpu.fp16_hist")
     st.dataframe(pd.DataFrame(rows), hide_index=True)
-    st.caption(f"{real.numel():,} gradients of a 4-layer sigmoid MLP after 20 real SGD steps, cast "
+    st.caption(f"{count:,} gradients of a 4-layer sigmoid MLP after 20 real SGD steps, cast "
                "to float16 as a float16 backward would hold them. Too small a scale loses the "
                "small ones to zero; too large a scale turns the big ones into inf (the scaler "
                "then skips that step).")
@@ -335,7 +351,7 @@ histogram_section()
 st.subheader("The scale over steps, skipped steps marked")
 history_device = "cuda" if HAS_CUDA else "cpu"
 history = scale_history(history_device)
-st.plotly_chart(gpu_charts.scale_over_steps(history), key="gpu.scale_chart")
+st.plotly_chart(scale_figure(history_device), key="gpu.scale_chart")
 skipped = sum(row["skipped"] for row in history)
 st.caption(f"`torch.amp.GradScaler(\"{history_device}\", init_scale=2**24, growth_interval=8)` "
            f"training a small MLP under float16 autocast on {history_device}: {skipped} of "
