@@ -12,8 +12,8 @@ import torch
 
 from course.charts import fashion as fashion_charts
 from course.charts import figures
-from course.concepts import (evaluation, export_script, human_quiz, image_grid, leaderboard,
-                             lr_finder, metrics)
+from course.concepts import (evaluation, export_script, human_quiz, image_grid, interpret,
+                             leaderboard, lr_finder, metrics)
 from course.concepts import fashion_baselines as baselines
 from course.engine import data, devices, models, train
 from course.runs import checkpoints, recorder, run_files
@@ -530,16 +530,21 @@ if confirm and config is not None:
                    "have finished.")
 
 # --- 5. Error analysis -------------------------------------------------------------------------
-st.header("5. What does your best run get wrong?")
+st.header("5. What does your run get wrong?")
+
+
+def best_epoch_snapshot(row: dict):
+    """The file holding a run's best epoch's weights (the worker keeps one per epoch), or None."""
+    return recorder.epoch_snapshots(space.run_dir(row["run"])).get(row["best_epoch"])
 
 
 def best_model(row: dict):
-    """The best run's model at its best epoch (its epoch checkpoint), kept for this session."""
-    run_dir = space.run_dir(row["run"])
-    snapshot = recorder.epoch_snapshots(run_dir).get(row["best_epoch"])
+    """A run's model at its best epoch, reloaded from its checkpoint, with its test-set
+    probabilities: kept for this session until the checkpoint changes."""
+    snapshot = best_epoch_snapshot(row)
     if snapshot is None:
         return None
-    run_config = run_files.run_config(run_dir)
+    run_config = run_files.run_config(space.run_dir(row["run"]))
 
     def load():
         model = checkpoints.epoch_models({row["best_epoch"]: snapshot}, run_config)[row["best_epoch"]]
@@ -548,12 +553,47 @@ def best_model(row: dict):
     return memo.per_session("fashion.best", (str(snapshot), snapshot.stat().st_mtime), load)
 
 
-loaded = None
-if ranked_runs and test_split is not None:
+def layer_summaries(layers: dict) -> dict:
+    """A conv layer's [C, H, W] output as one mean per channel, so every layer draws as bars."""
+    return {name: values.flatten(1).mean(1) if values.ndim > 1 else values
+            for name, values in layers.items()}
+
+
+@st.fragment
+def inside_the_model(model, probs, wrong: list[int]) -> None:
+    """One of the mistakes followed through the learner's own network: a pick reruns only this."""
+    options = [f"#{n} · true {NAMES[int(test_split.labels[i])]} · predicted "
+               f"{NAMES[int(probs[i].argmax())]}" for n, i in enumerate(wrong, start=1)]
+    index = wrong[options.index(st.selectbox("Follow this mistake through your network", options,
+                                             key="fashion.inside"))]
+    image = data.normalize_batch(test_split.images[index:index + 1], "fashion-mnist")[0]
+    layers = interpret.hidden_activations(model, image)
+    predicted = int(layers["logits"].argmax())
+    pictures = st.columns([1, 1, 3])
+    pictures[0].image(image_grid.compose(test_split.images[index:index + 1], scale=5),
+                      caption=f"test image {index:,}",
+                      alt=f"Test image {index:,}, a {NAMES[int(test_split.labels[index])]}")
+    pictures[1].image(figures.diverging_image(interpret.saliency(model, image), zoom=5),
+                      caption=f"saliency: ∂ logit {NAMES[predicted]} / ∂ pixel",
+                      alt="Which pixels raise (red) or lower (blue) the predicted logit")
+    pictures[2].markdown("Each bar is one hidden unit's output after its ReLU (for a conv layer, "
+                         "one channel's mean), then the 10 logits: what **your** trained network "
+                         "computes for this image, layer by layer.")
+    st.plotly_chart(figures.activation_bars(layer_summaries(layers), predicted),
+                    key="fashion.activations")
+
+
+ranked_with_weights = [row for row in ranked_runs if best_epoch_snapshot(row) is not None]
+loaded, analysed = None, None
+if ranked_with_weights and test_split is not None:
+    choices = {f"#{row['rank']} · {row['label']} ({row['run'][-6:]})": row
+               for row in ranked_with_weights}
+    analysed = choices[st.selectbox("Run to analyse (the best on validation first)",
+                                    list(choices), key="fashion.analysed")]
     try:
-        loaded = best_model(ranked_runs[0])
+        loaded = best_model(analysed)
     except checkpoints.CheckpointError as error:
-        st.error(f"The best run's weights could not be loaded: {error}")
+        st.error(f"This run's weights could not be loaded: {error}")
 if loaded is None:
     st.info("Train a run above and its confusion matrix and mistakes appear here.")
 else:
@@ -565,8 +605,15 @@ else:
     shown[1].metric("Mistakes", f"{int((predicted != test_split.labels).sum()):,} of 10,000")
     shown[2].metric("Mistakes inside the upper-body cluster",
                     f"{baselines.cluster_share_of_mistakes(matrix):.0%}")
-    st.markdown(f"**{ranked_runs[0]['label']}**, epoch {ranked_runs[0]['best_epoch']}. Rows are "
-                "the true class, columns the prediction; the diagonal is left white.")
+    snapshot = best_epoch_snapshot(analysed)
+    st.download_button(f"⬇️ Download epoch {analysed['best_epoch']}'s checkpoint",
+                       snapshot.read_bytes(), file_name=f"fashion-{analysed['run'][-6:]}-epoch-"
+                       f"{analysed['best_epoch']}.pt", key="fashion.download_best",
+                       help="The best epoch's weights as reloaded here: load them with "
+                            "torch.load(path, weights_only=True).")
+    st.markdown(f"**{analysed['label']}**, reloaded from its epoch {analysed['best_epoch']} "
+                "checkpoint and evaluated on the test set. Rows are the true class, columns the "
+                "prediction; the diagonal is left white.")
     st.plotly_chart(figures.confusion_heatmap(matrix, NAMES), key="fashion.confusion")
     st.subheader("Its most confident mistakes")
     wrong = evaluation.gallery_indices(probs, test_split.labels, count=12,
@@ -581,6 +628,8 @@ else:
                                     "confidence": float(probs[i].max())}
                                    for n, i in enumerate(wrong, start=1)]), hide_index=True,
                      column_config={"confidence": st.column_config.NumberColumn(format="percent")})
+        st.subheader("Inside your own model")
+        inside_the_model(model, probs, wrong)
 
 # --- 6. The human quiz -------------------------------------------------------------------------
 st.header("6. You against the model: the human quiz")

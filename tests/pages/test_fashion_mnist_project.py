@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 from course.concepts import fashion_baselines as baselines
 from course.concepts import human_quiz
 from course.engine import data, models
+from course.runs import recorder
 from course.ui import datasets, panel
 from tests.pages.conftest import metric, open_lesson
 
@@ -232,6 +233,24 @@ def test_error_analysis_evaluates_the_best_epoch_and_counts_the_cluster(trained_
     mistakes = next(f.value for f in trained_page.dataframe if "predicted" in f.value.columns)
     assert len(mistakes) == 12 and (mistakes["true"] != mistakes["predicted"]).all()
     assert list(mistakes["confidence"]) == sorted(mistakes["confidence"], reverse=True)
+
+
+def test_the_best_checkpoint_can_be_downloaded_and_a_mistake_followed_through_the_network(
+        trained_page, trained, runs_root):
+    run = next((runs_root / trained / "runs").glob("run-*"))
+    history = json.loads((run / "status.json").read_text())["history"]
+    best = max(history, key=lambda row: (row["val_accuracy"], -row["epoch"]))["epoch"]
+    labels = [button.proto.label for button in trained_page.get("download_button")]
+    assert f"⬇️ Download epoch {best}'s checkpoint" in labels
+    assert recorder.snapshot_path(run, best).exists()  # the file the button sends
+    box = trained_page.selectbox(key="fashion.inside")
+    assert len(box.options) == 12
+    box.set_value(box.options[3]).run()
+    assert not trained_page.exception
+    charts = [json.loads(chart.proto.spec) for chart in trained_page.get("plotly_chart")]
+    bars = next(spec for spec in charts if any(
+        "logits" in (a.get("text") or "") for a in spec["layout"].get("annotations", [])))
+    assert len(bars["data"][-1]["y"]) == 10  # the 10 logits, last
 
 
 def test_the_human_quiz_scores_the_learner_beside_the_model_on_the_same_20(trained_page):
