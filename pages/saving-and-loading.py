@@ -1,7 +1,7 @@
 """Lesson 2.3.1 Saving, Loading, and Checkpoints: the plain calls, what a state_dict holds, why
 a pickled model breaks, what is inside any .pt file, a real crash and three resumes, the best
 epoch and a timeline of saved epochs. All the training is small enough to run in the page
-(about a second, once per server, cached)."""
+(a second or two, once per server, cached)."""
 
 from course.ui.navigation import use_app_navigation
 
@@ -53,7 +53,7 @@ def race_data() -> resume_race.RaceData:
 
 @st.cache_resource(show_spinner=False)
 def race() -> resume_race.Race:
-    """Four short runs, once per server; read-only afterwards."""
+    """One 50-epoch run and three resumes, once per server; read-only afterwards."""
     return resume_race.run_race(race=race_data())
 
 
@@ -288,7 +288,7 @@ st.download_button("⬇️ Export the race's final model (state_dict, the file t
 
 # --- The resume race -------------------------------------------------------------------------
 st.header("5. Crash at epoch 47 of 50, then resume three ways")
-with st.spinner("Training four small runs (about a second, once per server)…"):
+with st.spinner("Training the race: one 50-epoch run and three resumes (a second or two, once per server)…"):
     result = race()
 st.markdown(
     f"A real run on {'MNIST' if result.source == 'MNIST' else 'a synthetic task (MNIST is not on this machine)'}: "
@@ -298,7 +298,7 @@ st.markdown(
     "that same file, drawn over the run that never crashed: (a) the weights only, with a fresh "
     "Adam and a fresh schedule; (b) the weights and the optimizer; (c) the weights, the "
     "optimizer, the scheduler and the shuffling RNG's state. It is small so that it trains "
-    "right here in the page, in about a second, once per server."
+    "right here in the page, in a second or two, once per server."
 )
 checks.check_choice(
     "save.q_resume",
