@@ -290,8 +290,9 @@ st.download_button("⬇️ Export the race's final model (state_dict, the file t
 st.header("5. Crash at epoch 47 of 50, then resume three ways")
 with st.spinner("Training the race: one 50-epoch run and three resumes (a second or two, once per server)…"):
     result = race()
+where = "MNIST" if result.source == "MNIST" else "a synthetic task (MNIST is not on this machine)"
 st.markdown(
-    f"A real run on {'MNIST' if result.source == 'MNIST' else 'a synthetic task (MNIST is not on this machine)'}: "
+    f"A real run on {where}: "
     f"1,000 training images, a 784-32-10 MLP, Adam (lr {resume_race.LR}) with a cosine "
     "learning-rate schedule, 50 epochs, a checkpoint (`last.pt`) after every epoch. "
     "The power goes during epoch 48; `last.pt` holds epoch 47. Three ways to resume, each from "

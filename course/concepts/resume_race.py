@@ -2,10 +2,10 @@
 checkpoint, against the same seed trained without a crash.
 
 Small on purpose (1,000 MNIST training images, a 784-32-10 MLP, batches of 100), so the
-whole race (one 50-epoch run, three 3-epoch resumes) takes a second or two on one CPU thread. Every random draw goes through one explicit
-``torch.Generator`` (weights and shuffling), never torch's process-wide RNG, so two learners
-racing at once cannot disturb each other's numbers. Checkpoints are real ``torch.save`` bytes,
-read back with ``torch.load(..., weights_only=True)``.
+whole race (one 50-epoch run, three 3-epoch resumes) takes a second or two on one CPU thread.
+Every random draw goes through one explicit ``torch.Generator`` (weights and shuffling), never
+torch's process-wide RNG, so two learners racing at once cannot disturb each other's numbers.
+Checkpoints are real ``torch.save`` bytes, read back with ``torch.load(..., weights_only=True)``.
 """
 
 from __future__ import annotations

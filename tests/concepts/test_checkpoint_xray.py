@@ -105,7 +105,8 @@ def test_key_tree_lists_tensors_with_shape_dtype_and_bytes():
 
 @pytest.mark.parametrize("version, default", [
     ("2.14.1+cu130", "weights_only=True"), ("2.6.0", "weights_only=True"),
-    ("2.5.1", "weights_only=False, with a FutureWarning"), ("2.4.0", "weights_only=False, with a FutureWarning"),
+    ("2.5.1", "weights_only=False, with a FutureWarning"),
+    ("2.4.0", "weights_only=False, with a FutureWarning"),
     ("2.3.1", "weights_only=False"), ("1.13.1", "weights_only=False"),
 ])
 def test_version_card_knows_when_the_default_changed(version, default):
