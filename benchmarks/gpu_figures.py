@@ -17,7 +17,7 @@ import os
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +66,7 @@ def main(argv=None) -> int:
             "copies": result.copies, "syncs": result.syncs}
     figures = {
         "device": device_name(), "cuda": cuda,
-        "measured": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+        "measured": datetime.now(UTC).strftime("%Y-%m-%d"),
         "torch": torch.__version__, "cpu_threads": torch.get_num_threads(),
         "seconds": round(time.perf_counter() - started, 1),
         "crossover": step_timing.crossover(timings) if cuda else [],

@@ -36,7 +36,7 @@ SETUP = code(
 
 
     def make_batches(count=8, batch_size=64, inputs=20, classes=4, seed=0):
-        \"\"\"Batches as a DataLoader yields them: on the CPU. Label = the largest of the first 4 features.\"\"\"
+        \"\"\"Batches as a DataLoader yields them, on the CPU; label: the largest of 4 features.\"\"\"
         generator = torch.Generator().manual_seed(seed)
         batches = []
         for _ in range(count):
@@ -80,7 +80,8 @@ E1 = exercise(
     """,
     needs=("device",),
     check="""
-    expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
+    mps = torch.backends.mps.is_available()
+    expected = "cuda" if torch.cuda.is_available() else ("mps" if mps else "cpu")
     assert isinstance(device, torch.device), f"device should be a torch.device, got {type(device).__name__}"
     assert device.type == expected, f"this machine has {expected}: device should be {expected}, got {device}"
     print(f"OK: training on {device}")
@@ -195,7 +196,8 @@ E3 = exercise(
     assert large > small, f"a 512-wide, 512-batch step should take longer than a tiny one: {large} vs {small}"
     print(f"{device}: width 32 batch 16: {small * 1e3:.3f} ms; width 512 batch 512: {large * 1e3:.3f} ms")
     if device.type != "cpu":
-        cpu_small, cpu_large = step_seconds(32, 16, torch.device("cpu")), step_seconds(512, 512, torch.device("cpu"))
+        cpu = torch.device("cpu")
+        cpu_small, cpu_large = step_seconds(32, 16, cpu), step_seconds(512, 512, cpu)
         print(f"cpu: {cpu_small * 1e3:.3f} ms and {cpu_large * 1e3:.3f} ms: "
               f"the GPU is {cpu_small / small:.1f}x faster small, {cpu_large / large:.1f}x large")
     """,
@@ -223,7 +225,8 @@ E4 = exercise(
         model = model.to(device)
         optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
         loss_fn = nn.CrossEntropyLoss()
-        dtype, scaler = None, None  # TODO: float16 + an enabled scaler on cuda; bfloat16 + a disabled one elsewhere
+        # TODO: on cuda float16 and an enabled scaler; elsewhere bfloat16 and a disabled one
+        dtype, scaler = None, None
         losses = []
         for _ in range(epochs):
             for inputs, targets in batches:
@@ -268,7 +271,8 @@ E4 = exercise(
     check="""
     assert len(amp_losses) == 24, f"24 losses expected, got {len(amp_losses)}"
     assert all(torch.isfinite(torch.tensor(amp_losses))), "every mixed-precision loss should be finite"
-    assert amp_losses[-1] < amp_losses[0], f"the loss should fall: {amp_losses[0]:.3f} -> {amp_losses[-1]:.3f}"
+    first, last = amp_losses[0], amp_losses[-1]
+    assert last < first, f"the loss should fall: {first:.3f} -> {last:.3f}"
     assert isinstance(checkpoint, dict) and {"model", "optimizer", "scaler"} <= set(checkpoint), (
         "the checkpoint needs model, optimizer and scaler state dicts")
     buffer = io.BytesIO()
