@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from course.engine.train import RunConfig
 import torch
 
 from course.concepts import evaluation
@@ -25,7 +27,7 @@ def test_reference_holds_both_recipes_for_five_epochs():
     runs = evaluation.reference_comparison()
     assert list(runs) == ["simple", "improved"]
     for name, run in runs.items():
-        assert run["config"] == reference_comparison.RECIPES[name].to_dict()
+        assert RunConfig.from_dict(run["config"]) == reference_comparison.RECIPES[name]
         assert [row["epoch"] for row in run["history"]] == [1, 2, 3, 4, 5]
         assert all(0.9 < row["test_accuracy"] < 1 for row in run["history"])
     assert runs["improved"]["config"]["weight_decay"] == 1e-4
