@@ -11,11 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from course.engine.train import RunConfig
 import torch
 
 from course.concepts import evaluation
+from course.engine.train import RunConfig
 from scripts import reference_comparison
 
 pytestmark = pytest.mark.slow
