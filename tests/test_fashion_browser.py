@@ -49,6 +49,10 @@ def test_a_quick_baseline_lands_on_the_leaderboard_beside_the_published_results(
     page.wait_for_selector("h1", timeout=120_000)
     wait_until_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
+    # under load the page may still be drawing its lower half: wait for the table itself
+    page.locator('[data-testid="stTable"] th', has_text="validation accuracy").first.wait_for(
+        timeout=120_000)
+    wait_until_idle(page)
     before = leaderboard_rows(page)
     assert [row[1] for row in before][:2] == ["WRN40-4, augmentation", "ResNet18, augmentation"]
     assert all(row[0] == "📚" for row in before)
