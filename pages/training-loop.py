@@ -203,7 +203,8 @@ def inspector_section() -> None:
                        "forward": "zero_grad() cleared the .grads (to None), then the output was computed.",
                        "loss": "One number; nothing in the model moved.",
                        "backward": "Every .grad filled in; no parameter moved.",
-                       "step": "Every parameter moved by -lr × its .grad; the .grads stay until the next zero_grad()."}[done])
+                       "step": "Every parameter moved by -lr × its .grad; the .grads stay until "
+                               "the next zero_grad()."}[done])
 
 
 inspector_section()

@@ -60,8 +60,8 @@ def test_step_is_one_optimizer_step_and_rewind_goes_back_to_zero(page):
     before = steps_shown(page)
     page.get_by_role("button", name="Step (one optimizer step)").click()
     page.wait_for_function(f"""() => [...document.querySelectorAll('[data-testid="stMetric"]')]
-        .some(m => m.innerText.includes('Optimizer steps') && m.innerText.trim().endsWith('{before + 1:,}'))""",
-                           timeout=30_000)
+        .some(m => m.innerText.includes('Optimizer steps')
+                   && m.innerText.trim().endsWith('{before + 1:,}'))""", timeout=30_000)
     page.get_by_role("button", name=re.compile("Rewind to the same start")).click()
     page.get_by_text("decision boundary after 0 steps").wait_for(timeout=30_000)
     assert steps_shown(page) == 0

@@ -132,7 +132,8 @@ def network(widths, links: list[tuple[int, int, int, float]], picked: tuple[int,
     """The network as neurons and links: blue links are positive weights, orange negative
     (dotted, so sign never rests on colour alone), thickness shows size."""
     sizes = [2, *widths, 1]
-    spot = {(layer, i): (layer, (i - (size - 1) / 2)) for layer, size in enumerate(sizes) for i in range(size)}
+    spot = {(layer, i): (layer, (i - (size - 1) / 2))
+            for layer, size in enumerate(sizes) for i in range(size)}
     largest = max((abs(w) for *_, w in links), default=1.0) or 1.0
     data = []
     for layer, source, to, weight in links:

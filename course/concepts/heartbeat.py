@@ -6,7 +6,7 @@ new instruments" is literally the same function with another model, loss or opti
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn

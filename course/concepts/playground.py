@@ -241,7 +241,7 @@ def export_script(config: dict, steps: int) -> str:
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn

@@ -1,6 +1,5 @@
 """The four-click inspector: each stage changes exactly what it says and nothing else."""
 
-import pytest
 import torch
 
 from course.concepts import step_inspector
