@@ -194,7 +194,7 @@ st.markdown("One click each: the real message PyTorch gives, the graph node it p
 
 @st.fragment
 def error_lab() -> None:
-    name = st.radio("Mistake", list(autograd_errors.ERRORS), key="autograd.err", horizontal=True)
+    st.radio("Mistake", list(autograd_errors.ERRORS), key="autograd.err", horizontal=True)
     st.button("Run it", key="autograd.err_run", on_click=lambda: st.session_state.update(
         {"autograd.err_shown": st.session_state["autograd.err"]}))
     shown = st.session_state.get("autograd.err_shown")

@@ -228,9 +228,9 @@ def layout_section() -> None:
 
 layout_section()
 with st.expander("Every operation on x = torch.arange(12).reshape(3, 4), side by side"):
-    st.dataframe(pd.DataFrame([{"operation": l.operation, "shape": str(l.shape or "-"),
-                                "stride": str(l.stride or "-"), "verdict": l.verdict,
-                                "error": l.error or ""} for l in memory_layout.all_layouts()]),
+    st.dataframe(pd.DataFrame([{"operation": one.operation, "shape": str(one.shape or "-"),
+                                "stride": str(one.stride or "-"), "verdict": one.verdict,
+                                "error": one.error or ""} for one in memory_layout.all_layouts()]),
                  hide_index=True)
 callouts.takeaway("view and friends change only the walk over the same storage; when no walk "
                   "fits, .contiguous() copies, and reshape does the copy for you when it must.")

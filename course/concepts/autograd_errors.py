@@ -4,8 +4,8 @@ point at, and hands back the step that fails; trigger() runs it and returns PyTo
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

@@ -4,8 +4,8 @@ gives (`torch.result_type`), including the float64 that NumPy hands to an nn.Lin
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch

@@ -7,8 +7,8 @@ which is why `.contiguous()` (copy into reading order) and `reshape` (view if it
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

@@ -6,8 +6,8 @@ different answers. Beside it, what a broadcasting checker (`torch.allclose`) wou
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

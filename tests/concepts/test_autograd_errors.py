@@ -45,7 +45,7 @@ def test_second_backward_really_freed_the_saved_tensors():
     assert torch.equal(y.grad_fn._saved_self, x)
     y.backward()
     with pytest.raises(RuntimeError, match="freed"):
-        y.grad_fn._saved_self
+        _ = y.grad_fn._saved_self
 
 
 def test_non_leaf_fix_retain_grad():
