@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -126,8 +127,10 @@ def test_a_classroom_survives_losing_a_replica(browser, data_dir, tmp_path):
     proxy = None
     contexts = []
     try:
-        for name, port in zip(("app1", "app2"), ports):
-            servers[name] = start_app(port, env, log=tmp_path / f"{name}.log")
+        with ThreadPoolExecutor(2) as pool:  # both replicas start at once
+            starting = {name: pool.submit(start_app, port, env, tmp_path / f"{name}.log")
+                        for name, port in zip(("app1", "app2"), ports)}
+            servers.update({name: future.result() for name, future in starting.items()})
         proxy_port = free_port()
         proxy = start_haproxy(haproxy, proxy_port, ports, tmp_path / "haproxy.log")
         url = f"http://127.0.0.1:{proxy_port}"
@@ -179,7 +182,10 @@ def test_a_classroom_survives_losing_a_replica(browser, data_dir, tmp_path):
         for page, context, replica, token in zip(pages, contexts, replicas, tokens):
             if replica != doomed:
                 continue
-            page.reload(wait_until="domcontentloaded", timeout=PAGE_MS)
+            page.reload(wait_until="commit", timeout=PAGE_MS)  # both reload at once
+        for page, context, replica, token in zip(pages, contexts, replicas, tokens):
+            if replica != doomed:
+                continue
             page.get_by_role("button", name="Train").wait_for(timeout=PAGE_MS)
             assert token_of(page) == token
             assert replica_of(context) == survivor
