@@ -402,7 +402,8 @@ def shown(value, pattern: str) -> str:
 # A plain table, not a data grid: every run and result is readable text (and a screen reader's).
 st.table(pd.DataFrame([{
     "#": "📚" if row["published"] else shown(row["rank"], "{}"),
-    "run": row["label"], "parameters": shown(row["parameters"], "{:,}"),
+    "run": row["label"],
+    "parameters": "< 100K" if row.get("bound") else shown(row["parameters"], "{:,}"),
     "best epoch": "–" if row["published"] else shown(row.get("best_epoch"), "{}"),
     "validation accuracy": shown(row["val_accuracy"], "{:.4f}"),
     "test accuracy": shown(row["test_accuracy"], "{:.4f}"),
@@ -495,7 +496,9 @@ def lr_finder_section(config: train.RunConfig | None) -> None:
     st.markdown(f"Suggested learning rate: **{suggested:.1e}** (steepest fall of the smoothed "
                 f"loss). The confirm runs: **{', '.join(f'{r:g}' for r in rates)}**, 2 epochs on "
                 "10,000 images each. The model you design was not changed by the sweep.")
-    st.session_state["fashion.confirm"] = (suggested, rates)
+    if st.session_state.get("fashion.confirm") != (suggested, rates):
+        st.session_state["fashion.confirm"] = (suggested, rates)
+        widgets.refresh_page()  # the confirm runs' button and verdict live outside this fragment
 
 
 lr_finder_section(config)

@@ -85,3 +85,15 @@ def test_a_quick_baseline_lands_on_the_leaderboard_beside_the_published_results(
     page.screenshot(path=str(ARTIFACTS / "fashion-leaderboard.png"))
     print(f"quick baseline: on the leaderboard {shown_after:.1f} s after the click")
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_the_lr_sweep_offers_its_three_confirm_runs_without_another_click(page, app_url):
+    """The sweep runs inside its fragment; the confirm runs' button lives outside it, so the
+    fragment must redraw the page once when the sweep has a suggestion."""
+    sweep = page.get_by_role("button", name="📈 Sweep the learning rate (100 batches)")
+    sweep.scroll_into_view_if_needed()
+    sweep.click()
+    page.get_by_text(re.compile("Suggested learning rate")).wait_for(timeout=120_000)
+    page.get_by_role("button", name="✅ Train the three confirm runs").wait_for(timeout=60_000)
+    wait_until_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0

@@ -38,7 +38,8 @@ def ranked(entries: list[dict], published: list[dict]) -> list[dict]:
     others = [{"run": "", "label": row["name"], "model": row.get("kind"),
                "parameters": row.get("parameters"), "val_accuracy": None,
                "test_accuracy": row["test_accuracy"], "published": True, "rank": None,
-               "source": row.get("source", ""), "augmentation": row.get("augmentation", False)}
+               "source": row.get("source", ""), "augmentation": row.get("augmentation", False),
+               "bound": row.get("bound", False)}  # parameters is a budget, not a count
               for row in published]
     merged = sorted(scored + others, key=lambda e: -(e["val_accuracy"] if not e["published"]
                                                       else e["test_accuracy"]))

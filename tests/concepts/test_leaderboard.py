@@ -42,6 +42,8 @@ def test_published_results_sit_among_the_runs_unnumbered_and_runs_without_valida
     assert names.index("b") < names.index("Humans (no fashion expertise)")
     assert board[-1]["run"] == "old" and board[-1]["rank"] is None
     assert all(row["rank"] is None for row in board if row["published"])
+    budget = next(row for row in board if row["label"] == "2 conv, under 100K parameters")
+    assert budget["bound"] and budget["parameters"] == 100_000
     assert [row["rank"] for row in board if not row["published"]][:2] == [1, 2]
 
 

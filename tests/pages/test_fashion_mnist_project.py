@@ -218,6 +218,8 @@ def test_the_quick_baseline_is_ranked_on_the_leaderboard_beside_the_published_re
     assert mine.iloc[0]["validation accuracy"] == f"{best['val_accuracy']:.4f}"
     assert mine.iloc[0]["test accuracy"] == f"{best['test_accuracy']:.4f}"
     published = table[table["#"] == "📚"]
+    assert published[published["run"] == "2 conv, under 100K parameters"].iloc[0][
+        "parameters"] == "< 100K"
     assert list(published["run"]) == [row["name"] for row in sorted(
         baselines.PUBLISHED, key=lambda row: -row["test_accuracy"])]
 
