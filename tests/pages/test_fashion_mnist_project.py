@@ -9,6 +9,7 @@ on 10,000 images) is trained once per module.
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -267,13 +268,21 @@ def test_the_human_quiz_scores_the_learner_beside_the_model_on_the_same_20(train
     assert "/ 20" in metric(trained_page, "Your best model")
 
 
-def test_the_lr_sweep_draws_a_suggestion_and_offers_three_confirm_runs(trained_page):
+def test_the_lr_sweep_suggests_a_rate_and_its_three_confirm_runs_give_a_verdict(trained_page,
+                                                                                 runs_root):
     trained_page.select_slider(key="fashion.images").set_value(5_000).run()
     trained_page.button(key="fashion.sweep").click().run(timeout=120)
     assert not trained_page.exception
     text = next(m.value for m in trained_page.markdown if "Suggested learning rate" in m.value)
-    assert "The confirm runs" in text
-    assert trained_page.button(key="fashion.confirm_runs")
+    rates = [float(r) for r in re.search(r"The confirm runs: \*\*(.+?)\*\*", text).group(1)
+             .split(", ")]
+    assert len(rates) == 3 and rates[1] == pytest.approx(3 * rates[0], rel=0.1)
+    at = click_and_wait(trained_page, runs_root, "fashion.confirm_runs")
+    table = next(f.value for f in at.dataframe if "learning rate" in f.value.columns)
+    assert sorted(table["learning rate"]) == sorted(rates)
+    verdicts = [s.value for s in at.success] + [w.value for w in at.warning]
+    assert any("The suggestion held up" in v or "The suggestion did not win" in v
+               for v in verdicts), verdicts
 
 
 # --- Without data ------------------------------------------------------------------------------
