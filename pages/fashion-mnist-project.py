@@ -12,8 +12,16 @@ import torch
 
 from course.charts import fashion as fashion_charts
 from course.charts import figures
-from course.concepts import (evaluation, export_script, human_quiz, image_grid, interpret,
-                             leaderboard, lr_finder, metrics)
+from course.concepts import (
+    evaluation,
+    export_script,
+    human_quiz,
+    image_grid,
+    interpret,
+    leaderboard,
+    lr_finder,
+    metrics,
+)
 from course.concepts import fashion_baselines as baselines
 from course.engine import data, devices, models, train
 from course.runs import checkpoints, recorder, run_files

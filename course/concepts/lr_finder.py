@@ -13,7 +13,6 @@ import copy
 import math
 from collections.abc import Iterable
 
-import torch
 from torch import nn
 
 CONFIRM_FACTOR = 3.0  # the confirm runs: suggestion / 3, suggestion, suggestion × 3

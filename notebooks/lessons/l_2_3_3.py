@@ -93,7 +93,8 @@ STEP_1 = exercise(
     assert len(val_indices) == 5_000 and len(train_indices) == 55_000
     assert not set(val_indices.tolist()) & set(train_indices.tolist()), "the splits overlap"
     assert sorted(val_indices.tolist() + train_indices.tolist()) == list(range(60_000))
-    assert torch.equal(val_indices, torch.randperm(60_000, generator=torch.Generator().manual_seed(0))[:5_000]), (
+    expected = torch.randperm(60_000, generator=torch.Generator().manual_seed(0))[:5_000]
+    assert torch.equal(val_indices, expected), (
         "draw the permutation with the seeded generator, so every run uses the same split")
     assert len(train_loader.dataset) == 55_000 and len(val_loader.dataset) == 5_000
     print("Every class is in the validation split:",
@@ -207,7 +208,8 @@ STEP_3 = exercise(
     check="""
     assert history and len(history) == EPOCHS, f"history should hold {EPOCHS} epochs"
     scores = [row["val_accuracy"] for row in history]
-    assert best_epoch == scores.index(max(scores)) + 1, "best_epoch must be the epoch with the best validation accuracy"
+    assert best_epoch == scores.index(max(scores)) + 1, (
+        "best_epoch must be the epoch with the best validation accuracy")
     reloaded = make_model().to(DEVICE)
     reloaded.load_state_dict(best_state)
     assert accuracy(reloaded, val_loader) == max(scores), (
