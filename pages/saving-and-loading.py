@@ -375,8 +375,10 @@ def show_digits(images: torch.Tensor, rows: list[dict]) -> None:
     mean, std = data.NORMALIZATION["mnist"]
     pixels = ((images[:len(rows)] * std + mean).clamp(0, 1) * 255).to(torch.uint8)
     for column, picture, row in zip(st.columns(len(rows)), pixels, rows, strict=True):
+        verdict = "right" if row["right"] else "wrong"
         column.image(picture.view(28, 28).numpy(), width=56,
-                     caption=f"{row['predicted']} {'✓' if row['right'] else '✗'}")
+                     caption=f"{row['predicted']} {'✓' if row['right'] else '✗'}",
+                     alt=f"A test digit the loaded model reads as {row['predicted']} ({verdict})")
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
