@@ -1,5 +1,5 @@
 # One app process with CPU-only torch. For a classroom, run several behind a proxy with sticky
-# sessions and mount one shared volume at /srv/course (see README, "Beyond one server").
+# sessions and mount one shared volume at /srv/course (see README, "A classroom").
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
