@@ -327,7 +327,8 @@ def designer() -> None:
                        "only mentions augmentation; the next series teaches it.")
     with columns[2]:
         st.markdown("**Training**")
-        st.selectbox("Optimizer", list(OPTIMIZER_LABELS), format_func=OPTIMIZER_LABELS.get,
+        st.selectbox("Optimizer", list(OPTIMIZER_LABELS),
+                     format_func=lambda name: OPTIMIZER_LABELS.get(name, name),
                      key="fashion.optimizer")
         st.select_slider("Learning rate", CHOICES["lr"], key="fashion.lr",
                          format_func=lambda value: f"{value:g}")

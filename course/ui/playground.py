@@ -112,8 +112,8 @@ def _controls(pg: playground.Playground, playing: bool) -> None:
     top[3].slider("Neurons per hidden layer", 1, 8, key="loop.pg.width")
     middle = st.columns(3)
     middle[0].selectbox("Activation", list(playground.ACTIVATIONS), key="loop.pg.act")
-    middle[1].selectbox("Optimizer", playground.OPTIMIZERS, format_func=OPTIMIZER_LABELS.get,
-                        key="loop.pg.opt")
+    middle[1].selectbox("Optimizer", playground.OPTIMIZERS, key="loop.pg.opt",
+                        format_func=lambda name: OPTIMIZER_LABELS.get(name, name))
     middle[2].select_slider("Learning rate", LEARNING_RATES, key="loop.pg.lr")
     _apply_controls(pg)
     # Fixed places, and the button that does not apply is disabled rather than replaced: the
@@ -134,7 +134,9 @@ def _controls(pg: playground.Playground, playing: bool) -> None:
 def _picked_neuron(pg: playground.Playground):
     options = ["none"] + [f"hidden {layer + 1} · neuron {i + 1}"
                           for layer, width in enumerate(pg.widths) for i in range(width)]
-    choice = st.selectbox("Show one neuron's activation over the plane", options, key="loop.pg.neuron")
+    # keyed by the shape: a pick from wider layers must not outlive them
+    choice = st.selectbox("Show one neuron's activation over the plane", options,
+                          key=f"loop.pg.neuron.{'-'.join(map(str, pg.widths))}")
     if choice == "none" or choice not in options:
         return None
     layer_part, neuron_part = choice.split(" · ")

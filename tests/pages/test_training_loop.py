@@ -63,7 +63,7 @@ def test_playground_step_rewind_and_controls(at):
     at.slider(key="loop.pg.width").set_value(4).run()
     at.selectbox(key="loop.pg.act").set_value("relu").run()
     at.selectbox(key="loop.pg.dataset").set_value("circles").run()
-    at.selectbox(key="loop.pg.neuron").set_value("hidden 1 · neuron 2").run()
+    at.selectbox(key="loop.pg.neuron.4-4").set_value("hidden 1 · neuron 2").run()
     assert not at.exception
     assert at.session_state["loop.pg"].widths == (4, 4)
     assert at.query_params["pg_widths"] == ["4-4"] or at.query_params["pg_widths"] == "4-4"
