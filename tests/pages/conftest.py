@@ -34,3 +34,16 @@ def open_lesson(page: str, ws: str | None = None) -> AppTest:
 def metric(at: AppTest, label: str) -> str:
     """The value of the st.metric with this label."""
     return next(m.value for m in at.metric if m.label == label)
+
+
+@pytest.fixture(scope="module")
+def own_worker_pool(runs_root):
+    """A worker pool for one test module that trains, shut down at its end (it would outlive
+    pytest); a module asks for it with `pytest.mark.usefixtures("own_worker_pool")`."""
+    from course.ui import panel
+
+    panel.job_runner.clear()
+    panel.job_runner()
+    yield
+    panel.job_runner().shutdown()
+    panel.job_runner.clear()

@@ -20,23 +20,13 @@ from course.concepts import fashion_baselines as baselines
 from course.concepts import human_quiz
 from course.engine import data, models
 from course.runs import recorder
-from course.ui import datasets, panel
+from course.ui import datasets
 from tests.pages.conftest import metric, open_lesson
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.usefixtures("runs_root")
+pytestmark = pytest.mark.usefixtures("runs_root", "own_worker_pool")
 PAGE = "pages/fashion-mnist-project.py"
 RUN_TIMEOUT_S = 120
-
-
-@pytest.fixture(scope="module", autouse=True)
-def own_worker_pool(runs_root):
-    """A worker pool for this module alone, shut down at its end (it would outlive pytest)."""
-    panel.job_runner.clear()
-    panel.job_runner()
-    yield
-    panel.job_runner().shutdown()
-    panel.job_runner.clear()
 
 
 def open_page(ws: str | None = None) -> AppTest:

@@ -25,28 +25,18 @@ from course.charts import figures
 from course.concepts import digits
 from course.engine import data, models
 from course.runs import workspace
-from course.ui import canvas, datasets, panel
+from course.ui import canvas, datasets
 from tests.concepts.test_digits import png_claiming_size
 from tests.pages.conftest import metric, open_lesson
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.usefixtures("runs_root")
+pytestmark = pytest.mark.usefixtures("runs_root", "own_worker_pool")
 PAGE = "pages/mnist-project.py"
 WORKED = "Worked example (10 classes)"
 THREE = "Three classes"
 LOGITS_OPTIONS = ["class 0, low loss (≈ 0.24)", "class 2, high loss",
                   "class 0, high loss (≈ 3.2)", "class 1, low loss"]
 RUN_TIMEOUT_S = 90
-
-
-@pytest.fixture(scope="module", autouse=True)
-def own_worker_pool(runs_root):
-    """A worker pool for this module alone, shut down at its end (it would outlive pytest)."""
-    panel.job_runner.clear()
-    panel.job_runner()
-    yield
-    panel.job_runner().shutdown()
-    panel.job_runner.clear()
 
 
 def open_page(ws: str | None = None) -> AppTest:
