@@ -1,7 +1,8 @@
 """Lesson 2.3.1 Saving, Loading, and Checkpoints: the plain calls, what a state_dict holds, why
 a pickled model breaks, what is inside any .pt file, a real crash and three resumes, the best
-epoch and a timeline of saved epochs. All the training is small enough to run in the page
-(a second or two, once per server, cached)."""
+epoch and a timeline of saved epochs. The race is small enough to train in the page (a second
+or two, once per server, cached); the real crash trains in the run system and a process of its
+own (course.ui.real_crash)."""
 
 from course.ui.navigation import use_app_navigation
 
@@ -27,7 +28,7 @@ from course.engine import data, train
 from course.runs import checkpoints
 from course.runs.archive import CheckpointError, read_checked
 from course.runs.workspace import WorkspaceError
-from course.ui import callouts, checks, lesson, panel, widgets
+from course.ui import callouts, checks, lesson, panel, real_crash, widgets
 
 UPLOAD_LIMIT = 5 * 1024 * 1024  # a learner's upload: the page's models are far smaller
 
@@ -282,7 +283,8 @@ def xray_section() -> None:
 
 xray_section()
 if st.session_state.get("save.continued"):
-    panel.runs_panel(panel.current_workspace(), "save.runs")
+    st.info("Your continued run trains in the run system: watch it in *Your runs* under "
+            "section 5b.", icon="▶️")
 st.download_button("⬇️ Export the race's final model (state_dict, the file to share)",
                    lab_file(LAB_NAMES[0]), file_name="mnist-784-32-10.pt", key="save.export")
 
@@ -345,6 +347,19 @@ callouts.misconception(
 with st.expander("The resume, as it ran"):
     callouts.show_source(resume_race.resume)
     callouts.show_source(resume_race.make_checkpoint)
+
+# --- The same crash, for real ------------------------------------------------------------------
+st.header("5b. The same crash, with a real process and a real kill -9")
+st.markdown(
+    f"The race trained in the page. Now a run of the run system ({panel.describe(real_crash.CRASH_CONFIG)}, "
+    "seed 0) trains in a process of its own, `python -m course train`, writing `last_epoch.pt` "
+    "after every epoch, and that process is killed with **SIGKILL** right after the epoch you "
+    "choose: no exception, no `finally`, no last save, exactly what a power cut leaves. Its twin, "
+    "the same settings and seed, trains straight through beside it. Then you press **▶️ Resume** "
+    "in *Your runs*: the run system's worker loads the checkpoint and finishes the run."
+)
+real_crash.crash_section(panel.current_workspace())
+panel.runs_panel(panel.current_workspace(), "save.runs")
 
 # --- Best model and timeline -----------------------------------------------------------------
 st.header("6. Save the best model, and travel back to any epoch")

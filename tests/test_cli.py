@@ -63,7 +63,7 @@ def test_json_output_reports_accuracy_time_epochs_and_parameters(data_dir, tmp_p
 @pytest.mark.slow
 def test_out_of_range_arguments_exit_2_with_a_message_and_no_traceback(data_dir, tmp_path):
     cases = {
-        "epochs": (["--epochs", "0"], "error: epochs must be between 1 and 30, not 0"),
+        "epochs": (["--epochs", "0"], "error: epochs must be between 1 and 50, not 0"),
         "batch": (["--batch-size", "0"], "error: batch_size must be between 1 and 4096, not 0"),
     }
     # started together: each process spends most of its life importing torch
@@ -230,7 +230,7 @@ def test_help_describes_every_option_with_its_default_and_range(data_dir):
 
     assert result.returncode == 0, result.stderr
     text = " ".join(result.stdout.split())  # argparse wraps lines at the terminal's width
-    for expected in ("--epochs EPOCHS passes over the training images, 1 to 30 (default: 5)",
+    for expected in ("--epochs EPOCHS passes over the training images, 1 to 50 (default: 5)",
                      "images per optimizer step, 1 to 4,096 (default: 64)",
                      "Adam's learning rate, 1e-05 to 1 (default: 0.001)",
                      "0 to 0.9 (default: 0.3)",

@@ -130,7 +130,7 @@ def test_two_servers_share_one_runs_root(browser, data_dir, tmp_path):
 def test_server_stops_promptly_on_sigterm_with_runs_queued(browser, data_dir, tmp_path):
     """A stopped server must not keep training: runs still queued at SIGTERM never start.
 
-    The UI promises "interrupted (the server stopped)" and a Resume button for such runs.
+    The UI promises "interrupted (its training process ended…)" and a Resume button for such runs.
     """
     root = tmp_path / "runs"
     port = free_port()

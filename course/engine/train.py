@@ -23,7 +23,7 @@ from course.engine.models import MODEL_KINDS, RECIPE_WEIGHT_DECAY, ModelConfig, 
 SCHEDULES = ("constant", "one-cycle")
 OPTIMIZERS = ("adam", "adamw", "sgd")  # sgd: with momentum 0.9, the classic recipe
 LIMITS = {
-    "epochs": (1, 30),
+    "epochs": (1, 50),  # 50: the saving lesson crashes a run at epoch 47 of 50
     "batch_size": (1, 4096),
     "lr": (1e-5, 1.0),
     "dropout": (0.0, 0.9),

@@ -67,20 +67,20 @@ def run_label(run_dir: Path) -> str:
 
 
 def status(run_dir: Path) -> dict:
-    """The run's last written status, with 'interrupted' when its worker has gone silent."""
+    """The run's last written status, with 'interrupted' when its worker is gone."""
     record = read_json(Path(run_dir) / STATUS_FILE) or {"state": "missing", "history": []}
-    silent = time.time() - record.get("updated", 0) > STALE_AFTER_SECONDS
-    if record.get("state") == "running" and silent and not _worker_alive(record):
+    if record.get("state") == "running" and not _worker_alive(record):
         record["state"] = "interrupted"
     return record
 
 
 def _worker_alive(record: dict) -> bool:
-    """Whether the process training this run still exists. A worker on this machine can be
-    silent for long on a loaded machine (loading data, evaluating) without being gone; one on
-    another machine sharing the runs folder is judged by its silence alone."""
+    """Whether the process training this run still exists. A worker on this machine is judged by
+    its process: killed is interrupted at once (a kill -9 leaves a fresh heartbeat behind), and
+    alive is alive however long it is silent on a loaded machine (loading data, evaluating). One
+    on another machine sharing the runs folder, or a record without a pid, by its silence alone."""
     if record.get("host") != socket.gethostname() or not record.get("pid"):
-        return False
+        return time.time() - record.get("updated", 0) <= STALE_AFTER_SECONDS
     try:
         os.kill(int(record["pid"]), 0)
     except ProcessLookupError:
@@ -88,7 +88,6 @@ def _worker_alive(record: dict) -> bool:
     except PermissionError:
         return True
     return True
-
 
 
 def checkpoint_stamp(run_dir: Path) -> tuple[str, float] | None:

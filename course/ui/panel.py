@@ -255,7 +255,7 @@ def _summary(record: dict) -> str:
 # ----------------------------------------------------------------------------- actions
 
 
-def _first_click(run_id: str) -> bool:
+def first_click(run_id: str) -> bool:
     """True unless this run was acted on a moment ago: the second click of a double click."""
     acted = st.session_state.setdefault("runs.acted", {})
     now = time.monotonic()
@@ -274,23 +274,23 @@ def _state_of(space: workspace.Workspace, run_id: str) -> str | None:
 
 
 def _stop(space: workspace.Workspace, run_id: str) -> None:
-    if _first_click(run_id) and _state_of(space, run_id) in ("running", "starting"):
+    if first_click(run_id) and _state_of(space, run_id) in ("running", "starting"):
         job_runner().stop(space.run_dir(run_id))
 
 
 def _cancel(space: workspace.Workspace, run_id: str) -> None:
-    if _first_click(run_id) and _state_of(space, run_id) in ("queued", "starting"):
+    if first_click(run_id) and _state_of(space, run_id) in ("queued", "starting"):
         job_runner().cancel(space.run_dir(run_id))
 
 
 def _resume(space: workspace.Workspace, run_id: str) -> None:
     # Only a run at rest: submitting a run twice would put two workers on one folder.
-    if _first_click(run_id) and _state_of(space, run_id) in ("interrupted", "stopped"):
+    if first_click(run_id) and _state_of(space, run_id) in ("interrupted", "stopped"):
         job_runner().submit(space.run_dir(run_id))
 
 
 def _delete(space: workspace.Workspace, run_id: str) -> None:
-    if not _first_click(run_id):
+    if not first_click(run_id):
         return
     state = _state_of(space, run_id)
     if state is None:
@@ -309,7 +309,7 @@ def _delete(space: workspace.Workspace, run_id: str) -> None:
 
 def _repeat_with_seeds(space: workspace.Workspace, run_id: str) -> None:
     """Train's own rule: a seed that already has its run (queued, training or done) is reused."""
-    if not _first_click(run_id) or _state_of(space, run_id) is None:
+    if not first_click(run_id) or _state_of(space, run_id) is None:
         return
     config = run_files.run_config(space.run_dir(run_id))
     created, twins = [], []
@@ -355,7 +355,7 @@ def _run_row(space: workspace.Workspace, run_id: str, key: str) -> str | None:
             about.error(record.get("error", "The run failed."))
         elif state == "interrupted":
             done = len(record.get("history", []))
-            about.caption(f"Interrupted (the server stopped) after {plural(done, 'complete epoch')}"
+            about.caption(f"Interrupted (its training process ended: a server restart, a crash) after {plural(done, 'complete epoch')}"
                           ". Resume continues from the last finished epoch.")
         else:
             about.caption(_summary(record))

@@ -30,7 +30,8 @@ def test_page_draws_every_section_without_errors(at):
     assert not at.error
     assert metric(at, "Reloaded weights identical") == "yes"
     headers = [h.value for h in at.header]
-    assert len(headers) == 6 and headers[4].startswith("5. Crash at epoch 47 of 50")
+    assert len(headers) == 7 and headers[4].startswith("5. Crash at epoch 47 of 50")
+    assert headers[5].startswith("5b. The same crash, with a real process")
     portability = at.table[0].value
     assert portability.loc["after renaming the class", "torch.save(model)"].startswith(
         "AttributeError")
@@ -162,3 +163,45 @@ def test_weights_only_file_cannot_be_continued(data_dir):
     race = resume_race.run_race()
     at = upload(open_lesson(PAGE), "weights.pt", race.uninterrupted.snapshots[50])
     assert not [b for b in at.button if b.key == "save.continue"]
+
+
+def wait_until(at, condition, seconds: float, what: str):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        if condition(at):
+            return
+        time.sleep(0.5)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("own_worker_pool")
+def test_a_run_killed_with_sigkill_resumes_from_the_runs_panel_bit_for_bit(data_dir, runs_root):
+    """The main action: kill -9 after epoch 47 (a real process), Resume, equal to the twin."""
+    from course.runs import crash, run_files
+    from course.ui import real_crash
+
+    at = open_lesson(PAGE)
+    at.button(key="save.crash").click().run()
+    assert not at.exception, at.exception
+    wait_until(at, lambda at: any("killed with SIGKILL after epoch 47" in e.value for e in at.error),
+               300, "the kill after epoch 47")
+    (folder,) = [path for path in runs_root.glob("*/runs/*") if (path / crash.CRASH_FILE).exists()]
+    record = crash.crash_record(folder)
+    assert record["killed"] and record["killed_after"] == 47 and record["exit_code"] == -9
+    assert run_files.status(folder)["state"] == "interrupted"  # at once: its process is gone
+    assert run_files.read_json(folder / run_files.STATUS_FILE)["state"] == "running"  # as left
+    assert real_crash.crash_label(47) in [m.value.split("**")[1] for m in at.markdown
+                                          if m.value.startswith("**killed with")]
+    at.button(key=f"save.runs.resume.{folder.name}").click().run()
+    at.radio(key=f"{real_crash.QUESTION}.choice").set_value("bit-for-bit equal")
+    at.button(key=f"{real_crash.QUESTION}.check").click().run()
+    wait_until(at, lambda at: any("ended **bit-for-bit equal** to its twin" in s.value
+                                  for s in at.success), 300, "the resumed run and its twin to end")
+    status = run_files.status(folder)
+    assert status["resumed_from_epoch"] == 47 and len(status["history"]) == 50
+    assert len(list(runs_root.glob("*/runs/*"))) == 2  # the crashed run and its twin, no more

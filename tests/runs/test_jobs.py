@@ -123,6 +123,18 @@ def test_a_silent_record_of_a_live_worker_on_this_machine_is_still_running(tmp_p
     assert run_files.status(tmp_path)["state"] == "interrupted"  # judged by its silence alone
 
 
+def test_a_fresh_record_of_a_killed_worker_on_this_machine_is_interrupted_at_once(tmp_path):
+    """kill -9 leaves the heartbeat fresh: the process, not the silence, tells on this machine."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    record = {"state": "running", "updated": time.time(), "history": [],
+              "pid": gone.pid, "host": socket.gethostname()}
+    run_files.write_json(tmp_path / run_files.STATUS_FILE, record)
+    assert run_files.status(tmp_path)["state"] == "interrupted"
+    run_files.write_json(tmp_path / run_files.STATUS_FILE, {**record, "host": "another-machine"})
+    assert run_files.status(tmp_path)["state"] == "running"  # elsewhere: fresh means alive
+
+
 @pytest.mark.parametrize(("state", "age", "reported"), [
     ("running", 60.0, "interrupted"),
     ("running", 1.0, "running"),
