@@ -81,7 +81,8 @@ def add_layer() -> None:
     layers = st.session_state[LAYERS_KEY]
     if len(layers) < network_builder.MAX_LAYERS:
         width = int(st.session_state.get("nnm.new_width", 8))
-        st.session_state[LAYERS_KEY] = [*layers[:-1], (width, st.session_state.get("nnm.new_act", "ReLU")), layers[-1]]
+        activation = st.session_state.get("nnm.new_act", "ReLU")
+        st.session_state[LAYERS_KEY] = [*layers[:-1], (width, activation), layers[-1]]
 
 
 def remove_layer() -> None:
@@ -164,8 +165,10 @@ checks.check_choice("nnm.q_plain_list", "A model keeps 3 `nn.Linear(4, 4)` in a 
 def registration_section() -> None:
     n = st.slider("Layers in the list", 1, 5, 3, key="nnm.n_layers")
     cols = st.columns(2)
-    cols[0].metric("plain list: parameters()", registration.visible_parameters(registration.PlainListNet(n)))
-    cols[1].metric("nn.ModuleList: parameters()", registration.visible_parameters(registration.ModuleListNet(n)))
+    cols[0].metric("plain list: parameters()",
+                   registration.visible_parameters(registration.PlainListNet(n)))
+    cols[1].metric("nn.ModuleList: parameters()",
+                   registration.visible_parameters(registration.ModuleListNet(n)))
     callouts.show_source(registration.ModuleListNet)
 
 

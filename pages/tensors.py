@@ -159,7 +159,8 @@ st.markdown(f"The fix is one call: `layer(x.float())` gives a `{fixed_dtype}` ou
 
 first_card = next(iter(dtypes.CARDS.values()))
 checks.check_choice("tensors.q_result_type", f"What dtype does `{first_card.expression}` give?",
-                    dtypes.DTYPE_CHOICES, dtypes.DTYPE_CHOICES.index(dtypes.result_type(first_card.expression)),
+                    dtypes.DTYPE_CHOICES,
+                    dtypes.DTYPE_CHOICES.index(dtypes.result_type(first_card.expression)),
                     first_card.note)
 
 st.markdown("**More predict-the-dtype cards.** Pick one, commit to a guess, then reveal what "
@@ -220,10 +221,10 @@ def layout_section() -> None:
     offsets = memory_layout.memory_offsets(layout.shape, layout.stride, layout.storage_offset)
     moved = ("" if layout.data_ptr_moved is None
              else f" `y.data_ptr() - x.data_ptr()` = {layout.data_ptr_moved} bytes.")
+    order = ("in order: contiguous" if memory_layout.reads_in_order(layout)
+             else "with jumps: not contiguous")
     st.markdown(f"Reading y in order visits storage positions `{offsets[:24]}`"
-                f"{' …' if len(offsets) > 24 else ''}"
-                f" ({'in order: contiguous' if memory_layout.reads_in_order(layout) else 'with jumps: not contiguous'})."
-                f"{moved}")
+                f"{' …' if len(offsets) > 24 else ''} ({order}).{moved}")
 
 
 layout_section()

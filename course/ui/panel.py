@@ -355,8 +355,9 @@ def _run_row(space: workspace.Workspace, run_id: str, key: str) -> str | None:
             about.error(record.get("error", "The run failed."))
         elif state == "interrupted":
             done = len(record.get("history", []))
-            about.caption(f"Interrupted (its training process ended: a server restart, a crash) after {plural(done, 'complete epoch')}"
-                          ". Resume continues from the last finished epoch.")
+            about.caption(f"Interrupted (its training process ended: a server restart, a crash) "
+                          f"after {plural(done, 'complete epoch')}. Resume continues from the "
+                          "last finished epoch.")
         else:
             about.caption(_summary(record))
         row = st.container(horizontal=True, gap="small")

@@ -47,7 +47,8 @@ def test_three_shapes_agree_with_torch(shapes):
 
 def test_error_names_the_offending_axis():
     ray = broadcasting.xray((2, 3), (4,))
-    assert ray.error == "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1"
+    assert ray.error == ("The size of tensor a (3) must match the size of tensor b (4) "
+                         "at non-singleton dimension 1")
     assert ray.conflicts == [1]
     column = ray.columns[1]
     assert [cell.size for cell in column.cells] == [3, 4]
