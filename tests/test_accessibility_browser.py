@@ -1,5 +1,6 @@
-"""Every page in headless Chromium through axe-core: no serious or critical violation, and the
-main action by keyboard alone.
+"""Every page in headless Chromium through axe-core: it renders (no exception box, a title,
+app.py's navigation, a whole-page screenshot), no serious or critical violation, and the main
+action by keyboard alone.
 
 axe (the `axe-playwright-python` package) runs on each page as a learner first sees it, with every
 expander opened so their contents are checked too. A violation that neither the theme nor our
@@ -76,6 +77,16 @@ def open_page(context, url: str):
     return page
 
 
+def screenshot_whole_page(page, path) -> None:
+    """Streamlit scrolls inside its main container, so grow the viewport to fit it first."""
+    height = page.evaluate(
+        "() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 1000")
+    page.set_viewport_size({"width": 1400, "height": min(max(height, 1000), 16_000)})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(path))
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
 def open_every_expander(page) -> None:
     """Expanders open in the browser alone (no rerun): their contents get checked as well."""
     closed = page.locator('[data-testid="stExpander"] details:not([open]) > summary')
@@ -131,11 +142,14 @@ def unexplained(page, path: str, found: list[dict]) -> list[dict]:
 def test_page_has_no_serious_or_critical_axe_violation(context, a11y_url, path):
     page = open_page(context, a11y_url + path)
     try:
-        assert page.locator('[data-testid="stException"]').count() == 0
+        exceptions = page.locator('[data-testid="stException"]')
+        assert exceptions.count() == 0, exceptions.first.inner_text()
+        assert page.locator("h1").count() >= 1
+        # A deep link must come through app.py's navigation, not Streamlit's pages/ fallback.
+        assert "2.2 Real Data" in page.locator('[data-testid="stTopNav"]').inner_text()
         open_every_expander(page)
         ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"axe-{path.strip('/') or 'home'}.png"),
-                        full_page=True)
+        screenshot_whole_page(page, ARTIFACTS / f"{path.strip('/') or 'home'}.png")
         extra = unexplained(page, path, serious_violations(page))
         assert not extra, "\n".join(
             f"{one['rule']}: {one['target']} {one['html']!r}: {one['message']}" for one in extra)

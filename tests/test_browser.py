@@ -1,16 +1,15 @@
-"""Every page in headless Chromium against a real `streamlit run`: no exception box anywhere."""
+"""Pages in headless Chromium against a real `streamlit run`: an old home link, a fresh
+server's deep link. Every page's own render (no exception box, its title, app.py's navigation,
+a whole-page screenshot) is checked beside its axe scan in tests/test_accessibility_browser.py:
+one visit a page instead of two."""
 
 from __future__ import annotations
 
 import pytest
 
-from course import lessons
-from tests.conftest import ARTIFACTS, free_port, start_app, stop_server, wait_until_settled
+from tests.conftest import free_port, start_app, stop_server, wait_until_settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-PAGES = [""] + [lesson.slug for lesson in lessons.all_lessons() if lesson.available]
-
 
 def wait_until_rendered(page) -> None:
     """Streamlit streams the page in; wait until the script run has finished."""
@@ -19,33 +18,6 @@ def wait_until_rendered(page) -> None:
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
         timeout=180_000)
     page.wait_for_timeout(1_000)
-
-
-def screenshot_whole_page(page, path) -> None:
-    """Streamlit scrolls inside its main container, so grow the viewport to fit it first."""
-    height = page.evaluate(
-        "() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 1000")
-    page.set_viewport_size({"width": 1400, "height": min(max(height, 1000), 16_000)})
-    page.wait_for_timeout(1_000)
-    page.screenshot(path=str(path))
-
-
-@pytest.mark.parametrize("slug", PAGES)
-def test_page_renders_without_exception_in_chromium(browser, app_url, slug):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    try:
-        page.goto(f"{app_url}/{slug}", wait_until="domcontentloaded")
-        wait_until_rendered(page)
-        ARTIFACTS.mkdir(exist_ok=True)
-        screenshot_whole_page(page, ARTIFACTS / f"{slug or 'home'}.png")
-        exceptions = page.locator('[data-testid="stException"]')
-        assert exceptions.count() == 0, exceptions.first.inner_text()
-        assert page.locator("h1").count() >= 1
-        # A deep link must come through app.py's navigation, not Streamlit's pages/ fallback.
-        assert "2.2 Real Data" in page.locator('[data-testid="stTopNav"]').inner_text()
-    finally:
-        context.close()
 
 
 def test_an_old_home_link_lands_on_home_without_page_not_found(browser, app_url):

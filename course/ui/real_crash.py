@@ -99,7 +99,7 @@ def crash_section(space: workspace.Workspace) -> None:
                     f"epoch {min(done + 1, CRASH_CONFIG.epochs)} of {CRASH_CONFIG.epochs}; it "
                     f"gets `kill -9 {kill.get('pid')}` right after epoch {kill.get('kill_after')}.",
                     icon="⏳")
-        elif kill.get("killed") and not record.get("resumed_from_epoch"):
+        elif kill.get("killed") and state == "interrupted":
             ago = time.time() - kill.get("ended", time.time())
             st.error(f"💥 Process **{kill['pid']}** was killed with SIGKILL after epoch "
                      f"{kill['killed_after']} ({ago:,.0f} s ago): no `finally`, no last save. Its "
@@ -110,10 +110,13 @@ def crash_section(space: workspace.Workspace) -> None:
         elif kill.get("ended") and not kill.get("killed"):
             st.warning(f"The process ended before the kill (exit code {kill.get('exit_code')}, "
                        f"state: {state}); press the button to try again.")
-        elif state in panel.BUSY_STATES:
+        elif state in ("queued", "starting", "running") and record.get("resumed_from_epoch"):
             st.info(f"▶️ Resumed by the run system's worker from epoch "
                     f"{record['resumed_from_epoch']}: epoch {min(done + 1, CRASH_CONFIG.epochs)} "
                     f"of {CRASH_CONFIG.epochs}.", icon="⏳")
+        elif state in panel.BUSY_STATES or (kill.get("ended") and state != "done"):
+            st.caption(f"The crashed run is {panel.STATE_LABELS.get(state, state)} after "
+                       f"{done} epochs.")
         if state == "done" and twin_state == "done":
             if not checks.answered(QUESTION):
                 st.caption("Both runs have finished: answer the question above to see how they compare.")
