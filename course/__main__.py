@@ -1,5 +1,8 @@
 """Command line: `python -m course train --dataset mnist --model mlp --epochs 5 [--json]`.
 
+Every setting left out comes from the recipe of the dataset and model (course.engine.recipes):
+MNIST trains the course's recipe, Fashion-MNIST recipes that pass its published baselines.
+
 With `--run-dir DIR` the run writes its config, status and a checkpoint every epoch into DIR;
 `--resume DIR` continues such a run after an interruption, exactly where its last epoch ended.
 Ctrl-C stops a run at its next step and keeps it resumable (a second Ctrl-C quits at once).
@@ -24,7 +27,7 @@ from course.runs import server
 server.wait_passively()  # before the imports below load torch and its OpenMP
 
 try:  # importing torch takes seconds: a Ctrl-C meanwhile is an interruption, not a traceback
-    from course.engine import data  # noqa: E402
+    from course.engine import data, recipes  # noqa: E402
     from course.engine.models import MODEL_KINDS, RECIPE_WEIGHT_DECAY  # noqa: E402
     from course.engine.train import LIMITS, SCHEDULES, RunConfig  # noqa: E402
     from course.runs import jobs, run_files  # noqa: E402
@@ -81,21 +84,24 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--model", choices=MODEL_KINDS, default="mlp",
                        help="mlp: the simple MLP; mlp-bn: the improved MLP (BatchNorm, dropout); "
                             "cnn: a small convolutional network")
-    train.add_argument("--epochs", type=int, default=5,
-                       help=f"passes over the training images, {limits('epochs')}")
-    train.add_argument("--batch-size", type=int, default=64,
-                       help=f"images per optimizer step, {limits('batch_size')}")
-    train.add_argument("--lr", type=float, default=1e-3,
-                       help=f"Adam's learning rate, {limits('lr')}")
-    train.add_argument("--dropout", type=float, default=0.3,
-                       help=f"dropout probability of the improved MLP, {limits('dropout')}")
-    recipe = ", ".join(f"{kind} {value:g}" for kind, value in RECIPE_WEIGHT_DECAY.items())
+    train.add_argument("--epochs", type=int, default=None,
+                       help=f"passes over the training images, {limits('epochs')}; "
+                            f"default: {recipe_default('epochs')}")
+    train.add_argument("--batch-size", type=int, default=None,
+                       help=f"images per optimizer step, {limits('batch_size')}; "
+                            f"default: {recipe_default('batch_size')}")
+    train.add_argument("--lr", type=float, default=None,
+                       help=f"Adam's learning rate, {limits('lr')}; default: {recipe_default('lr')}")
+    train.add_argument("--dropout", type=float, default=None,
+                       help=f"dropout probability of the improved MLP, {limits('dropout')}; "
+                            f"default: {recipe_default('dropout')}")
+    decay = ", ".join(f"{kind} {value:g}" for kind, value in RECIPE_WEIGHT_DECAY.items())
     train.add_argument("--weight-decay", type=float, default=None,
                        help=f"Adam's L2 penalty, {limits('weight_decay')}; "
-                            f"default: the model's recipe ({recipe})")
-    train.add_argument("--schedule", choices=SCHEDULES, default="constant",
-                       help="learning rate: constant (the course's recipe) or one-cycle "
-                            "(--lr is its peak)")
+                            f"default: the model's recipe ({decay})")
+    train.add_argument("--schedule", choices=SCHEDULES, default=None,
+                       help="learning rate: constant or one-cycle (--lr is its peak); default: "
+                            f"{recipe_default('schedule')}")
     train.add_argument("--seed", type=int, default=0,
                        help=f"seed of the initial weights and the shuffling, {limits('seed')}")
     train.add_argument("--device", default="auto", help="cpu, cuda, or auto (CUDA when present)")
@@ -121,15 +127,27 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     return build_parser().parse_args(argv)
 
 
+RECIPE_SETTINGS = ("epochs", "batch_size", "lr", "dropout", "weight_decay", "schedule")
+
+
+def recipe_default(name: str) -> str:
+    """What --help says an option's default is: the course's, or each recipe's that differs."""
+    course = getattr(RunConfig(), name)
+    others = [f"{dataset} {model} {values[name]:g}" if isinstance(values[name], float)
+              else f"{dataset} {model} {values[name]}"
+              for (dataset, model), values in recipes.RECIPES.items() if name in values]
+    told = f"{course:g}" if isinstance(course, float) else f"{course}"
+    return told + (f", or the recipe of the dataset and model: {', '.join(others)}" if others else "")
+
+
 def config_from(arguments: argparse.Namespace) -> RunConfig:
-    weight_decay = arguments.weight_decay
-    if weight_decay is None:
-        weight_decay = RECIPE_WEIGHT_DECAY.get(arguments.model, 0.0)
-    return RunConfig(dataset=arguments.dataset, model=arguments.model, epochs=arguments.epochs,
-                     batch_size=arguments.batch_size, lr=arguments.lr,
-                     dropout=arguments.dropout, weight_decay=weight_decay,
+    """The flags given, and for every other setting the dataset and model's recipe."""
+    chosen = recipes.recipe(arguments.dataset, arguments.model)
+    settings = {name: getattr(arguments, name) if getattr(arguments, name) is not None
+                else chosen.get(name, getattr(RunConfig(), name)) for name in RECIPE_SETTINGS}
+    return RunConfig(dataset=arguments.dataset, model=arguments.model, **settings,
                      seed=arguments.seed, device=devices.resolve_device(arguments.device),
-                     train_subset=arguments.train_subset, schedule=arguments.schedule)
+                     train_subset=arguments.train_subset)
 
 
 def writable_folder(folder: Path) -> Path:

@@ -230,16 +230,17 @@ def test_help_describes_every_option_with_its_default_and_range(data_dir):
 
     assert result.returncode == 0, result.stderr
     text = " ".join(result.stdout.split())  # argparse wraps lines at the terminal's width
-    for expected in ("--epochs EPOCHS passes over the training images, 1 to 50 (default: 5)",
-                     "images per optimizer step, 1 to 4,096 (default: 64)",
-                     "Adam's learning rate, 1e-05 to 1 (default: 0.001)",
-                     "0 to 0.9 (default: 0.3)",
+    for expected in ("--epochs EPOCHS passes over the training images, 1 to 50; default: 5, or "
+                     "the recipe of the dataset and model: fashion-mnist mlp",
+                     "images per optimizer step, 1 to 4,096; default: 64, or the recipe",
+                     "Adam's learning rate, 1e-05 to 1; default: 0.001, or the recipe",
+                     "0 to 0.9; default: 0.3",
                      "0 to 2,147,483,647 (default: 0)",
                      "100 to 60,000; default: all of them",
                      f"torch CPU threads, 1 to {server.usable_cores()}",
                      "Adam's L2 penalty, 0 to 0.1; default: the model's recipe (mlp 0, "
                      "mlp-bn 0.0001, cnn 0)",
-                     "(default: mnist)", "(default: mlp)", "(default: constant)",
+                     "(default: mnist)", "(default: mlp)", "default: constant, or the recipe",
                      "(default: auto)", "Exit codes: 0 done, 2 a refused argument"):
         assert expected in text, expected
     assert "(default: None)" not in text, "an option without a value says what happens instead"
@@ -272,6 +273,27 @@ def test_the_weight_decay_default_is_the_models_recipe():
     assert config_from(parse_arguments(["train", "--model", "mlp"])).weight_decay == 0.0
     explicit = parse_arguments(["train", "--model", "mlp-bn", "--weight-decay", "0"])
     assert config_from(explicit).weight_decay == 0.0
+
+
+def test_no_flag_trains_the_recipe_of_the_dataset_and_model_and_a_flag_wins():
+    from course.engine import recipes
+    from course.engine.train import RunConfig
+
+    mnist = config_from(parse_arguments(["train", "--model", "mlp"]))
+    assert mnist == RunConfig(model="mlp")  # MNIST: the course's recipe, as the lessons teach it
+    for model in ("mlp", "mlp-bn", "cnn"):
+        config = config_from(parse_arguments(["train", "--dataset", "fashion-mnist", "--model", model]))
+        recipe = recipes.RECIPES[("fashion-mnist", model)]
+        assert {name: getattr(config, name) for name in recipe} == recipe
+        assert config.schedule == "one-cycle" and config.seed == 0
+        flags = recipes.recipe_flags("fashion-mnist", model).split()
+        again = config_from(parse_arguments(["train", "--dataset", "fashion-mnist", "--model", model,
+                                             *flags]))
+        assert again == config  # the flags --help and the README print ask for the same run
+    chosen = config_from(parse_arguments(["train", "--dataset", "fashion-mnist", "--model", "cnn",
+                                          "--epochs", "2", "--schedule", "constant"]))
+    assert (chosen.epochs, chosen.schedule) == (2, "constant")
+    assert chosen.lr == recipes.RECIPES[("fashion-mnist", "cnn")]["lr"]  # the rest still the recipe
 
 
 def read_until(stream, text: str, deadline: float) -> str:
