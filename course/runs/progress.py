@@ -28,7 +28,7 @@ LESSON_CHECKS: dict[str, tuple[str, ...]] = {
     "autograd": ("autograd.q_grad_a", "autograd.q_accum", "autograd.q_nograd"),
     "nn-module": ("nnm.q_weight_shape_rows", "nnm.q_params", "nnm.q_plain_list"),
     "training-loop": ("loop.q_zero_grad", "loop.q_lr", "loop.q_eval"),
-    "saving-and-loading": ("save.q_state_dict", "save.q_resume", "save.q_best"),
+    "saving-and-loading": ("save.q_state_dict", "save.q_resume", "save.q_real_crash", "save.q_best"),
     "gpu-training": ("gpu.q_faster", "gpu.q_move", "gpu.q_scaler"),
     "fashion-mnist-project": ("fashion.q_harder", "fashion.q_select"),
     # the bug lab asks one prediction per bug it can inject

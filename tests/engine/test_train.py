@@ -371,7 +371,7 @@ def test_validated_accepts_both_ends_of_every_limit(field):
 
 
 @pytest.mark.parametrize(("field", "value"), [
-    ("epochs", 0), ("epochs", 31), ("batch_size", 0), ("batch_size", 5000), ("lr", 0.0),
+    ("epochs", 0), ("epochs", 51), ("batch_size", 0), ("batch_size", 5000), ("lr", 0.0),
     ("lr", 2.0), ("dropout", -0.1), ("dropout", 0.95), ("weight_decay", -1e-4),
     ("weight_decay", 0.5), ("train_subset", 99), ("train_subset", 60_001), ("seed", -1),
 ])
