@@ -126,14 +126,17 @@ def set_value(widget, value) -> None:
         widget.set_value(value)
 
 
-def fuzz(at: AppTest, page: str, covered: frozenset = frozenset()) -> dict[tuple[str, str], int]:
+def fuzz(at: AppTest, page: str, covered: frozenset = frozenset(),
+         after_click=lambda: None) -> dict[tuple[str, str], int]:
     """Try every widget at its extremes, except those `covered` elsewhere; returns how often each
     widget was changed or clicked.
 
     The widgets that hold a value move together: every one to its first extreme in one script
     run, then every one to its second, and so on (one run per widget took most of the fuzz's
     four minutes of CI, and the learner can set them all at once too). Buttons are clicked one
-    at a time, twice each, after the values: a click is one run's trigger."""
+    at a time, twice each, after the values: a click is one run's trigger. `after_click` runs
+    after each click's script run (the test stops the runs a click started: they would train
+    beside the fuzz on both cores, and a stopped run's own buttons get their turn too)."""
     tried: dict[tuple[str, str], int] = {}
     for _ in range(ROUNDS):
         fresh = [found for found in widget_names(at) if found not in tried and found not in covered]
@@ -169,6 +172,7 @@ def fuzz(at: AppTest, page: str, covered: frozenset = frozenset()) -> dict[tuple
                     break
                 widget.click()
                 at.run()
+                after_click()
                 tried[(kind, key)] += 1
                 assert_no_exception(at, f"{page}: {kind} {key!r} clicked "
                                         f"(click {tried[(kind, key)]})")
@@ -200,7 +204,7 @@ def test_every_widget_at_its_extremes_raises_nothing(page, trained, data_dir, tm
             at.button(key="mnist.train").click()
             at.run()
             wait_for_a_finished_run(at)
-        tried = fuzz(at, page, covered)
+        tried = fuzz(at, page, covered, after_click=lambda: stop_every_run(tmp_path / "runs"))
     finally:
         stop_every_run(tmp_path / "runs")
     assert tried or page == "pages/home.py"
