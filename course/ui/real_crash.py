@@ -68,10 +68,11 @@ def crash_section(space: workspace.Workspace) -> None:
     """The button, then what happened to the two runs, redrawn while either trains."""
     epoch = st.slider("Kill the process right after epoch", 1, CRASH_CONFIG.epochs - 1, KILL_AFTER,
                       key="save.kill_after")
-    crashed, _ = crash_runs(space)
-    busy = crashed and panel.display_state(space.run_dir(crashed))["state"] in panel.BUSY_STATES
+    crashed, twin = crash_runs(space)  # once per page run; the poll below looks again
+    busy = {run_id: panel.display_state(space.run_dir(run_id))["state"] in panel.BUSY_STATES
+            for run_id in (crashed, twin) if run_id}
     if st.button("💥 Train it, and kill it with kill -9", type="primary", key="save.crash",
-                 disabled=bool(busy), help="Two runs: one trained straight through in the "
+                 disabled=busy.get(crashed, False), help="Two runs: one trained straight through in the "
                  "run system, one in a process of its own that is killed with SIGKILL."):
         if panel.first_click("real-crash"):
             start_crash(space, epoch)
@@ -136,6 +137,4 @@ def crash_section(space: workspace.Workspace) -> None:
             st.caption("Waiting for the twin that never crashed to finish its 50 epochs.")
         return state in panel.BUSY_STATES or twin_state in panel.BUSY_STATES
 
-    widgets.poll(draw, bool(busy) or any(
-        panel.display_state(space.run_dir(run_id))["state"] in panel.BUSY_STATES
-        for run_id in crash_runs(space) if run_id))
+    widgets.poll(draw, any(busy.values()))
